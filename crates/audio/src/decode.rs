@@ -1,0 +1,191 @@
+//! Decoding any common audio file (wav, flac, mp3, ogg/vorbis, m4a/aac) to mono float samples.
+//!
+//! Matches `librosa.load(path, sr=None)`: float32 samples at the file's own rate, channels averaged,
+//! integer PCM scaled by 1/2^(bits-1) (so 16-bit samples are exactly `s / 32768`).
+
+use std::fs::File;
+use std::path::Path;
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_FLAC, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::{check_finite, AudioError, Result};
+
+/// Mono audio at its own sample rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audio {
+    pub samples: Vec<f32>,
+    pub sample_rate: u32,
+}
+
+impl Audio {
+    pub fn new(samples: Vec<f32>, sample_rate: u32) -> Self {
+        Self {
+            samples,
+            sample_rate,
+        }
+    }
+
+    pub fn duration_secs(&self) -> f64 {
+        self.samples.len() as f64 / self.sample_rate as f64
+    }
+}
+
+/// Reads a whole file into mono samples. Rejects empty, truncated, corrupt and non-finite audio with
+/// an error that names the file.
+pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AudioError::NotFound(path.to_path_buf()),
+        _ => AudioError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(AudioError::IsDirectory(path.to_path_buf()));
+    }
+    let file = File::open(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let corrupt = |reason: String| AudioError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let probed = symphonia::default::get_probe()
+        .format(
+            &hint,
+            stream,
+            &FormatOptions::default(),
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymphoniaError::IoError(e) => corrupt(e.to_string()),
+            _ => AudioError::UnknownFormat(path.to_path_buf()),
+        })?;
+    let mut format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| AudioError::Empty(path.to_path_buf()))?;
+    let track_id = track.id;
+    let params = track.codec_params.clone();
+    let codec_name = symphonia::default::get_codecs()
+        .get_codec(params.codec)
+        .map(|d| d.short_name.to_string())
+        .unwrap_or_else(|| format!("{}", params.codec));
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|_| AudioError::UnsupportedCodec {
+            path: path.to_path_buf(),
+            codec: codec_name,
+        })?;
+    // Lossless formats state their exact length; lossy ones only estimate it (encoder delay, padding).
+    let exact_length = params.codec == CODEC_TYPE_FLAC || is_pcm(params.codec);
+    let expected_frames = params.n_frames;
+
+    let mut samples: Vec<f32> = Vec::new();
+    let mut sample_rate = params.sample_rate;
+    let mut buffer: Option<SampleBuffer<f32>> = None;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            // Symphonia reports the end of a stream as an unexpected EOF.
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break
+            }
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(e) => return Err(corrupt(e.to_string())),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let decoded = match decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break
+            }
+            Err(e) => return Err(corrupt(e.to_string())),
+        };
+        let spec = *decoded.spec();
+        sample_rate = Some(spec.rate);
+        let channels = spec.channels.count().max(1);
+        let needed = decoded.capacity() as u64;
+        let buf = match &mut buffer {
+            Some(b) if b.capacity() as u64 >= needed * channels as u64 => b,
+            _ => buffer.insert(SampleBuffer::new(needed, spec)),
+        };
+        buf.copy_interleaved_ref(decoded);
+        mix_to_mono(buf.samples(), channels, &mut samples);
+    }
+    let sample_rate = sample_rate.ok_or_else(|| corrupt("no sample rate".into()))?;
+    if samples.is_empty() {
+        return Err(AudioError::Empty(path.to_path_buf()));
+    }
+    if let (true, Some(expected)) = (exact_length, expected_frames) {
+        if (samples.len() as u64) < expected {
+            return Err(AudioError::Truncated {
+                path: path.to_path_buf(),
+                expected,
+                decoded: samples.len() as u64,
+            });
+        }
+    }
+    check_finite(&samples)?;
+    Ok(Audio::new(samples, sample_rate))
+}
+
+fn is_pcm(codec: symphonia::core::codecs::CodecType) -> bool {
+    use symphonia::core::codecs::*;
+    [
+        CODEC_TYPE_PCM_S16LE,
+        CODEC_TYPE_PCM_S24LE,
+        CODEC_TYPE_PCM_S32LE,
+        CODEC_TYPE_PCM_U8,
+        CODEC_TYPE_PCM_F32LE,
+        CODEC_TYPE_PCM_F64LE,
+        CODEC_TYPE_PCM_S16BE,
+        CODEC_TYPE_PCM_S24BE,
+        CODEC_TYPE_PCM_S32BE,
+        CODEC_TYPE_PCM_F32BE,
+        CODEC_TYPE_PCM_F64BE,
+    ]
+    .contains(&codec)
+}
+
+/// Averages interleaved channels, as librosa's `to_mono` does.
+fn mix_to_mono(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
+    if channels == 1 {
+        out.extend_from_slice(interleaved);
+        return;
+    }
+    out.extend(
+        interleaved
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() / channels as f32),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stereo_is_the_mean_of_its_channels() {
+        let mut out = Vec::new();
+        mix_to_mono(&[0.5, -0.5, 1.0, 0.0], 2, &mut out);
+        assert_eq!(out, vec![0.0, 0.5]);
+    }
+}

@@ -1,0 +1,243 @@
+//! Mel power spectrogram, as `librosa.feature.melspectrogram` computes it with the GE2E encoder's
+//! settings: centred frames with zero padding, periodic Hann window, power spectrum, Slaney-scale
+//! area-normalised triangular filters, no log.
+
+use std::sync::Arc;
+
+use realfft::{RealFftPlanner, RealToComplex};
+
+/// The settings of a mel spectrogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MelParams {
+    pub sample_rate: u32,
+    /// FFT size, which is also the window length.
+    pub n_fft: usize,
+    pub hop_length: usize,
+    pub n_mels: usize,
+    pub fmin: f64,
+    pub fmax: f64,
+}
+
+impl MelParams {
+    /// The GE2E encoder's front-end: 25 ms windows, 10 ms hop, 40 channels.
+    pub const GE2E: MelParams = MelParams {
+        sample_rate: 16_000,
+        n_fft: 400,
+        hop_length: 160,
+        n_mels: 40,
+        fmin: 0.0,
+        fmax: 8_000.0,
+    };
+
+    pub fn n_bins(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+
+    /// Frames of a centred STFT over `n_samples`: one per hop, plus one.
+    pub fn n_frames(&self, n_samples: usize) -> usize {
+        1 + n_samples / self.hop_length
+    }
+}
+
+/// A planned mel spectrogram: window, filterbank and FFT made once, shared between threads.
+#[derive(Clone)]
+pub struct MelSpectrogram {
+    params: MelParams,
+    window: Vec<f64>,
+    /// Row-major `n_mels × n_bins`.
+    filters: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f64>>,
+}
+
+impl std::fmt::Debug for MelSpectrogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MelSpectrogram")
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+impl MelSpectrogram {
+    pub fn new(params: MelParams) -> Self {
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(params.n_fft);
+        Self {
+            window: periodic_hann(params.n_fft),
+            filters: slaney_mel_filterbank(&params),
+            params,
+            fft,
+        }
+    }
+
+    pub fn params(&self) -> &MelParams {
+        &self.params
+    }
+
+    /// The filterbank, row-major `n_mels × n_bins`.
+    pub fn filters(&self) -> &[f32] {
+        &self.filters
+    }
+
+    /// The whole spectrogram of `samples`, row-major `frames × n_mels`.
+    pub fn compute(&self, samples: &[f32]) -> Vec<f32> {
+        let n_frames = self.params.n_frames(samples.len());
+        self.frames(samples, 0, n_frames)
+    }
+
+    /// Frames `first .. first + count` of the centred spectrogram of `samples`, row-major
+    /// `count × n_mels`. Samples outside the signal (the centring pad, or frames past its end) are zero,
+    /// so this also computes the spectrogram of `samples` zero-padded to any length.
+    pub fn frames(&self, samples: &[f32], first: usize, count: usize) -> Vec<f32> {
+        let p = &self.params;
+        let n_bins = p.n_bins();
+        let mut input = self.fft.make_input_vec();
+        let mut spectrum = self.fft.make_output_vec();
+        let mut scratch = self.fft.make_scratch_vec();
+        let mut power = vec![0f64; n_bins];
+        let mut out = vec![0f32; count * p.n_mels];
+        let half = (p.n_fft / 2) as isize;
+        for (k, row) in (first..first + count).zip(out.chunks_exact_mut(p.n_mels)) {
+            let start = (k * p.hop_length) as isize - half;
+            for (j, x) in input.iter_mut().enumerate() {
+                let t = start + j as isize;
+                let s = if t >= 0 && (t as usize) < samples.len() {
+                    samples[t as usize] as f64
+                } else {
+                    0.0
+                };
+                *x = s * self.window[j];
+            }
+            self.fft
+                .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
+                .expect("buffers come from the plan");
+            for (pw, c) in power.iter_mut().zip(&spectrum) {
+                *pw = c.norm_sqr();
+            }
+            for (m, value) in row.iter_mut().enumerate() {
+                let filter = &self.filters[m * n_bins..(m + 1) * n_bins];
+                *value = filter
+                    .iter()
+                    .zip(&power)
+                    .map(|(&w, &pw)| w as f64 * pw)
+                    .sum::<f64>() as f32;
+            }
+        }
+        out
+    }
+}
+
+/// `0.5 - 0.5 cos(2πn/N)`: the periodic Hann window (scipy's `get_window('hann', N)`).
+pub fn periodic_hann(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
+        .collect()
+}
+
+// The Slaney mel scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above.
+const SLANEY_HZ_PER_MEL: f64 = 200.0 / 3.0;
+const SLANEY_LOG_START_HZ: f64 = 1000.0;
+const SLANEY_LOG_START_MEL: f64 = SLANEY_LOG_START_HZ / SLANEY_HZ_PER_MEL;
+
+fn slaney_log_step() -> f64 {
+    6.4f64.ln() / 27.0
+}
+
+pub fn hz_to_mel(hz: f64) -> f64 {
+    if hz >= SLANEY_LOG_START_HZ {
+        SLANEY_LOG_START_MEL + (hz / SLANEY_LOG_START_HZ).ln() / slaney_log_step()
+    } else {
+        hz / SLANEY_HZ_PER_MEL
+    }
+}
+
+pub fn mel_to_hz(mel: f64) -> f64 {
+    if mel >= SLANEY_LOG_START_MEL {
+        SLANEY_LOG_START_HZ * (slaney_log_step() * (mel - SLANEY_LOG_START_MEL)).exp()
+    } else {
+        mel * SLANEY_HZ_PER_MEL
+    }
+}
+
+/// Triangular filters spaced evenly on the Slaney mel scale, each scaled to unit area
+/// (`2 / (f_right - f_left)`), as librosa's `filters.mel(htk=False, norm='slaney')`.
+pub fn slaney_mel_filterbank(p: &MelParams) -> Vec<f32> {
+    let n_bins = p.n_bins();
+    let bin_hz = |k: usize| k as f64 * p.sample_rate as f64 / p.n_fft as f64;
+    let (mel_lo, mel_hi) = (hz_to_mel(p.fmin), hz_to_mel(p.fmax));
+    let edges: Vec<f64> = (0..p.n_mels + 2)
+        .map(|i| mel_to_hz(mel_lo + (mel_hi - mel_lo) * i as f64 / (p.n_mels + 1) as f64))
+        .collect();
+    let mut filters = vec![0f32; p.n_mels * n_bins];
+    for m in 0..p.n_mels {
+        let (left, centre, right) = (edges[m], edges[m + 1], edges[m + 2]);
+        let area_norm = 2.0 / (right - left);
+        for k in 0..n_bins {
+            let f = bin_hz(k);
+            let rising = (f - left) / (centre - left);
+            let falling = (right - f) / (right - centre);
+            let w = rising.min(falling).max(0.0);
+            filters[m * n_bins + k] = (w * area_norm) as f32;
+        }
+    }
+    filters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slaney_scale_round_trips_and_has_its_knee_at_1khz() {
+        assert!((hz_to_mel(1000.0) - 15.0).abs() < 1e-12);
+        assert!((hz_to_mel(500.0) - 7.5).abs() < 1e-12);
+        for hz in [0.0, 73.6, 999.0, 1000.0, 4321.0, 8000.0] {
+            assert!((mel_to_hz(hz_to_mel(hz)) - hz).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn filter_centres_match_the_spec() {
+        let p = MelParams::GE2E;
+        let (lo, hi) = (hz_to_mel(p.fmin), hz_to_mel(p.fmax));
+        let centre = |m: usize| mel_to_hz(lo + (hi - lo) * (m + 1) as f64 / 41.0);
+        assert!((centre(0) - 73.6).abs() < 0.05);
+        assert!((centre(1) - 147.1).abs() < 0.05);
+        assert!((centre(39) - 7415.5).abs() < 0.05);
+    }
+
+    #[test]
+    fn frame_count_and_shape() {
+        let mel = MelSpectrogram::new(MelParams::GE2E);
+        let x = vec![0.1f32; 16000];
+        let m = mel.compute(&x);
+        assert_eq!(m.len(), 101 * 40);
+    }
+
+    #[test]
+    fn a_tone_lights_its_own_band() {
+        let mel = MelSpectrogram::new(MelParams::GE2E);
+        let x: Vec<f32> = (0..4000)
+            .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16000.0).sin())
+            .collect();
+        let m = mel.compute(&x);
+        let frame = &m[10 * 40..11 * 40];
+        let loudest = (0..40)
+            .max_by(|&a, &b| frame[a].total_cmp(&frame[b]))
+            .unwrap();
+        let (lo, hi) = (hz_to_mel(0.0), hz_to_mel(8000.0));
+        let lo_edge = mel_to_hz(lo + (hi - lo) * loudest as f64 / 41.0);
+        let hi_edge = mel_to_hz(lo + (hi - lo) * (loudest + 2) as f64 / 41.0);
+        assert!(lo_edge < 1000.0 && 1000.0 < hi_edge, "band {loudest}");
+    }
+
+    #[test]
+    fn frames_is_a_window_of_compute_and_zero_pads() {
+        let mel = MelSpectrogram::new(MelParams::GE2E);
+        let x: Vec<f32> = (0..8000).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+        let all = mel.compute(&x);
+        assert_eq!(mel.frames(&x, 10, 5), all[10 * 40..15 * 40].to_vec());
+        let mut padded = x.clone();
+        padded.resize(12000, 0.0);
+        let n = mel.params().n_frames(padded.len());
+        assert_eq!(mel.frames(&x, 0, n), mel.compute(&padded));
+    }
+}
