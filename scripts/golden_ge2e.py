@@ -217,7 +217,8 @@ def main():
             again = encoder(torch.from_numpy(np.stack([mel[s] for s in mel_slices]))).numpy()
         assert again.shape == partials[i].shape
         max_partial_diff = max(max_partial_diff, float(np.abs(again - partials[i]).max()))
-        detail_arrays[f"mel_{i:03d}"] = mel
+        # C order: Rust's npy reader (candle) rejects Fortran-ordered arrays.
+        detail_arrays[f"mel_{i:03d}"] = np.ascontiguousarray(mel)
         detail_arrays[f"partials_{i:03d}"] = partials[i]
     assert max_partial_diff < 1e-6, max_partial_diff
     wav_bytes = sum(wavs[i].nbytes for i in detail)

@@ -7,7 +7,7 @@
 use webrtc_vad::{SampleRate, Vad, VadMode};
 
 /// The reference's VAD settings, named as in RTVC's `params_data`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VadParams {
     /// Window length in milliseconds (WebRTC accepts 10, 20 or 30).
     pub window_ms: usize,

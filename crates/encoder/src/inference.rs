@@ -1,0 +1,142 @@
+//! The encoder's front door: preprocessed speech in, d-vectors out.
+//!
+//! All partials of all utterances given at once run through the network together, in batches of at
+//! most `max_batch_partials`: one large matrix product per step instead of many small ones, and
+//! memory that stays bounded however long the input.
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use voxclone_audio::{Audio, MelSpectrogram};
+
+use crate::partials::{partials, Partials};
+use crate::{Embedding, EncoderError, EncoderParams, Result, SpeakerEncoder};
+
+/// An utterance's embedding and the partial embeddings it is the mean of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UtteranceEmbedding {
+    pub embedding: Embedding,
+    /// One unit-norm d-vector per 1.6 s partial, in time order.
+    pub partials: Vec<Vec<f32>>,
+}
+
+/// A loaded speaker encoder: network, mel front-end and parameters. `Send + Sync`; load once, share.
+#[derive(Debug, Clone)]
+pub struct VoiceEncoder {
+    model: SpeakerEncoder,
+    mel: MelSpectrogram,
+    params: EncoderParams,
+}
+
+impl VoiceEncoder {
+    pub fn new(model: SpeakerEncoder, params: EncoderParams) -> Self {
+        Self {
+            model,
+            mel: MelSpectrogram::new(params.mel),
+            params,
+        }
+    }
+
+    /// Loads safetensors weights with the pretrained model's parameters.
+    pub fn load(weights: &Path, device: &Device) -> Result<Self> {
+        let params = EncoderParams::default();
+        Ok(Self::new(
+            SpeakerEncoder::load(weights, &params, device)?,
+            params,
+        ))
+    }
+
+    pub fn params(&self) -> &EncoderParams {
+        &self.params
+    }
+
+    /// Resamples, normalises and trims raw audio as the encoder expects.
+    pub fn preprocess(&self, audio: Audio) -> Result<Vec<f32>> {
+        crate::preprocess(audio, &self.params)
+    }
+
+    /// Embeds one preprocessed utterance (16 kHz).
+    pub fn embed_utterance(&self, wav: &[f32]) -> Result<UtteranceEmbedding> {
+        let mut out = self.embed_utterances(&[wav], &mut |_, _| {})?;
+        Ok(out.pop().expect("one utterance in, one out"))
+    }
+
+    /// A speaker's embedding: the normalised mean of their utterances' embeddings.
+    pub fn embed_speaker<W: AsRef<[f32]>>(&self, wavs: &[W]) -> Result<Embedding> {
+        let utterances = self.embed_utterances(wavs, &mut |_, _| {})?;
+        Embedding::mean(utterances.iter().map(|u| u.embedding.as_slice()))
+            .ok_or(EncoderError::Empty("a speaker needs at least one utterance"))
+    }
+
+    /// Embeds many preprocessed utterances, batching partials across them. `progress` is told how
+    /// many partials are done out of how many.
+    pub fn embed_utterances<W: AsRef<[f32]>>(
+        &self,
+        wavs: &[W],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<UtteranceEmbedding>> {
+        let plans: Vec<Partials> = wavs
+            .iter()
+            .map(|w| partials(w.as_ref().len(), &self.params))
+            .collect();
+        let total: usize = plans.iter().map(Partials::len).sum();
+        let (frames, n_mels) = (self.params.partial_frames, self.params.mel.n_mels);
+        let window = frames * n_mels;
+        let batch_max = self.params.max_batch_partials.max(1);
+
+        let mut results: Vec<Vec<Vec<f32>>> = plans.iter().map(|p| Vec::with_capacity(p.len())).collect();
+        let mut batch: Vec<f32> = Vec::with_capacity(batch_max * window);
+        let mut owners: Vec<usize> = Vec::with_capacity(batch_max);
+        let mut done = 0;
+        for (u, (wav, plan)) in wavs.iter().zip(&plans).enumerate() {
+            // The mel of the whole (zero-padded) utterance, once; partials are windows into it.
+            let last = *plan.starts.last().expect("at least one partial");
+            let mel = self.mel.frames(wav.as_ref(), 0, last + frames);
+            for &start in &plan.starts {
+                batch.extend_from_slice(&mel[start * n_mels..start * n_mels + window]);
+                owners.push(u);
+                if owners.len() == batch_max {
+                    done += self.run_batch(&mut batch, &mut owners, &mut results)?;
+                    progress(done, total);
+                }
+            }
+        }
+        if !owners.is_empty() {
+            done += self.run_batch(&mut batch, &mut owners, &mut results)?;
+            progress(done, total);
+        }
+        results
+            .into_iter()
+            .map(|partials| {
+                let embedding = Embedding::mean(partials.iter().map(Vec::as_slice))
+                    .ok_or(EncoderError::Empty("an utterance produced no partials"))?;
+                Ok(UtteranceEmbedding {
+                    embedding,
+                    partials,
+                })
+            })
+            .collect()
+    }
+
+    /// Runs the network on a batch of mel windows (`B × partial_frames × n_mels`, row-major).
+    pub fn embed_mels(&self, mels: &[f32], batch: usize) -> Result<Vec<Vec<f32>>> {
+        let shape = (batch, self.params.partial_frames, self.params.mel.n_mels);
+        let x = Tensor::from_slice(mels, shape, self.model.device())?;
+        Ok(self.model.forward(&x)?.to_vec2::<f32>()?)
+    }
+
+    fn run_batch(
+        &self,
+        batch: &mut Vec<f32>,
+        owners: &mut Vec<usize>,
+        results: &mut [Vec<Vec<f32>>],
+    ) -> Result<usize> {
+        let n = owners.len();
+        let embeds = self.embed_mels(batch, n)?;
+        for (owner, e) in owners.drain(..).zip(embeds) {
+            results[owner].push(e);
+        }
+        batch.clear();
+        Ok(n)
+    }
+}
