@@ -143,7 +143,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
             });
         }
     }
-    check_finite(&samples)?;
+    check_finite(&samples).map_err(|e| corrupt(e.to_string()))?;
     Ok(Audio::new(samples, sample_rate))
 }
 

@@ -42,14 +42,15 @@ pub fn resample(audio: Audio, target_rate: u32) -> Result<Vec<f32>> {
         out.extend_from_slice(&buffer[0][..produced]);
         input = &input[need..];
     }
-    // The tail, then zeros until the delayed output has all come out.
-    let mut tail: Option<&[f32]> = Some(input);
+    // The tail, zero-padded, then zeros until the delayed output has all come out.
+    let mut padded = vec![0f32; resampler.input_frames_next()];
+    padded[..input.len()].copy_from_slice(input);
     while out.len() < expected + delay {
         let (_, produced) = resampler
-            .process_partial_into_buffer(tail.map(|t| [t]).as_ref().map(|a| &a[..]), &mut buffer, None)
+            .process_into_buffer(&[&padded], &mut buffer, None)
             .map_err(|e| err(e.to_string()))?;
         out.extend_from_slice(&buffer[0][..produced]);
-        tail = None;
+        padded.fill(0.0);
     }
     out.drain(..delay);
     out.truncate(expected);

@@ -1,0 +1,92 @@
+//! The encoder with its real pretrained weights (fetched from PyPI) against Resemblyzer's own
+//! embeddings of the 100 LibriSpeech test-other clips. Needs network on first run, then the cache.
+
+use std::sync::OnceLock;
+
+use candle_core::Device;
+use voxclone_encoder::VoiceEncoder;
+use voxclone_models::{ModelStore, NoProgress};
+use voxclone_testdata::{cosine, max_abs_diff, Ge2eGolden};
+
+fn encoder() -> &'static VoiceEncoder {
+    static ENCODER: OnceLock<VoiceEncoder> = OnceLock::new();
+    ENCODER.get_or_init(|| {
+        let store = ModelStore::from_env().expect("cache dir");
+        let weights = store
+            .ge2e_encoder(&NoProgress)
+            .expect("GE2E weights (from PyPI's resemblyzer 0.1.4)");
+        VoiceEncoder::load(&weights, &Device::Cpu).expect("load weights")
+    })
+}
+
+#[test]
+fn partial_embeddings_of_reference_mels_match_within_1e5() {
+    let golden = Ge2eGolden::load();
+    let enc = encoder();
+    for i in golden.detail_indices() {
+        let mel = golden.mel(i);
+        let want = golden.partial_embeddings(i);
+        let mut batch = Vec::new();
+        for p in 0..want.len() {
+            batch.extend(mel[77 * p..77 * p + 160].iter().flatten());
+        }
+        let got = enc.embed_mels(&batch, want.len()).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            let d = max_abs_diff(g, w);
+            assert!(d <= 1e-5, "clip {i}: partial differs by {d}");
+        }
+    }
+}
+
+#[test]
+fn utterance_embeddings_match_resemblyzer_on_all_100_clips() {
+    let golden = Ge2eGolden::load();
+    let enc = encoder();
+    let wavs: Vec<Vec<f32>> = golden
+        .clips
+        .iter()
+        .map(|c| enc.preprocess(voxclone_audio::load(c).unwrap()).unwrap())
+        .collect();
+    let got = enc.embed_utterances(&wavs, &mut |_, _| {}).unwrap();
+    let (want, n_partials) = (golden.utterance_embeddings(), golden.n_partials());
+    let mut worst = (1.0f32, 0.0f32);
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g.partials.len() as i64, n_partials[i], "clip {i}: partial count");
+        let (cos, diff) = (cosine(g.embedding.as_slice(), w), max_abs_diff(g.embedding.as_slice(), w));
+        assert!(cos >= 0.9999, "{}: cosine {cos}", golden.clips[i].display());
+        assert!(diff <= 1e-4, "{}: max abs diff {diff}", golden.clips[i].display());
+        worst = (worst.0.min(cos), worst.1.max(diff));
+    }
+    eprintln!("worst cosine {}, worst max abs diff {}", worst.0, worst.1);
+}
+
+#[test]
+fn speaker_embeddings_match_resemblyzer() {
+    let golden = Ge2eGolden::load();
+    let enc = encoder();
+    let want = golden.speaker_embeddings();
+    for (s, chunk) in golden.clips.chunks(10).enumerate() {
+        let wavs: Vec<Vec<f32>> = chunk
+            .iter()
+            .map(|c| enc.preprocess(voxclone_audio::load(c).unwrap()).unwrap())
+            .collect();
+        let got = enc.embed_speaker(&wavs).unwrap();
+        let d = max_abs_diff(got.as_slice(), &want[s]);
+        assert!(d <= 1e-4, "speaker {s}: max abs diff {d}");
+    }
+}
+
+#[test]
+fn batching_does_not_change_an_utterance_embedding() {
+    let golden = Ge2eGolden::load();
+    let enc = encoder();
+    let wavs: Vec<Vec<f32>> = golden.clips[..6]
+        .iter()
+        .map(|c| enc.preprocess(voxclone_audio::load(c).unwrap()).unwrap())
+        .collect();
+    let together = enc.embed_utterances(&wavs, &mut |_, _| {}).unwrap();
+    for (w, t) in wavs.iter().zip(&together) {
+        let alone = enc.embed_utterance(w).unwrap();
+        assert!(max_abs_diff(alone.embedding.as_slice(), t.embedding.as_slice()) <= 1e-6);
+    }
+}

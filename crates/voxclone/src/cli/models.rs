@@ -1,0 +1,36 @@
+//! `voxclone models fetch|list`.
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::{progress, Context};
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCommand {
+    /// Download, verify and convert every pretrained model into the cache.
+    Fetch,
+    /// Show what is cached and where.
+    List,
+}
+
+pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
+    match cmd {
+        ModelsCommand::Fetch => {
+            let path = ctx.store.ge2e_encoder(&progress::Bytes::new(ctx.quiet))?;
+            println!("GE2E speaker encoder: {}", path.display());
+        }
+        ModelsCommand::List => {
+            println!("cache: {}", ctx.store.root().display());
+            for m in ctx.store.status() {
+                let state = match (m.present, m.size) {
+                    (true, Some(size)) => format!("ok, {:.1} MB", size as f64 / 1e6),
+                    (true, None) => "ok".to_string(),
+                    (false, Some(_)) => "invalid (will be fetched again)".to_string(),
+                    (false, None) => "missing".to_string(),
+                };
+                println!("{:<24} {:<34} {}", m.name, state, m.path.display());
+            }
+        }
+    }
+    Ok(())
+}

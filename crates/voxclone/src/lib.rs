@@ -1,0 +1,13 @@
+//! voxclone: clone a voice from a few seconds of speech (SV2TTS: Jia et al. 2018).
+//!
+//! The pipeline is three stages, each trained on its own:
+//! reference audio → **speaker encoder** (d-vector) → **synthesizer** (acoustic features) →
+//! **vocoder** (waveform). [`pipeline::Voxclone`] holds the loaded stages; the stage crates
+//! (`voxclone-encoder`, …) can also be used on their own.
+
+pub mod pipeline;
+
+pub use pipeline::Voxclone;
+pub use voxclone_audio as audio;
+pub use voxclone_encoder as encoder;
+pub use voxclone_models as models;

@@ -1,0 +1,97 @@
+//! The voice-cloning pipeline in one place: reference audio → embedding → features → waveform.
+//!
+//! Stage 1 (the GE2E speaker encoder) is here; the synthesizer and vocoder stages join it as they
+//! land, each as a field of [`Voxclone`] loaded once and shared.
+
+use std::path::Path;
+
+use candle_core::Device;
+use voxclone_encoder::{EncoderError, UtteranceEmbedding, VoiceEncoder};
+use voxclone_models::{ModelError, ModelStore, Progress};
+
+/// What can go wrong loading or running the pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Encoder(#[from] EncoderError),
+    #[error("{path}: {source}")]
+    File {
+        path: std::path::PathBuf,
+        source: EncoderError,
+    },
+}
+
+/// The loaded stages. `Send + Sync`: load once, share between threads or requests.
+#[derive(Debug, Clone)]
+pub struct Voxclone {
+    encoder: VoiceEncoder,
+}
+
+impl Voxclone {
+    /// Loads every stage available, fetching pretrained weights into `store` on first use.
+    pub fn load(store: &ModelStore, device: &Device, progress: &dyn Progress) -> Result<Self, PipelineError> {
+        let weights = store.ge2e_encoder(progress)?;
+        Ok(Self {
+            encoder: VoiceEncoder::load(&weights, device)?,
+        })
+    }
+
+    /// Stage 1: the speaker encoder.
+    pub fn encoder(&self) -> &VoiceEncoder {
+        &self.encoder
+    }
+
+    /// Reference audio → speech prepared for the encoder (16 kHz, normalised, silences trimmed).
+    pub fn prepare_reference(&self, path: &Path) -> Result<Vec<f32>, PipelineError> {
+        // Decoding errors name the file already; what comes after needs it added.
+        let audio = voxclone_audio::load(path).map_err(EncoderError::from)?;
+        self.encoder
+            .preprocess(audio)
+            .map_err(|source| PipelineError::File {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Reference audio → its d-vector (stage 1).
+    pub fn embed_file(&self, path: &Path) -> Result<UtteranceEmbedding, PipelineError> {
+        let wav = self.prepare_reference(path)?;
+        Ok(self.encoder.embed_utterance(&wav)?)
+    }
+
+    /// Embeds many files, a few at a time so memory stays bounded, batching their partials
+    /// through the network together. `progress(files_done, files_total)` follows along.
+    pub fn embed_files<P: AsRef<Path>>(
+        &self,
+        paths: &[P],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<EmbeddedFile>, PipelineError> {
+        const FILES_PER_BATCH: usize = 32;
+        let mut out = Vec::with_capacity(paths.len());
+        for chunk in paths.chunks(FILES_PER_BATCH) {
+            let wavs = chunk
+                .iter()
+                .map(|p| self.prepare_reference(p.as_ref()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let embedded = self.encoder.embed_utterances(&wavs, &mut |_, _| {})?;
+            for (wav, utterance) in wavs.iter().zip(embedded) {
+                out.push(EmbeddedFile {
+                    speech_seconds: wav.len() as f64 / self.encoder.params().sample_rate as f64,
+                    utterance,
+                });
+            }
+            progress(out.len(), paths.len());
+        }
+        Ok(out)
+    }
+}
+
+/// A file's utterance embedding and how much speech it was made from.
+#[derive(Debug, Clone)]
+pub struct EmbeddedFile {
+    pub utterance: UtteranceEmbedding,
+    /// Seconds of speech left after silences were trimmed.
+    pub speech_seconds: f64,
+}
