@@ -4,11 +4,13 @@
 //! most `max_batch_partials`: one large matrix product per step instead of many small ones, and
 //! memory that stays bounded however long the input.
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use voxclone_audio::{Audio, MelSpectrogram};
 
+use crate::fused::FusedEncoder;
 use crate::partials::{partials, Partials};
 use crate::{Embedding, EncoderError, EncoderParams, Result, SpeakerEncoder};
 
@@ -24,26 +26,37 @@ pub struct UtteranceEmbedding {
 #[derive(Debug, Clone)]
 pub struct VoiceEncoder {
     model: SpeakerEncoder,
+    /// On the CPU, the fused kernel runs the network; the candle model is the reference.
+    fused: Option<FusedEncoder>,
     mel: MelSpectrogram,
     params: EncoderParams,
 }
 
 impl VoiceEncoder {
-    pub fn new(model: SpeakerEncoder, params: EncoderParams) -> Self {
-        Self {
+    pub fn new(model: SpeakerEncoder, params: EncoderParams) -> Result<Self> {
+        let fused = match model.device() {
+            Device::Cpu => Some(model.to_fused()?),
+            _ => None,
+        };
+        Ok(Self {
             model,
+            fused,
             mel: MelSpectrogram::new(params.mel),
             params,
-        }
+        })
+    }
+
+    /// Runs on the candle model even on the CPU (slower; the reference the fused kernel is tested
+    /// against).
+    pub fn without_fused_kernel(mut self) -> Self {
+        self.fused = None;
+        self
     }
 
     /// Loads safetensors weights with the pretrained model's parameters.
     pub fn load(weights: &Path, device: &Device) -> Result<Self> {
         let params = EncoderParams::default();
-        Ok(Self::new(
-            SpeakerEncoder::load(weights, &params, device)?,
-            params,
-        ))
+        Self::new(SpeakerEncoder::load(weights, &params, device)?, params)
     }
 
     pub fn params(&self) -> &EncoderParams {
@@ -120,7 +133,20 @@ impl VoiceEncoder {
 
     /// Runs the network on a batch of mel windows (`B × partial_frames × n_mels`, row-major).
     pub fn embed_mels(&self, mels: &[f32], batch: usize) -> Result<Vec<Vec<f32>>> {
-        let shape = (batch, self.params.partial_frames, self.params.mel.n_mels);
+        let frames = self.params.partial_frames;
+        let expected = batch * frames * self.params.mel.n_mels;
+        if mels.len() != expected {
+            return Err(candle_core::Error::Msg(format!(
+                "a batch of {batch} mel windows needs {expected} values, got {}",
+                mels.len()
+            ))
+            .into());
+        }
+        if let Some(fused) = &self.fused {
+            let threads = NonZeroUsize::new(candle_core::utils::get_num_threads()).unwrap_or(NonZeroUsize::MIN);
+            return Ok(fused.forward(mels, batch, frames, threads));
+        }
+        let shape = (batch, frames, self.params.mel.n_mels);
         let x = Tensor::from_slice(mels, shape, self.model.device())?;
         Ok(self.model.forward(&x)?.to_vec2::<f32>()?)
     }

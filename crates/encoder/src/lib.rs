@@ -6,6 +6,7 @@
 //! normalised mean of its partials'; a speaker's is the normalised mean of their utterances'.
 
 pub mod embedding;
+pub mod fused;
 pub mod inference;
 pub mod model;
 pub mod params;

@@ -98,6 +98,21 @@ impl SpeakerEncoder {
         Self::new(p, vb).map_err(|e| EncoderError::Weights(format!("{}: {e}", path.display())))
     }
 
+    /// The same network as plain arrays for the fused CPU kernel.
+    pub fn to_fused(&self) -> Result<crate::fused::FusedEncoder> {
+        let lstm: Vec<_> = self
+            .layers
+            .iter()
+            .map(|l| (&l.w_ih_t, &l.w_hh_t, &l.bias))
+            .collect();
+        let linear_w_t = self.linear.weight().t()?.contiguous()?;
+        let linear_b = self
+            .linear
+            .bias()
+            .ok_or_else(|| EncoderError::Weights("linear layer without bias".into()))?;
+        crate::fused::FusedEncoder::new(&lstm, &linear_w_t, linear_b)
+    }
+
     pub fn device(&self) -> &Device {
         self.linear.weight().device()
     }

@@ -90,3 +90,22 @@ fn batching_does_not_change_an_utterance_embedding() {
         assert!(max_abs_diff(alone.embedding.as_slice(), t.embedding.as_slice()) <= 1e-6);
     }
 }
+
+#[test]
+fn fused_cpu_kernel_matches_the_candle_model() {
+    let golden = Ge2eGolden::load();
+    let fused = encoder();
+    let reference = fused.clone().without_fused_kernel();
+    let wavs: Vec<Vec<f32>> = golden.clips[..12]
+        .iter()
+        .map(|c| fused.preprocess(voxclone_audio::load(c).unwrap()).unwrap())
+        .collect();
+    let a = fused.embed_utterances(&wavs, &mut |_, _| {}).unwrap();
+    let b = reference.embed_utterances(&wavs, &mut |_, _| {}).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        for (p, q) in x.partials.iter().zip(&y.partials) {
+            let d = max_abs_diff(p, q);
+            assert!(d <= 1e-5, "partials differ by {d}");
+        }
+    }
+}

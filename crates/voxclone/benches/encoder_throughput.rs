@@ -1,0 +1,62 @@
+//! Speaker-embedding throughput: seconds of audio embedded per second of wall time, on the 100
+//! LibriSpeech test-other clips, model load and file decoding excluded (the audio is in memory).
+//!
+//! `scripts/bench-encoder.sh` runs this beside Resemblyzer and prints the ratios. Thread count comes
+//! from `RAYON_NUM_THREADS`. Prints one JSON line per mode.
+
+use std::time::Instant;
+
+use candle_core::Device;
+use voxclone::encoder::VoiceEncoder;
+use voxclone::models::{ModelStore, NoProgress};
+use voxclone_testdata::Ge2eGolden;
+
+fn main() {
+    let store = ModelStore::from_env().expect("cache dir");
+    let weights = store.ge2e_encoder(&NoProgress).expect("GE2E weights");
+    let encoder = VoiceEncoder::load(&weights, &Device::Cpu).expect("load");
+    let clips: Vec<_> = Ge2eGolden::load()
+        .clips
+        .iter()
+        .map(|c| voxclone::audio::load(c).expect("decode"))
+        .collect();
+    let audio_seconds: f64 = clips.iter().map(|c| c.duration_secs()).sum();
+    let threads = candle_core::utils::get_num_threads();
+    let repeats: usize = std::env::var("BENCH_REPEATS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+
+    // Warm-up: first-touch allocations and thread pools.
+    let wav = encoder.preprocess(clips[0].clone()).unwrap();
+    encoder.embed_utterance(&wav).unwrap();
+
+    let mut report = |mode: &str, run: &dyn Fn()| {
+        let best = (0..repeats)
+            .map(|_| {
+                let t = Instant::now();
+                run();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        println!(
+            "{{\"impl\": \"voxclone\", \"mode\": \"{mode}\", \"threads\": {threads}, \"audio_seconds\": {audio_seconds:.2}, \"wall_seconds\": {best:.4}, \"throughput\": {:.2}}}",
+            audio_seconds / best
+        );
+    };
+    // The library's batch API: every clip's partials through the network together.
+    report("batched", &|| {
+        let wavs: Vec<Vec<f32>> = clips
+            .iter()
+            .map(|c| encoder.preprocess(c.clone()).unwrap())
+            .collect();
+        encoder.embed_utterances(&wavs, &mut |_, _| {}).unwrap();
+    });
+    // One call per clip, as Resemblyzer's embed_utterance works.
+    report("per-utterance", &|| {
+        for c in &clips {
+            let wav = encoder.preprocess(c.clone()).unwrap();
+            encoder.embed_utterance(&wav).unwrap();
+        }
+    });
+}
