@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up voxclone on a fresh Debian/Ubuntu machine and runs its main job so far: speaker
+# embeddings of the bundled LibriSpeech clips (similarity and verification), then the equal error
+# rate on the shared LibriSpeech test-other speakers when they are beside the repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --quiet -p voxclone
+vc=target/debug/voxclone
+
+echo "== fetching the pretrained GE2E encoder (PyPI: resemblyzer 0.1.4, sha256-pinned)"
+$vc models fetch
+speech=fixtures/speech
+echo "== similarity of four clips: two by speaker 2414, two by speaker 367"
+$vc similarity $speech/*.flac
+echo "== verify: same speaker, then another speaker"
+$vc verify --enroll $speech/2414-128291-0000.flac --test $speech/2414-128291-0003.flac
+$vc verify --enroll $speech/2414-128291-0000.flac --test $speech/367-130732-0000.flac
+echo "== one embedding (first 8 of 256 values)"
+$vc embed $speech/367-130732-0006.flac | grep -A8 '"embedding"' | head -9
+shared=../shared/data/librispeech-test-other
+if [ -d "$shared" ]; then
+  echo "== speaker verification on LibriSpeech test-other"
+  $vc eval-sv "$shared"
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building voxclone needs on a fresh Debian/Ubuntu machine, and nothing when it is
+# already there: a C compiler (WebRTC VAD and TLS are built from C), CA certificates, and a Rust
+# toolchain (rustup's, since Debian's cargo is too old for candle).
+set -euo pipefail
+
+need_apt=()
+command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+[ -e /etc/ssl/certs/ca-certificates.crt ] || need_apt+=(ca-certificates)
+command -v cargo >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/cargo" ] || need_apt+=(curl)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${need_apt[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ ! -x "$HOME/.cargo/bin/cargo" ]; then
+    echo "installing the Rust toolchain with rustup" >&2
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+  fi
+  echo "note: add \$HOME/.cargo/bin to PATH (source \$HOME/.cargo/env)" >&2
+fi
