@@ -44,15 +44,15 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
         std::io::ErrorKind::NotFound => AudioError::NotFound(path.to_path_buf()),
         _ => AudioError::Io {
             path: path.to_path_buf(),
-            source: e,
+            error: e,
         },
     })?;
     if meta.is_dir() {
         return Err(AudioError::IsDirectory(path.to_path_buf()));
     }
-    let file = File::open(path).map_err(|source| AudioError::Io {
+    let file = File::open(path).map_err(|error| AudioError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let stream = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -82,10 +82,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
         .ok_or_else(|| AudioError::Empty(path.to_path_buf()))?;
     let track_id = track.id;
     let params = track.codec_params.clone();
-    let codec_name = symphonia::default::get_codecs()
-        .get_codec(params.codec)
-        .map(|d| d.short_name.to_string())
-        .unwrap_or_else(|| format!("{}", params.codec));
+    let codec_name = codec_name(params.codec);
     let mut decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
         .map_err(|_| AudioError::UnsupportedCodec {
@@ -145,6 +142,28 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
     }
     check_finite(&samples).map_err(|e| corrupt(e.to_string()))?;
     Ok(Audio::new(samples, sample_rate))
+}
+
+/// A readable name for a codec, including those symphonia recognises but cannot decode.
+fn codec_name(codec: symphonia::core::codecs::CodecType) -> String {
+    use symphonia::core::codecs::*;
+    if let Some(d) = symphonia::default::get_codecs().get_codec(codec) {
+        return d.short_name.to_string();
+    }
+    let known = [
+        (CODEC_TYPE_OPUS, "opus"),
+        (CODEC_TYPE_ALAC, "alac"),
+        (CODEC_TYPE_SPEEX, "speex"),
+        (CODEC_TYPE_WAVPACK, "wavpack"),
+        (CODEC_TYPE_MONKEYS_AUDIO, "monkey's audio"),
+        (CODEC_TYPE_WMA, "wma"),
+        (CODEC_TYPE_MP1, "mp1"),
+        (CODEC_TYPE_MP2, "mp2"),
+    ];
+    known
+        .iter()
+        .find(|(c, _)| *c == codec)
+        .map_or_else(|| format!("{codec}"), |(_, name)| name.to_string())
 }
 
 fn is_pcm(codec: symphonia::core::codecs::CodecType) -> bool {

@@ -24,10 +24,11 @@ pub enum AudioError {
     NotFound(PathBuf),
     #[error("{0}: is a directory, not an audio file")]
     IsDirectory(PathBuf),
-    #[error("{path}: cannot read: {source}")]
+    // Not `source`: the message already includes the cause, so it must not be chained again.
+    #[error("{path}: cannot read: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}: not a recognised audio format (supported: wav, flac, mp3, ogg/vorbis, m4a/aac)")]
     UnknownFormat(PathBuf),

@@ -232,7 +232,9 @@ mod tests {
     #[test]
     fn frames_is_a_window_of_compute_and_zero_pads() {
         let mel = MelSpectrogram::new(MelParams::GE2E);
-        let x: Vec<f32> = (0..8000).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+        let x: Vec<f32> = (0..8000)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect();
         let all = mel.compute(&x);
         assert_eq!(mel.frames(&x, 10, 5), all[10 * 40..15 * 40].to_vec());
         let mut padded = x.clone();

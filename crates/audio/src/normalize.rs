@@ -8,7 +8,10 @@ pub fn dbfs(samples: &[f32]) -> f64 {
     if samples.is_empty() {
         return f64::NEG_INFINITY;
     }
-    let mean_square = samples.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>()
+    let mean_square = samples
+        .iter()
+        .map(|&s| (s as f64) * (s as f64))
+        .sum::<f64>()
         / samples.len() as f64;
     10.0 * mean_square.log10()
 }
@@ -43,7 +46,11 @@ mod tests {
         let mut x: Vec<f32> = (0..16000).map(|i| 0.001 * (i as f32 * 0.1).sin()).collect();
         let gain = normalize_volume(&mut x, ENCODER_TARGET_DBFS, true);
         assert!(gain > 0.0);
-        assert!((dbfs(&x) - ENCODER_TARGET_DBFS).abs() < 1e-3, "{}", dbfs(&x));
+        assert!(
+            (dbfs(&x) - ENCODER_TARGET_DBFS).abs() < 1e-3,
+            "{}",
+            dbfs(&x)
+        );
     }
 
     #[test]

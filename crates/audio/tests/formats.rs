@@ -70,7 +70,11 @@ fn an_unsupported_codec_is_named() {
 fn bad_files_fail_with_one_line_errors_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("notes.wav");
-    std::fs::write(&text, "this is not audio, just text pretending to be a wav\n").unwrap();
+    std::fs::write(
+        &text,
+        "this is not audio, just text pretending to be a wav\n",
+    )
+    .unwrap();
     let flac = std::fs::read(fixture("ref-16k.flac")).unwrap();
     let truncated = dir.path().join("truncated.flac");
     std::fs::write(&truncated, &flac[..flac.len() / 2]).unwrap();
@@ -83,22 +87,34 @@ fn bad_files_fail_with_one_line_errors_naming_them() {
     let empty = dir.path().join("empty.wav");
     std::fs::write(&empty, []).unwrap();
 
-    let cases: [(&Path, fn(&AudioError) -> bool); 6] = [
-        (Path::new("/no/such/file.wav"), |e| matches!(e, AudioError::NotFound(_))),
+    type Expect = fn(&AudioError) -> bool;
+    let cases: [(&Path, Expect); 6] = [
+        (Path::new("/no/such/file.wav"), |e| {
+            matches!(e, AudioError::NotFound(_))
+        }),
         (dir.path(), |e| matches!(e, AudioError::IsDirectory(_))),
         (&text, |e| matches!(e, AudioError::UnknownFormat(_))),
         (&truncated, |e| {
             matches!(e, AudioError::Truncated { .. } | AudioError::Corrupt { .. })
         }),
-        (&corrupt, |e| matches!(e, AudioError::Corrupt { .. } | AudioError::Truncated { .. })),
+        (&corrupt, |e| {
+            matches!(e, AudioError::Corrupt { .. } | AudioError::Truncated { .. })
+        }),
         (&empty, |e| {
-            matches!(e, AudioError::UnknownFormat(_) | AudioError::Corrupt { .. } | AudioError::Empty(_))
+            matches!(
+                e,
+                AudioError::UnknownFormat(_) | AudioError::Corrupt { .. } | AudioError::Empty(_)
+            )
         }),
     ];
     for (path, expected) in cases {
         let err = load(path).unwrap_err();
         let msg = err.to_string();
-        assert!(expected(&err), "{}: unexpected error {err:?}", path.display());
+        assert!(
+            expected(&err),
+            "{}: unexpected error {err:?}",
+            path.display()
+        );
         assert!(!msg.contains('\n'), "{msg}");
         assert!(msg.contains(&*path.to_string_lossy()), "{msg}");
     }
@@ -114,14 +130,18 @@ fn zero_samples_and_non_finite_samples_are_rejected() {
         sample_format: hound::SampleFormat::Float,
     };
     let empty = dir.path().join("zero-samples.wav");
-    hound::WavWriter::create(&empty, spec).unwrap().finalize().unwrap();
+    hound::WavWriter::create(&empty, spec)
+        .unwrap()
+        .finalize()
+        .unwrap();
     let err = load(&empty).unwrap_err();
     assert!(matches!(err, AudioError::Empty(_)), "{err:?}");
 
     let nan = dir.path().join("nan.wav");
     let mut w = hound::WavWriter::create(&nan, spec).unwrap();
     for i in 0..1600 {
-        w.write_sample(if i == 700 { f32::NAN } else { 0.1 }).unwrap();
+        w.write_sample(if i == 700 { f32::NAN } else { 0.1 })
+            .unwrap();
     }
     w.finalize().unwrap();
     let err = load(&nan).unwrap_err();
@@ -132,7 +152,10 @@ fn zero_samples_and_non_finite_samples_are_rejected() {
 fn real_speech_survives_a_resampling_round_trip() {
     let r = reference();
     let up = resample(Audio::new(r.clone(), 16_000), 44_100).unwrap();
-    assert_eq!(up.len(), (r.len() as f64 * 44_100.0 / 16_000.0).round() as usize);
+    assert_eq!(
+        up.len(),
+        (r.len() as f64 * 44_100.0 / 16_000.0).round() as usize
+    );
     let down = resample(Audio::new(up, 44_100), 16_000).unwrap();
     assert_eq!(down.len(), r.len());
     // Same alignment: no lag search.

@@ -15,11 +15,31 @@ fn decode_normalise_and_vad_match_the_reference_on_all_100_clips() {
         assert_eq!(audio.sample_rate, 16_000);
         let mut wav = audio.samples;
         let gain = normalize_volume(&mut wav, ENCODER_TARGET_DBFS, true);
-        assert!((gain - gains[i]).abs() < 1e-4, "{}: gain {gain} vs {}", clip.display(), gains[i]);
+        assert!(
+            (gain - gains[i]).abs() < 1e-4,
+            "{}: gain {gain} vs {}",
+            clip.display(),
+            gains[i]
+        );
         let mask = voice_mask(&wav, &VadParams::default());
-        assert_eq!(mask.raw, golden.vad_raw(i), "{}: raw VAD flags", clip.display());
-        assert_eq!(mask.keep, golden.vad_keep(i), "{}: VAD keep mask", clip.display());
-        assert_eq!(mask.apply(&wav).len() as i64, trimmed[i], "{}", clip.display());
+        assert_eq!(
+            mask.raw,
+            golden.vad_raw(i),
+            "{}: raw VAD flags",
+            clip.display()
+        );
+        assert_eq!(
+            mask.keep,
+            golden.vad_keep(i),
+            "{}: VAD keep mask",
+            clip.display()
+        );
+        assert_eq!(
+            mask.apply(&wav).len() as i64,
+            trimmed[i],
+            "{}",
+            clip.display()
+        );
     }
 }
 
@@ -49,7 +69,10 @@ fn mel_matches_librosa_within_1e4_relative() {
                 let g = got[f * 40 + m];
                 // Relative to the value, with a floor at 1e-6 of the clip's peak for near-silent bins.
                 let tol = 1e-4 * w.abs().max(1e-6 * peak);
-                assert!((g - w).abs() <= tol, "clip {i} frame {f} mel {m}: {g} vs {w}");
+                assert!(
+                    (g - w).abs() <= tol,
+                    "clip {i} frame {f} mel {m}: {g} vs {w}"
+                );
             }
         }
     }

@@ -77,8 +77,9 @@ impl VoiceEncoder {
     /// A speaker's embedding: the normalised mean of their utterances' embeddings.
     pub fn embed_speaker<W: AsRef<[f32]>>(&self, wavs: &[W]) -> Result<Embedding> {
         let utterances = self.embed_utterances(wavs, &mut |_, _| {})?;
-        Embedding::mean(utterances.iter().map(|u| u.embedding.as_slice()))
-            .ok_or(EncoderError::Empty("a speaker needs at least one utterance"))
+        Embedding::mean(utterances.iter().map(|u| u.embedding.as_slice())).ok_or(
+            EncoderError::Empty("a speaker needs at least one utterance"),
+        )
     }
 
     /// Embeds many preprocessed utterances, batching partials across them. `progress` is told how
@@ -97,7 +98,8 @@ impl VoiceEncoder {
         let window = frames * n_mels;
         let batch_max = self.params.max_batch_partials.max(1);
 
-        let mut results: Vec<Vec<Vec<f32>>> = plans.iter().map(|p| Vec::with_capacity(p.len())).collect();
+        let mut results: Vec<Vec<Vec<f32>>> =
+            plans.iter().map(|p| Vec::with_capacity(p.len())).collect();
         let mut batch: Vec<f32> = Vec::with_capacity(batch_max * window);
         let mut owners: Vec<usize> = Vec::with_capacity(batch_max);
         let mut done = 0;
@@ -143,7 +145,8 @@ impl VoiceEncoder {
             .into());
         }
         if let Some(fused) = &self.fused {
-            let threads = NonZeroUsize::new(candle_core::utils::get_num_threads()).unwrap_or(NonZeroUsize::MIN);
+            let threads = NonZeroUsize::new(candle_core::utils::get_num_threads())
+                .unwrap_or(NonZeroUsize::MIN);
             return Ok(fused.forward(mels, batch, frames, threads));
         }
         let shape = (batch, frames, self.params.mel.n_mels);

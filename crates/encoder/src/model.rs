@@ -170,7 +170,10 @@ mod tests {
         let mut w: HashMap<String, (Vec<f32>, Vec<usize>)> = HashMap::new();
         for l in 0..2 {
             let in_dim = if l == 0 { 2 } else { 3 };
-            w.insert(format!("lstm.weight_ih_l{l}"), (rand(12 * in_dim), vec![12, in_dim]));
+            w.insert(
+                format!("lstm.weight_ih_l{l}"),
+                (rand(12 * in_dim), vec![12, in_dim]),
+            );
             w.insert(format!("lstm.weight_hh_l{l}"), (rand(36), vec![12, 3]));
             w.insert(format!("lstm.bias_ih_l{l}"), (rand(12), vec![12]));
             w.insert(format!("lstm.bias_hh_l{l}"), (rand(12), vec![12]));
@@ -179,7 +182,12 @@ mod tests {
         w.insert("linear.bias".into(), (vec![0.1, 0.2, 0.3, 0.4], vec![4]));
         let tensors: HashMap<String, Tensor> = w
             .iter()
-            .map(|(k, (v, s))| (k.clone(), Tensor::from_vec(v.clone(), s.as_slice(), &dev).unwrap()))
+            .map(|(k, (v, s))| {
+                (
+                    k.clone(),
+                    Tensor::from_vec(v.clone(), s.as_slice(), &dev).unwrap(),
+                )
+            })
             .collect();
         let model = SpeakerEncoder::new(&p, VarBuilder::from_tensors(tensors, DType::F32, &dev))?;
         let (b, t) = (2, 5);
@@ -221,7 +229,10 @@ mod tests {
             let h = seq.last().unwrap();
             let (lw, _) = &w["linear.weight"];
             let y: Vec<f32> = (0..4)
-                .map(|r| ((0..3).map(|k| lw[r * 3 + k] * h[k]).sum::<f32>() + 0.1 * (r + 1) as f32).max(0.0))
+                .map(|r| {
+                    ((0..3).map(|k| lw[r * 3 + k] * h[k]).sum::<f32>() + 0.1 * (r + 1) as f32)
+                        .max(0.0)
+                })
                 .collect();
             let norm = y.iter().map(|v| v * v).sum::<f32>().sqrt();
             for (g, want) in got_row.iter().zip(y.iter().map(|v| v / norm)) {

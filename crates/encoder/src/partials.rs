@@ -29,7 +29,9 @@ pub fn partials(n_samples: usize, p: &EncoderParams) -> Partials {
     let hop = p.mel.hop_length;
     let n_frames = (n_samples + 1).div_ceil(hop);
     let step = p.frame_step();
-    let steps = (n_frames + step + 1).saturating_sub(p.partial_frames).max(1);
+    let steps = (n_frames + step + 1)
+        .saturating_sub(p.partial_frames)
+        .max(1);
     let mut starts: Vec<usize> = (0..steps).step_by(step).collect();
     let last = *starts.last().expect("at least one partial");
     let coverage = (n_samples as f64 - (last * hop) as f64) / p.partial_samples() as f64;

@@ -64,7 +64,11 @@ pub fn equal_error_rate(trials: &[(f32, bool)]) -> Option<EqualErrorRate> {
     let d0 = far0 - frr0;
     let d1 = frr1 - far1;
     let w = if d0 + d1 > 0.0 { d0 / (d0 + d1) } else { 0.0 };
-    let threshold = if s1.is_finite() { s0 + w * (s1 - s0) } else { s0 };
+    let threshold = if s1.is_finite() {
+        s0 + w * (s1 - s0)
+    } else {
+        s0
+    };
     Some(EqualErrorRate {
         eer: far0 + w * (far1 - far0),
         threshold,

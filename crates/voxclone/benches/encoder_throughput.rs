@@ -31,7 +31,7 @@ fn main() {
     let wav = encoder.preprocess(clips[0].clone()).unwrap();
     encoder.embed_utterance(&wav).unwrap();
 
-    let mut report = |mode: &str, run: &dyn Fn()| {
+    let report = |mode: &str, run: &dyn Fn()| {
         let best = (0..repeats)
             .map(|_| {
                 let t = Instant::now();

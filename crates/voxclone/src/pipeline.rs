@@ -16,10 +16,11 @@ pub enum PipelineError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Encoder(#[from] EncoderError),
-    #[error("{path}: {source}")]
+    // Not `source`: the message already includes the cause, so it must not be chained again.
+    #[error("{path}: {error}")]
     File {
         path: std::path::PathBuf,
-        source: EncoderError,
+        error: EncoderError,
     },
 }
 
@@ -31,7 +32,11 @@ pub struct Voxclone {
 
 impl Voxclone {
     /// Loads every stage available, fetching pretrained weights into `store` on first use.
-    pub fn load(store: &ModelStore, device: &Device, progress: &dyn Progress) -> Result<Self, PipelineError> {
+    pub fn load(
+        store: &ModelStore,
+        device: &Device,
+        progress: &dyn Progress,
+    ) -> Result<Self, PipelineError> {
         let weights = store.ge2e_encoder(progress)?;
         Ok(Self {
             encoder: VoiceEncoder::load(&weights, device)?,
@@ -49,9 +54,9 @@ impl Voxclone {
         let audio = voxclone_audio::load(path).map_err(EncoderError::from)?;
         self.encoder
             .preprocess(audio)
-            .map_err(|source| PipelineError::File {
+            .map_err(|error| PipelineError::File {
                 path: path.to_path_buf(),
-                source,
+                error,
             })
     }
 

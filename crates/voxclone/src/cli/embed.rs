@@ -53,7 +53,8 @@ pub fn run(ctx: &Context, args: EmbedArgs) -> Result<()> {
     };
     let pipeline = ctx.pipeline()?;
     let bar = progress::files(args.files.len(), ctx.quiet);
-    let embedded = pipeline.embed_files(&args.files, &mut |done, _| bar.set_position(done as u64))?;
+    let embedded =
+        pipeline.embed_files(&args.files, &mut |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let speaker = args
         .speaker
@@ -64,7 +65,10 @@ pub fn run(ctx: &Context, args: EmbedArgs) -> Result<()> {
         Format::Npy => {
             let rows: Vec<&[f32]> = match &speaker {
                 Some(s) => vec![s.as_slice()],
-                None => embedded.iter().map(|e| e.utterance.embedding.as_slice()).collect(),
+                None => embedded
+                    .iter()
+                    .map(|e| e.utterance.embedding.as_slice())
+                    .collect(),
             };
             output::npy_bytes(&rows)?
         }

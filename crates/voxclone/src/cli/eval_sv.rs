@@ -75,7 +75,11 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
             "{} speakers, {} utterances, {} genuine and {} impostor trials",
             report.speakers, report.utterances, report.genuine_trials, report.impostor_trials
         );
-        println!("EER {:.2}% at threshold {:.4}", 100.0 * report.eer, report.threshold);
+        println!(
+            "EER {:.2}% at threshold {:.4}",
+            100.0 * report.eer,
+            report.threshold
+        );
     }
     Ok(())
 }

@@ -16,7 +16,11 @@ use voxclone::models::ModelStore;
 use voxclone::Voxclone;
 
 #[derive(Parser, Debug)]
-#[command(name = "voxclone", version, about = "Clone a voice from a few seconds of speech.")]
+#[command(
+    name = "voxclone",
+    version,
+    about = "Clone a voice from a few seconds of speech."
+)]
 pub struct Cli {
     /// Threads for the networks (default: all cores).
     #[arg(long, global = true, value_name = "N")]

@@ -30,9 +30,9 @@ impl voxclone::models::Progress for Bytes {
                         .progress_chars("=> "),
                 );
             }
-            None => self
-                .bar
-                .set_style(ProgressStyle::with_template("{spinner} {msg} {bytes}").expect("valid template")),
+            None => self.bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {bytes}").expect("valid template"),
+            ),
         }
         self.bar.set_message(what.to_string());
     }

@@ -45,7 +45,10 @@ fn embed(ctx: &Context, files: &[PathBuf]) -> Result<Vec<Embedding>> {
     let bar = progress::files(files.len(), ctx.quiet);
     let embedded = pipeline.embed_files(files, &mut |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
-    Ok(embedded.into_iter().map(|e| e.utterance.embedding).collect())
+    Ok(embedded
+        .into_iter()
+        .map(|e| e.utterance.embedding)
+        .collect())
 }
 
 pub fn run_similarity(ctx: &Context, args: SimilarityArgs) -> Result<()> {
@@ -100,7 +103,10 @@ pub fn run_verify(ctx: &Context, args: VerifyArgs) -> Result<()> {
         );
     } else {
         let verdict = if accept { "accept" } else { "reject" };
-        println!("score {score:.4}  threshold {:.4}  {verdict}", args.threshold);
+        println!(
+            "score {score:.4}  threshold {:.4}  {verdict}",
+            args.threshold
+        );
     }
     Ok(())
 }

@@ -13,6 +13,9 @@ use std::num::NonZeroUsize;
 use candle_core::Tensor;
 use gemm::Parallelism;
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
 use crate::Result;
 
 /// One LSTM layer's weights, laid out for row-major products.
@@ -44,7 +47,11 @@ fn flat(t: &Tensor) -> Result<Vec<f32>> {
 impl FusedEncoder {
     /// Copies the weights out of candle tensors: per layer `(W_ihᵀ, W_hhᵀ, b_ih + b_hh)` of shapes
     /// `in × 4H`, `H × 4H`, `4H`; then the linear layer's `Wᵀ` (`H × E`) and bias (`E`).
-    pub fn new(lstm: &[(&Tensor, &Tensor, &Tensor)], linear_w_t: &Tensor, linear_b: &Tensor) -> Result<Self> {
+    pub fn new(
+        lstm: &[(&Tensor, &Tensor, &Tensor)],
+        linear_w_t: &Tensor,
+        linear_b: &Tensor,
+    ) -> Result<Self> {
         let hidden = lstm[0].1.dim(0)?;
         let layers = lstm
             .iter()
@@ -71,7 +78,13 @@ impl FusedEncoder {
 
     /// Unit-norm partial embeddings of `batch` mel windows (`batch × frames × n_mels`, row-major),
     /// split across `threads`.
-    pub fn forward(&self, mels: &[f32], batch: usize, frames: usize, threads: NonZeroUsize) -> Vec<Vec<f32>> {
+    pub fn forward(
+        &self,
+        mels: &[f32],
+        batch: usize,
+        frames: usize,
+        threads: NonZeroUsize,
+    ) -> Vec<Vec<f32>> {
         let n_mels = self.layers[0].in_dim;
         assert_eq!(mels.len(), batch * frames * n_mels, "mel batch shape");
         let threads = threads.get().min(batch.max(1));
@@ -83,7 +96,9 @@ impl FusedEncoder {
         std::thread::scope(|s| {
             let handles: Vec<_> = mels
                 .chunks(per * window)
-                .map(|chunk| s.spawn(move || self.forward_chunk(chunk, chunk.len() / window, frames)))
+                .map(|chunk| {
+                    s.spawn(move || self.forward_chunk(chunk, chunk.len() / window, frames))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -117,7 +132,11 @@ impl FusedEncoder {
             matmul_acc(&mut gates, &xs, &layer.w_ih_t, t * b, layer.in_dim, g_dim);
             h.fill(0.0);
             c.fill(0.0);
-            let mut next = if l == last { Vec::new() } else { vec![0f32; t * b * h_dim] };
+            let mut next = if l == last {
+                Vec::new()
+            } else {
+                vec![0f32; t * b * h_dim]
+            };
             for ti in 0..t {
                 let step = &mut gates[ti * b * g_dim..][..b * g_dim];
                 if ti > 0 {
@@ -150,6 +169,11 @@ impl FusedEncoder {
 /// `dst (m × n) += lhs (m × k) · rhs (k × n)`, all row-major, on this thread.
 fn matmul_acc(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, k: usize, n: usize) {
     assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n);
+    #[cfg(target_arch = "x86_64")]
+    if n.is_multiple_of(64) && avx512::available() {
+        // SAFETY: the CPU has AVX-512F and the shapes were checked above.
+        return unsafe { avx512::matmul_acc(dst, lhs, rhs, m, k, n) };
+    }
     // SAFETY: the asserts above keep every access in bounds; strides describe row-major layouts.
     unsafe {
         gemm::gemm(
@@ -178,12 +202,13 @@ fn matmul_acc(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, k: usize, n: 
 
 /// The LSTM cell on a batch: gates rows are `[i | f | g | o]` (PyTorch's order);
 /// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
-fn cell_update(gates: &mut [f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
+fn cell_update(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
+    assert!(gates.len() == 4 * c.len() && c.len() == h.len() && c.len().is_multiple_of(h_dim));
     #[cfg(target_arch = "x86_64")]
     {
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { cell_update_avx512(gates, c, h, h_dim) };
+        if h_dim.is_multiple_of(16) && avx512::available() {
+            // SAFETY: the CPU has AVX-512F and the shapes were checked above.
+            return unsafe { avx512::cell_update(gates, c, h, h_dim) };
         }
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             // SAFETY: as above.
@@ -194,28 +219,22 @@ fn cell_update(gates: &mut [f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn cell_update_avx512(gates: &mut [f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
-    cell_update_portable(gates, c, h, h_dim)
-}
-
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn cell_update_avx2(gates: &mut [f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
+unsafe fn cell_update_avx2(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
     cell_update_portable(gates, c, h, h_dim)
 }
 
 /// Written as straight loops over whole rows so the compiler vectorises it for each target above.
 #[inline(always)]
-fn cell_update_portable(gates: &mut [f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
+fn cell_update_portable(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
     for ((row, c), h) in gates
-        .chunks_exact_mut(4 * h_dim)
+        .chunks_exact(4 * h_dim)
         .zip(c.chunks_exact_mut(h_dim))
         .zip(h.chunks_exact_mut(h_dim))
     {
-        let (i, rest) = row.split_at_mut(h_dim);
-        let (f, rest) = rest.split_at_mut(h_dim);
-        let (g, o) = rest.split_at_mut(h_dim);
+        let (i, rest) = row.split_at(h_dim);
+        let (f, rest) = rest.split_at(h_dim);
+        let (g, o) = rest.split_at(h_dim);
         for j in 0..h_dim {
             let cj = sigmoid(f[j]) * c[j] + sigmoid(i[j]) * tanh(g[j]);
             c[j] = cj;
@@ -235,23 +254,32 @@ fn tanh(x: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * x) + 1.0)
 }
 
+const LOG2E: f32 = std::f32::consts::LOG2_E;
+/// ln 2 split in two, so `n · LN2_HI` is exact for the `n` that occur. (The constants are
+/// written as published; clippy would round away digits that the binary values do have.)
+#[allow(clippy::excessive_precision)]
+const LN2_HI: f32 = 0.693_359_375;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// Minimax polynomial for `(e^r - 1 - r) / r²` on |r| ≤ ln2/2 (Cephes' `expf`), highest degree first.
+#[allow(clippy::excessive_precision)]
+const EXP_POLY: [f32; 6] = [
+    1.987_569_1e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    5.000_000_1e-1,
+];
+
 /// `e^x` to within 2 ulp over the whole f32 range, branch-free so it vectorises: split
-/// `x = n ln2 + r` with |r| ≤ ln2/2 (ln2 in two parts for exactness), a degree-6 minimax
-/// polynomial for `e^r` (Cephes' `expf` coefficients), then scale by `2^n` through the exponent bits.
+/// `x = n ln2 + r` with |r| ≤ ln2/2, a polynomial for `e^r`, then scale by `2^n` through the
+/// exponent bits.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_375;
-    const LN2_LO: f32 = -2.121_944_4e-4;
     let x = x.clamp(-87.0, 88.0);
     let n = (x * LOG2E + 0.5).floor();
     let r = x - n * LN2_HI - n * LN2_LO;
-    let mut p = 1.987_569_1e-4f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    let p = EXP_POLY[1..].iter().fold(EXP_POLY[0], |p, &c| p * r + c);
     let e_r = p * r * r + r + 1.0;
     let scale = f32::from_bits((((n as i32) + 127) as u32) << 23);
     e_r * scale
@@ -280,7 +308,10 @@ mod tests {
     fn sigmoid_and_tanh_saturate_without_nans() {
         for x in [-1e4f32, -100.0, -10.0, 0.0, 10.0, 100.0, 1e4] {
             let (s, t) = (sigmoid(x), tanh(x));
-            assert!((s - 1.0 / (1.0 + (-x as f64).exp()) as f32).abs() < 1e-7, "{x}");
+            assert!(
+                (s - 1.0 / (1.0 + (-x as f64).exp()) as f32).abs() < 1e-7,
+                "{x}"
+            );
             assert!((t - x.tanh()).abs() < 2e-7, "{x}: {t} vs {}", x.tanh());
         }
     }
