@@ -94,6 +94,12 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
     let expected_frames = params.n_frames;
 
     let mut samples: Vec<f32> = Vec::new();
+    // Growing by doubling would briefly need twice a long file's memory; the header's length,
+    // where there is one, sizes the buffer once (capped, since a corrupt header can claim anything).
+    if let (Some(n), Some(rate)) = (params.n_frames, params.sample_rate) {
+        const MAX_RESERVE_SECONDS: u64 = 4 * 3600;
+        samples.reserve_exact(n.min(MAX_RESERVE_SECONDS * rate as u64) as usize);
+    }
     let mut sample_rate = params.sample_rate;
     let mut buffer: Option<SampleBuffer<f32>> = None;
     loop {

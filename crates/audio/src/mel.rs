@@ -46,6 +46,8 @@ pub struct MelSpectrogram {
     window: Vec<f64>,
     /// Row-major `n_mels × n_bins`.
     filters: Vec<f32>,
+    /// The bins where each filter is non-zero (a triangle covers a few bins of 201).
+    supports: Vec<std::ops::Range<usize>>,
     fft: Arc<dyn RealToComplex<f64>>,
 }
 
@@ -60,9 +62,20 @@ impl std::fmt::Debug for MelSpectrogram {
 impl MelSpectrogram {
     pub fn new(params: MelParams) -> Self {
         let fft = RealFftPlanner::<f64>::new().plan_fft_forward(params.n_fft);
+        let n_bins = params.n_bins();
+        let filters = slaney_mel_filterbank(&params);
+        let supports = filters
+            .chunks_exact(n_bins)
+            .map(|f| {
+                let start = f.iter().position(|&w| w != 0.0).unwrap_or(0);
+                let end = f.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
+                start..end
+            })
+            .collect();
         Self {
             window: periodic_hann(params.n_fft),
-            filters: slaney_mel_filterbank(&params),
+            filters,
+            supports,
             params,
             fft,
         }
@@ -81,6 +94,28 @@ impl MelSpectrogram {
     pub fn compute(&self, samples: &[f32]) -> Vec<f32> {
         let n_frames = self.params.n_frames(samples.len());
         self.frames(samples, 0, n_frames)
+    }
+
+    /// Like [`frames`](Self::frames), with the frames split between `threads` threads.
+    pub fn frames_parallel(&self, samples: &[f32], first: usize, count: usize, threads: usize) -> Vec<f32> {
+        // Below a few hundred frames, starting threads costs more than it saves.
+        let per = count.div_ceil(threads.max(1)).max(256);
+        if per >= count {
+            return self.frames(samples, first, count);
+        }
+        std::thread::scope(|s| {
+            let parts: Vec<_> = (first..first + count)
+                .step_by(per)
+                .map(|start| {
+                    let n = per.min(first + count - start);
+                    s.spawn(move || self.frames(samples, start, n))
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().expect("mel thread panicked"))
+                .collect()
+        })
     }
 
     /// Frames `first .. first + count` of the centred spectrogram of `samples`, row-major
@@ -112,11 +147,11 @@ impl MelSpectrogram {
             for (pw, c) in power.iter_mut().zip(&spectrum) {
                 *pw = c.norm_sqr();
             }
-            for (m, value) in row.iter_mut().enumerate() {
+            for ((m, value), support) in row.iter_mut().enumerate().zip(&self.supports) {
                 let filter = &self.filters[m * n_bins..(m + 1) * n_bins];
-                *value = filter
+                *value = filter[support.clone()]
                     .iter()
-                    .zip(&power)
+                    .zip(&power[support.clone()])
                     .map(|(&w, &pw)| w as f64 * pw)
                     .sum::<f64>() as f32;
             }
@@ -237,6 +272,10 @@ mod tests {
             .collect();
         let all = mel.compute(&x);
         assert_eq!(mel.frames(&x, 10, 5), all[10 * 40..15 * 40].to_vec());
+        assert_eq!(mel.frames_parallel(&x, 3, 40, 2), all[3 * 40..43 * 40].to_vec());
+        assert_eq!(mel.frames_parallel(&x, 0, 51, 8), all);
+        let long: Vec<f32> = x.iter().cycle().take(80_000).copied().collect();
+        assert_eq!(mel.frames_parallel(&long, 0, 501, 2), mel.compute(&long));
         let mut padded = x.clone();
         padded.resize(12000, 0.0);
         let n = mel.params().n_frames(padded.len());

@@ -54,6 +54,21 @@ impl VoiceMask {
     }
 }
 
+impl VoiceMask {
+    /// Keeps only the kept windows' samples, in place: long recordings are not copied.
+    pub fn retain(&self, samples: &mut Vec<f32>) {
+        let w = self.samples_per_window;
+        let mut kept = 0;
+        for (i, &keep) in self.keep.iter().enumerate() {
+            if keep {
+                samples.copy_within(i * w..(i + 1) * w, kept);
+                kept += w;
+            }
+        }
+        samples.truncate(kept);
+    }
+}
+
 /// Runs WebRTC's VAD over 16 kHz samples and computes which windows to keep.
 pub fn voice_mask(samples: &[f32], params: &VadParams) -> VoiceMask {
     const SAMPLE_RATE: usize = 16_000;
@@ -165,6 +180,20 @@ mod tests {
         assert_eq!(to_int16(1.0), 32767);
         assert_eq!(to_int16(-1.0), -32767);
         assert_eq!(to_int16(32768.0 / 32767.0), -32768);
+    }
+
+    #[test]
+    fn retain_in_place_equals_apply() {
+        let mask = VoiceMask {
+            raw: vec![],
+            keep: vec![true, false, true, true, false],
+            samples_per_window: 2,
+        };
+        let x: Vec<f32> = (0..11).map(|i| i as f32).collect();
+        let mut y = x.clone();
+        mask.retain(&mut y);
+        assert_eq!(y, mask.apply(&x));
+        assert_eq!(y, vec![0.0, 1.0, 4.0, 5.0, 6.0, 7.0]);
     }
 
     #[test]

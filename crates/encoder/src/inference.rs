@@ -14,6 +14,11 @@ use crate::fused::FusedEncoder;
 use crate::partials::{partials, Partials};
 use crate::{Embedding, EncoderError, EncoderParams, Result, SpeakerEncoder};
 
+/// Threads for the encoder: candle's setting (`RAYON_NUM_THREADS`, else all cores).
+fn threads() -> usize {
+    candle_core::utils::get_num_threads().max(1)
+}
+
 /// An utterance's embedding and the partial embeddings it is the mean of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UtteranceEmbedding {
@@ -104,15 +109,20 @@ impl VoiceEncoder {
         let mut owners: Vec<usize> = Vec::with_capacity(batch_max);
         let mut done = 0;
         for (u, (wav, plan)) in wavs.iter().zip(&plans).enumerate() {
-            // The mel of the whole (zero-padded) utterance, once; partials are windows into it.
-            let last = *plan.starts.last().expect("at least one partial");
-            let mel = self.mel.frames(wav.as_ref(), 0, last + frames);
-            for &start in &plan.starts {
-                batch.extend_from_slice(&mel[start * n_mels..start * n_mels + window]);
-                owners.push(u);
-                if owners.len() == batch_max {
-                    done += self.run_batch(&mut batch, &mut owners, &mut results)?;
-                    progress(done, total);
+            // The mel of the (zero-padded) utterance, a batch worth of partials at a time so a long
+            // recording never holds its whole spectrogram; partials are windows into it.
+            for group in plan.starts.chunks(batch_max) {
+                let first = group[0];
+                let count = group[group.len() - 1] + frames - first;
+                let mel = self.mel.frames_parallel(wav.as_ref(), first, count, threads());
+                for &start in group {
+                    let offset = (start - first) * n_mels;
+                    batch.extend_from_slice(&mel[offset..offset + window]);
+                    owners.push(u);
+                    if owners.len() == batch_max {
+                        done += self.run_batch(&mut batch, &mut owners, &mut results)?;
+                        progress(done, total);
+                    }
                 }
             }
         }

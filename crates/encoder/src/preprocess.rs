@@ -12,9 +12,10 @@ pub fn preprocess(audio: Audio, p: &EncoderParams) -> Result<Vec<f32>> {
     let seconds = audio.duration_secs();
     let mut wav = resample::resample(audio, p.sample_rate)?;
     normalize::normalize_volume(&mut wav, p.target_dbfs, true);
-    let trimmed = vad::trim_long_silences(&wav, &p.vad);
-    if trimmed.is_empty() {
+    vad::voice_mask(&wav, &p.vad).retain(&mut wav);
+    if wav.is_empty() {
         return Err(EncoderError::NoSpeech { seconds });
     }
-    Ok(trimmed)
+    wav.shrink_to_fit();
+    Ok(wav)
 }

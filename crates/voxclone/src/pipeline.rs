@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use candle_core::Device;
+use rayon::prelude::*;
 use voxclone_encoder::{EncoderError, UtteranceEmbedding, VoiceEncoder};
 use voxclone_models::{ModelError, ModelStore, Progress};
 
@@ -68,7 +69,7 @@ impl Voxclone {
 
     /// Embeds many files, a few at a time so memory stays bounded, batching their partials
     /// through the network together. `progress(files_done, files_total)` follows along.
-    pub fn embed_files<P: AsRef<Path>>(
+    pub fn embed_files<P: AsRef<Path> + Sync>(
         &self,
         paths: &[P],
         progress: &mut dyn FnMut(usize, usize),
@@ -76,8 +77,9 @@ impl Voxclone {
         const FILES_PER_BATCH: usize = 32;
         let mut out = Vec::with_capacity(paths.len());
         for chunk in paths.chunks(FILES_PER_BATCH) {
+            // Decoding and trimming are independent per file: spread them over the threads.
             let wavs = chunk
-                .iter()
+                .par_iter()
                 .map(|p| self.prepare_reference(p.as_ref()))
                 .collect::<Result<Vec<_>, _>>()?;
             let embedded = self.encoder.embed_utterances(&wavs, &mut |_, _| {})?;

@@ -10,6 +10,8 @@ use std::arch::x86_64::*;
 const MR: usize = 6;
 /// Columns per register block: four vectors of 16.
 const NR: usize = 64;
+/// Depth per pass: a `KC × NR` panel of `rhs` (32 KB) stays in L1 while every row block uses it.
+const KC: usize = 128;
 
 /// Whether this CPU can run these kernels.
 pub fn available() -> bool {
@@ -26,30 +28,35 @@ pub unsafe fn matmul_acc(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, k:
         n.is_multiple_of(NR) && dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n
     );
     for j in (0..n).step_by(NR) {
-        let mut i = 0;
-        while i + MR <= m {
-            block::<MR>(dst, lhs, rhs, i, j, k, n);
-            i += MR;
-        }
-        match m - i {
-            0 => {}
-            1 => block::<1>(dst, lhs, rhs, i, j, k, n),
-            2 => block::<2>(dst, lhs, rhs, i, j, k, n),
-            3 => block::<3>(dst, lhs, rhs, i, j, k, n),
-            4 => block::<4>(dst, lhs, rhs, i, j, k, n),
-            _ => block::<5>(dst, lhs, rhs, i, j, k, n),
+        for k0 in (0..k).step_by(KC) {
+            let kr = k0..k.min(k0 + KC);
+            let mut i = 0;
+            while i + MR <= m {
+                block::<MR>(dst, lhs, rhs, i, j, kr.clone(), k, n);
+                i += MR;
+            }
+            match m - i {
+                0 => {}
+                1 => block::<1>(dst, lhs, rhs, i, j, kr, k, n),
+                2 => block::<2>(dst, lhs, rhs, i, j, kr, k, n),
+                3 => block::<3>(dst, lhs, rhs, i, j, kr, k, n),
+                4 => block::<4>(dst, lhs, rhs, i, j, kr, k, n),
+                _ => block::<5>(dst, lhs, rhs, i, j, kr, k, n),
+            }
         }
     }
 }
 
-/// One `R × 64` block of `dst`, accumulated in registers over all of `k`.
+/// One `R × 64` block of `dst`, accumulated in registers over the depths `kr` (of `k`).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn block<const R: usize>(
     dst: &mut [f32],
     lhs: &[f32],
     rhs: &[f32],
     i: usize,
     j: usize,
+    kr: std::ops::Range<usize>,
     k: usize,
     n: usize,
 ) {
@@ -61,7 +68,7 @@ unsafe fn block<const R: usize>(
             *x = _mm512_loadu_ps(d.add((i + r) * n + j + 16 * v));
         }
     }
-    for kk in 0..k {
+    for kk in kr {
         let bp = b.add(kk * n + j);
         let b0 = _mm512_loadu_ps(bp);
         let b1 = _mm512_loadu_ps(bp.add(16));

@@ -15,6 +15,9 @@ use gemm::Parallelism;
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+#[allow(dead_code)]
+mod amx;
 
 use crate::Result;
 
