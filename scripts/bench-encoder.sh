@@ -2,6 +2,8 @@
 # Speaker-embedding throughput, voxclone beside Resemblyzer 0.1.4, same machine, same run, same clips
 # (the 100 LibriSpeech test-other clips), 1 and 2 threads. Throughput = seconds of audio embedded per
 # second of wall time (audio already decoded, model load excluded; best of BENCH_REPEATS runs).
+# voxclone runs with each CPU kernel this machine has (AMX bf16x3, AVX-512, portable gemm; a kernel
+# the CPU lacks falls back to the next, and the table says which ran).
 # Prints a markdown table for BENCHMARKS.md. Needs the reference venv (scripts/reference-venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,10 @@ cargo bench --quiet -p voxclone --bench encoder_throughput --no-run 2>/dev/null
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for threads in 1 2; do
-  RAYON_NUM_THREADS=$threads cargo bench --quiet -p voxclone --bench encoder_throughput 2>/dev/null | grep '^{' >>"$results"
+  for kernel in ${KERNELS:-amx avx512 portable}; do
+    VOXCLONE_KERNEL=$kernel RAYON_NUM_THREADS=$threads \
+      cargo bench --quiet -p voxclone --bench encoder_throughput 2>/dev/null | grep '^{' >>"$results"
+  done
   .venv-ref/bin/python -W ignore scripts/bench_resemblyzer.py --threads "$threads" --repeats "$BENCH_REPEATS" >>"$results"
 done
 .venv-ref/bin/python - "$results" <<'PY'

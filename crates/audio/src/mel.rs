@@ -97,7 +97,13 @@ impl MelSpectrogram {
     }
 
     /// Like [`frames`](Self::frames), with the frames split between `threads` threads.
-    pub fn frames_parallel(&self, samples: &[f32], first: usize, count: usize, threads: usize) -> Vec<f32> {
+    pub fn frames_parallel(
+        &self,
+        samples: &[f32],
+        first: usize,
+        count: usize,
+        threads: usize,
+    ) -> Vec<f32> {
         // Below a few hundred frames, starting threads costs more than it saves.
         let per = count.div_ceil(threads.max(1)).max(256);
         if per >= count {
@@ -272,7 +278,10 @@ mod tests {
             .collect();
         let all = mel.compute(&x);
         assert_eq!(mel.frames(&x, 10, 5), all[10 * 40..15 * 40].to_vec());
-        assert_eq!(mel.frames_parallel(&x, 3, 40, 2), all[3 * 40..43 * 40].to_vec());
+        assert_eq!(
+            mel.frames_parallel(&x, 3, 40, 2),
+            all[3 * 40..43 * 40].to_vec()
+        );
         assert_eq!(mel.frames_parallel(&x, 0, 51, 8), all);
         let long: Vec<f32> = x.iter().cycle().take(80_000).copied().collect();
         assert_eq!(mel.frames_parallel(&long, 0, 501, 2), mel.compute(&long));

@@ -64,6 +64,11 @@ impl VoiceEncoder {
         Self::new(SpeakerEncoder::load(weights, &params, device)?, params)
     }
 
+    /// The fused CPU kernel running the network, or `None` when the candle model does.
+    pub fn kernel(&self) -> Option<crate::fused::Kernel> {
+        self.fused.as_ref().map(FusedEncoder::kernel)
+    }
+
     pub fn params(&self) -> &EncoderParams {
         &self.params
     }
@@ -114,7 +119,9 @@ impl VoiceEncoder {
             for group in plan.starts.chunks(batch_max) {
                 let first = group[0];
                 let count = group[group.len() - 1] + frames - first;
-                let mel = self.mel.frames_parallel(wav.as_ref(), first, count, threads());
+                let mel = self
+                    .mel
+                    .frames_parallel(wav.as_ref(), first, count, threads());
                 for &start in group {
                     let offset = (start - first) * n_mels;
                     batch.extend_from_slice(&mel[offset..offset + window]);

@@ -2,7 +2,8 @@
 //! LibriSpeech test-other clips, model load and file decoding excluded (the audio is in memory).
 //!
 //! `scripts/bench-encoder.sh` runs this beside Resemblyzer and prints the ratios. Thread count comes
-//! from `RAYON_NUM_THREADS`. Prints one JSON line per mode.
+//! from `RAYON_NUM_THREADS`, the matrix kernel from `VOXCLONE_KERNEL` (amx, avx512, portable; default:
+//! the fastest available). Prints one JSON line per mode.
 
 use std::time::Instant;
 
@@ -23,6 +24,9 @@ fn main() {
         .collect();
     let audio_seconds: f64 = clips.iter().map(|c| c.duration_secs()).sum();
     let threads = candle_core::utils::get_num_threads();
+    let kernel = encoder
+        .kernel()
+        .map_or("candle".to_string(), |k| format!("{k:?}").to_lowercase());
     let repeats: usize = std::env::var("BENCH_REPEATS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -41,7 +45,7 @@ fn main() {
             })
             .fold(f64::INFINITY, f64::min);
         println!(
-            "{{\"impl\": \"voxclone\", \"mode\": \"{mode}\", \"threads\": {threads}, \"audio_seconds\": {audio_seconds:.2}, \"wall_seconds\": {best:.4}, \"throughput\": {:.2}}}",
+            "{{\"impl\": \"voxclone ({kernel})\", \"mode\": \"{mode}\", \"threads\": {threads}, \"audio_seconds\": {audio_seconds:.2}, \"wall_seconds\": {best:.4}, \"throughput\": {:.2}}}",
             audio_seconds / best
         );
     };

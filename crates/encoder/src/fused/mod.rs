@@ -14,21 +14,75 @@ use candle_core::Tensor;
 use gemm::Parallelism;
 
 #[cfg(target_arch = "x86_64")]
-mod avx512;
-#[cfg(target_arch = "x86_64")]
 #[allow(dead_code)]
 mod amx;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 
 use crate::Result;
+
+/// Which matrix-product kernel runs: the fastest the CPU has, unless `VOXCLONE_KERNEL` says
+/// `avx512` or `portable` (for benchmarks and for checking one kernel against another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// AMX tiles, bf16x3 (f32-level accuracy): Sapphire Rapids and later.
+    Amx,
+    /// AVX-512 f32.
+    Avx512,
+    /// The `gemm` crate (AVX2/FMA or scalar).
+    Portable,
+}
+
+impl Kernel {
+    /// The kernel `VOXCLONE_KERNEL` asks for, among those this CPU can run.
+    pub fn detect() -> Self {
+        let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if (wanted.is_empty() || wanted == "amx") && amx::available() {
+                return Kernel::Amx;
+            }
+            if (wanted.is_empty() || wanted == "amx" || wanted == "avx512") && avx512::available() {
+                return Kernel::Avx512;
+            }
+        }
+        let _ = wanted;
+        Kernel::Portable
+    }
+}
+
+/// A weight matrix `k × n` (row-major), with its AMX packing when that kernel runs.
+#[derive(Debug, Clone)]
+struct Weights {
+    k: usize,
+    n: usize,
+    values: Vec<f32>,
+    #[cfg(target_arch = "x86_64")]
+    amx: Option<amx::PackedRhs>,
+}
+
+impl Weights {
+    fn new(t: &Tensor, kernel: Kernel) -> Result<Self> {
+        let (k, n) = t.dims2()?;
+        let values = t.flatten_all()?.to_vec1::<f32>()?;
+        Ok(Self {
+            k,
+            n,
+            #[cfg(target_arch = "x86_64")]
+            amx: (kernel == Kernel::Amx && n.is_multiple_of(16))
+                .then(|| amx::PackedRhs::new(&values, k, n)),
+            values,
+        })
+    }
+}
 
 /// One LSTM layer's weights, laid out for row-major products.
 #[derive(Debug, Clone)]
 struct Layer {
-    in_dim: usize,
-    /// `in × 4H`
-    w_ih_t: Vec<f32>,
-    /// `H × 4H`
-    w_hh_t: Vec<f32>,
+    /// `W_ihᵀ`, `in × 4H`
+    w_ih_t: Weights,
+    /// `W_hhᵀ`, `H × 4H`
+    w_hh_t: Weights,
     /// `b_ih + b_hh`, `4H`
     bias: Vec<f32>,
 }
@@ -36,15 +90,12 @@ struct Layer {
 /// The encoder's weights as plain arrays.
 #[derive(Debug, Clone)]
 pub struct FusedEncoder {
+    kernel: Kernel,
     hidden: usize,
     layers: Vec<Layer>,
     /// `H × E`
-    linear_w_t: Vec<f32>,
+    linear_w_t: Weights,
     linear_b: Vec<f32>,
-}
-
-fn flat(t: &Tensor) -> Result<Vec<f32>> {
-    Ok(t.flatten_all()?.to_vec1::<f32>()?)
 }
 
 impl FusedEncoder {
@@ -55,24 +106,30 @@ impl FusedEncoder {
         linear_w_t: &Tensor,
         linear_b: &Tensor,
     ) -> Result<Self> {
+        let kernel = Kernel::detect();
         let hidden = lstm[0].1.dim(0)?;
         let layers = lstm
             .iter()
             .map(|(w_ih_t, w_hh_t, bias)| {
                 Ok(Layer {
-                    in_dim: w_ih_t.dim(0)?,
-                    w_ih_t: flat(w_ih_t)?,
-                    w_hh_t: flat(w_hh_t)?,
-                    bias: flat(bias)?,
+                    w_ih_t: Weights::new(w_ih_t, kernel)?,
+                    w_hh_t: Weights::new(w_hh_t, kernel)?,
+                    bias: bias.to_vec1::<f32>()?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
+            kernel,
             hidden,
             layers,
-            linear_w_t: flat(linear_w_t)?,
-            linear_b: flat(linear_b)?,
+            linear_w_t: Weights::new(linear_w_t, kernel)?,
+            linear_b: linear_b.to_vec1::<f32>()?,
         })
+    }
+
+    /// The matrix-product kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     pub fn embedding_size(&self) -> usize {
@@ -88,7 +145,7 @@ impl FusedEncoder {
         frames: usize,
         threads: NonZeroUsize,
     ) -> Vec<Vec<f32>> {
-        let n_mels = self.layers[0].in_dim;
+        let n_mels = self.layers[0].w_ih_t.k;
         assert_eq!(mels.len(), batch * frames * n_mels, "mel batch shape");
         let threads = threads.get().min(batch.max(1));
         if threads <= 1 {
@@ -115,7 +172,7 @@ impl FusedEncoder {
         let h_dim = self.hidden;
         let g_dim = 4 * h_dim;
         // Time-major input `T × B × in`, so every step reads one contiguous block.
-        let n_mels = self.layers[0].in_dim;
+        let n_mels = self.layers[0].w_ih_t.k;
         let mut xs = vec![0f32; t * b * n_mels];
         for bi in 0..b {
             for ti in 0..t {
@@ -132,7 +189,7 @@ impl FusedEncoder {
             for row in gates.chunks_exact_mut(g_dim) {
                 row.copy_from_slice(&layer.bias);
             }
-            matmul_acc(&mut gates, &xs, &layer.w_ih_t, t * b, layer.in_dim, g_dim);
+            matmul_acc(&mut gates, &xs, &layer.w_ih_t, t * b);
             h.fill(0.0);
             c.fill(0.0);
             let mut next = if l == last {
@@ -143,7 +200,7 @@ impl FusedEncoder {
             for ti in 0..t {
                 let step = &mut gates[ti * b * g_dim..][..b * g_dim];
                 if ti > 0 {
-                    matmul_acc(step, &h, &layer.w_hh_t, b, h_dim, g_dim);
+                    matmul_acc(step, &h, &layer.w_hh_t, b);
                 }
                 cell_update(step, &mut c, &mut h, h_dim);
                 if l != last {
@@ -158,7 +215,7 @@ impl FusedEncoder {
         for row in y.chunks_exact_mut(e_dim) {
             row.copy_from_slice(&self.linear_b);
         }
-        matmul_acc(&mut y, &h, &self.linear_w_t, b, h_dim, e_dim);
+        matmul_acc(&mut y, &h, &self.linear_w_t, b);
         y.chunks_exact(e_dim)
             .map(|row| {
                 let row: Vec<f32> = row.iter().map(|v| v.max(0.0)).collect();
@@ -169,9 +226,15 @@ impl FusedEncoder {
     }
 }
 
-/// `dst (m × n) += lhs (m × k) · rhs (k × n)`, all row-major, on this thread.
-fn matmul_acc(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, k: usize, n: usize) {
+/// `dst (m × n) += lhs (m × k) · w (k × n)`, all row-major, on this thread.
+fn matmul_acc(dst: &mut [f32], lhs: &[f32], w: &Weights, m: usize) {
+    let (k, n, rhs) = (w.k, w.n, &w.values);
     assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(packed) = &w.amx {
+        // SAFETY: a packing exists only when AMX is available; the shapes were checked above.
+        return unsafe { amx::matmul_acc(dst, lhs, packed, m, k) };
+    }
     #[cfg(target_arch = "x86_64")]
     if n.is_multiple_of(64) && avx512::available() {
         // SAFETY: the CPU has AVX-512F and the shapes were checked above.
