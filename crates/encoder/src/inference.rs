@@ -10,7 +10,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use voxclone_audio::{Audio, MelSpectrogram};
 
-use crate::fused::FusedEncoder;
+use crate::fused::{FusedEncoder, Kernel};
 use crate::partials::{partials, Partials};
 use crate::{Embedding, EncoderError, EncoderParams, Result, SpeakerEncoder};
 
@@ -40,7 +40,7 @@ pub struct VoiceEncoder {
 impl VoiceEncoder {
     pub fn new(model: SpeakerEncoder, params: EncoderParams) -> Result<Self> {
         let fused = match model.device() {
-            Device::Cpu => Some(model.to_fused()?),
+            Device::Cpu => Some(model.to_fused(Kernel::detect())?),
             _ => None,
         };
         Ok(Self {
@@ -49,6 +49,17 @@ impl VoiceEncoder {
             mel: MelSpectrogram::new(params.mel),
             params,
         })
+    }
+
+    /// Runs the CPU network with `kernel` (for tests and benchmarks; the default is the fastest).
+    pub fn with_kernel(mut self, kernel: Kernel) -> Result<Self> {
+        if !kernel.is_available() {
+            return Err(EncoderError::Weights(format!(
+                "the {kernel:?} kernel needs a CPU feature this one lacks"
+            )));
+        }
+        self.fused = Some(self.model.to_fused(kernel)?);
+        Ok(self)
     }
 
     /// Runs on the candle model even on the CPU (slower; the reference the fused kernel is tested

@@ -99,7 +99,7 @@ impl SpeakerEncoder {
     }
 
     /// The same network as plain arrays for the fused CPU kernel.
-    pub fn to_fused(&self) -> Result<crate::fused::FusedEncoder> {
+    pub fn to_fused(&self, kernel: crate::fused::Kernel) -> Result<crate::fused::FusedEncoder> {
         let lstm: Vec<_> = self
             .layers
             .iter()
@@ -110,7 +110,7 @@ impl SpeakerEncoder {
             .linear
             .bias()
             .ok_or_else(|| EncoderError::Weights("linear layer without bias".into()))?;
-        crate::fused::FusedEncoder::new(&lstm, &linear_w_t, linear_b)
+        crate::fused::FusedEncoder::new(&lstm, &linear_w_t, linear_b, kernel)
     }
 
     pub fn device(&self) -> &Device {

@@ -39,6 +39,38 @@ fn partial_embeddings_of_reference_mels_match_within_1e5() {
 }
 
 #[test]
+fn every_cpu_kernel_here_matches_the_reference_partials() {
+    use voxclone_encoder::fused::Kernel;
+    let golden = Ge2eGolden::load();
+    let mut tried = 0;
+    for kernel in [Kernel::Amx, Kernel::Avx512, Kernel::Portable] {
+        if !kernel.is_available() {
+            eprintln!("{kernel:?}: not on this CPU");
+            continue;
+        }
+        tried += 1;
+        let enc = encoder().clone().with_kernel(kernel).unwrap();
+        for i in golden.detail_indices() {
+            let mel = golden.mel(i);
+            let want = golden.partial_embeddings(i);
+            let batch: Vec<f32> = (0..want.len())
+                .flat_map(|p| mel[77 * p..77 * p + 160].iter().flatten().copied())
+                .collect();
+            for (g, w) in enc
+                .embed_mels(&batch, want.len())
+                .unwrap()
+                .iter()
+                .zip(&want)
+            {
+                let d = max_abs_diff(g, w);
+                assert!(d <= 1e-5, "{kernel:?}, clip {i}: partial differs by {d}");
+            }
+        }
+    }
+    assert!(tried >= 1);
+}
+
+#[test]
 fn utterance_embeddings_match_resemblyzer_on_all_100_clips() {
     let golden = Ge2eGolden::load();
     let enc = encoder();

@@ -34,6 +34,19 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// Whether this CPU can run the kernel.
+    pub fn is_available(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Amx => amx::available(),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => avx512::available(),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Amx | Kernel::Avx512 => false,
+            Kernel::Portable => true,
+        }
+    }
+
     /// The kernel `VOXCLONE_KERNEL` asks for, among those this CPU can run.
     pub fn detect() -> Self {
         let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
@@ -56,6 +69,7 @@ impl Kernel {
 struct Weights {
     k: usize,
     n: usize,
+    kernel: Kernel,
     values: Vec<f32>,
     #[cfg(target_arch = "x86_64")]
     amx: Option<amx::PackedRhs>,
@@ -68,6 +82,7 @@ impl Weights {
         Ok(Self {
             k,
             n,
+            kernel,
             #[cfg(target_arch = "x86_64")]
             amx: (kernel == Kernel::Amx && n.is_multiple_of(16))
                 .then(|| amx::PackedRhs::new(&values, k, n)),
@@ -105,8 +120,8 @@ impl FusedEncoder {
         lstm: &[(&Tensor, &Tensor, &Tensor)],
         linear_w_t: &Tensor,
         linear_b: &Tensor,
+        kernel: Kernel,
     ) -> Result<Self> {
-        let kernel = Kernel::detect();
         let hidden = lstm[0].1.dim(0)?;
         let layers = lstm
             .iter()
@@ -202,7 +217,7 @@ impl FusedEncoder {
                 if ti > 0 {
                     matmul_acc(step, &h, &layer.w_hh_t, b);
                 }
-                cell_update(step, &mut c, &mut h, h_dim);
+                cell_update(step, &mut c, &mut h, h_dim, self.kernel);
                 if l != last {
                     next[ti * b * h_dim..][..b * h_dim].copy_from_slice(&h);
                 }
@@ -236,7 +251,7 @@ fn matmul_acc(dst: &mut [f32], lhs: &[f32], w: &Weights, m: usize) {
         return unsafe { amx::matmul_acc(dst, lhs, packed, m, k) };
     }
     #[cfg(target_arch = "x86_64")]
-    if n.is_multiple_of(64) && avx512::available() {
+    if n.is_multiple_of(64) && w.kernel != Kernel::Portable {
         // SAFETY: the CPU has AVX-512F and the shapes were checked above.
         return unsafe { avx512::matmul_acc(dst, lhs, rhs, m, k, n) };
     }
@@ -268,11 +283,11 @@ fn matmul_acc(dst: &mut [f32], lhs: &[f32], w: &Weights, m: usize) {
 
 /// The LSTM cell on a batch: gates rows are `[i | f | g | o]` (PyTorch's order);
 /// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
-fn cell_update(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
+fn cell_update(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize, kernel: Kernel) {
     assert!(gates.len() == 4 * c.len() && c.len() == h.len() && c.len().is_multiple_of(h_dim));
     #[cfg(target_arch = "x86_64")]
     {
-        if h_dim.is_multiple_of(16) && avx512::available() {
+        if h_dim.is_multiple_of(16) && kernel != Kernel::Portable {
             // SAFETY: the CPU has AVX-512F and the shapes were checked above.
             return unsafe { avx512::cell_update(gates, c, h, h_dim) };
         }
