@@ -850,3 +850,16 @@ fn a_two_hour_file_uses_bounded_memory() {
         MAX_RSS_BYTES as f64 / 1e6
     );
 }
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_gpu_device_without_a_cuda_build_says_how_to_get_one() {
+    weights_ready();
+    let out = bin()
+        .args(["--device", "cuda", "similarity"])
+        .arg(speech("2414-128291-0000.flac"))
+        .arg(speech("2414-128291-0003.flac"))
+        .output()
+        .unwrap();
+    one_line_error(&out, &["cuda", "--features cuda"]);
+}

@@ -34,6 +34,9 @@ pub struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Where the networks run: `cpu`, or `cuda` / `cuda:N` in a build with `--features cuda`.
+    #[arg(long, global = true, default_value = "cpu", value_parser = parse_device)]
+    device: DeviceArg,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,16 +56,40 @@ enum Command {
     EvalSv(eval_sv::EvalSvArgs),
 }
 
+#[derive(Debug, Clone, Copy)]
+enum DeviceArg {
+    Cpu,
+    Cuda(usize),
+}
+
+fn parse_device(s: &str) -> std::result::Result<DeviceArg, String> {
+    match s {
+        "cpu" => Ok(DeviceArg::Cpu),
+        "cuda" => Ok(DeviceArg::Cuda(0)),
+        _ => s
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse().ok())
+            .map(DeviceArg::Cuda)
+            .ok_or_else(|| format!("unknown device {s:?} (use cpu, cuda or cuda:N)")),
+    }
+}
+
 /// Everything a command needs from the global options.
 pub struct Context {
     store: ModelStore,
     quiet: bool,
+    device: DeviceArg,
 }
 
 impl Context {
     fn pipeline(&self) -> Result<Voxclone> {
+        let device = match self.device {
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Cuda(n) => Device::new_cuda(n)
+                .with_context(|| format!("--device cuda:{n} (a build with `--features cuda` and an NVIDIA GPU are needed)"))?,
+        };
         let progress = progress::Bytes::new(self.quiet);
-        Voxclone::load(&self.store, &Device::Cpu, &progress).context("loading the speaker encoder")
+        Voxclone::load(&self.store, &device, &progress).context("loading the speaker encoder")
     }
 }
 
@@ -83,6 +110,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context {
         store,
         quiet: cli.quiet,
+        device: cli.device,
     };
     match cli.command {
         Command::Models(cmd) => models::run(&ctx, cmd),
