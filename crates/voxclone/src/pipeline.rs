@@ -68,11 +68,11 @@ impl Voxclone {
     }
 
     /// Embeds many files, a few at a time so memory stays bounded, batching their partials
-    /// through the network together. `progress(files_done, files_total)` follows along.
+    /// through the network together. `progress` follows along.
     pub fn embed_files<P: AsRef<Path> + Sync>(
         &self,
         paths: &[P],
-        progress: &mut dyn FnMut(usize, usize),
+        progress: &mut dyn FnMut(EmbedProgress),
     ) -> Result<Vec<EmbeddedFile>, PipelineError> {
         const FILES_PER_BATCH: usize = 32;
         let mut out = Vec::with_capacity(paths.len());
@@ -82,17 +82,35 @@ impl Voxclone {
                 .par_iter()
                 .map(|p| self.prepare_reference(p.as_ref()))
                 .collect::<Result<Vec<_>, _>>()?;
-            let embedded = self.encoder.embed_utterances(&wavs, &mut |_, _| {})?;
+            let files_done = out.len();
+            let embedded = self.encoder.embed_utterances(&wavs, &mut |done, total| {
+                progress(EmbedProgress {
+                    files_done,
+                    files_total: paths.len(),
+                    partials_done: done,
+                    partials_total: total,
+                })
+            })?;
             for (wav, utterance) in wavs.iter().zip(embedded) {
                 out.push(EmbeddedFile {
                     speech_seconds: wav.len() as f64 / self.encoder.params().sample_rate as f64,
                     utterance,
                 });
             }
-            progress(out.len(), paths.len());
         }
         Ok(out)
     }
+}
+
+/// How far [`Voxclone::embed_files`] has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbedProgress {
+    /// Files fully embedded, and how many there are.
+    pub files_done: usize,
+    pub files_total: usize,
+    /// Partials through the network in the group of files being embedded now, of how many.
+    pub partials_done: usize,
+    pub partials_total: usize,
 }
 
 /// A file's utterance embedding and how much speech it was made from.

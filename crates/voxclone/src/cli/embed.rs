@@ -52,10 +52,7 @@ pub fn run(ctx: &Context, args: EmbedArgs) -> Result<()> {
         },
     };
     let pipeline = ctx.pipeline()?;
-    let bar = progress::files(args.files.len(), ctx.quiet);
-    let embedded =
-        pipeline.embed_files(&args.files, &mut |done, _| bar.set_position(done as u64))?;
-    bar.finish_and_clear();
+    let embedded = progress::embed_files(&pipeline, &args.files, ctx.quiet)?;
     let speaker = args
         .speaker
         .then(|| Embedding::mean(embedded.iter().map(|e| e.utterance.embedding.as_slice())))

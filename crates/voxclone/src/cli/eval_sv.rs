@@ -39,9 +39,7 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
         .flat_map(|(s, (_, files))| files.iter().map(move |f| (f.clone(), s)))
         .unzip();
     let pipeline = ctx.pipeline()?;
-    let bar = progress::files(files.len(), ctx.quiet);
-    let embedded = pipeline.embed_files(&files, &mut |done, _| bar.set_position(done as u64))?;
-    bar.finish_and_clear();
+    let embedded = progress::embed_files(&pipeline, &files, ctx.quiet)?;
 
     let mut trials = Vec::new();
     for i in 0..embedded.len() {

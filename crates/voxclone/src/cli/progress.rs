@@ -46,16 +46,29 @@ impl voxclone::models::Progress for Bytes {
     }
 }
 
-/// A bar over files (hidden for a single file or with --quiet).
-pub fn files(total: usize, quiet: bool) -> ProgressBar {
-    if quiet || total < 2 {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total as u64);
+/// Embeds `files` with a progress bar over partials (hidden with --quiet or off a terminal).
+pub fn embed_files(
+    pipeline: &voxclone::Voxclone,
+    files: &[std::path::PathBuf],
+    quiet: bool,
+) -> Result<Vec<voxclone::pipeline::EmbeddedFile>, voxclone::pipeline::PipelineError> {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
     bar.set_style(
-        ProgressStyle::with_template("embedding [{bar:30}] {pos}/{len} files ({eta})")
+        ProgressStyle::with_template("embedding [{bar:30}] {pos}/{len} partials {msg} ({eta})")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    bar
+    let result = pipeline.embed_files(files, &mut |p| {
+        bar.set_length(p.partials_total as u64);
+        bar.set_position(p.partials_done as u64);
+        if p.files_total > 1 {
+            bar.set_message(format!("of files {}..{}", p.files_done + 1, p.files_total));
+        }
+    });
+    bar.finish_and_clear();
+    result
 }

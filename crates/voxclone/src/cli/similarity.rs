@@ -42,9 +42,7 @@ pub struct VerifyArgs {
 
 fn embed(ctx: &Context, files: &[PathBuf]) -> Result<Vec<Embedding>> {
     let pipeline = ctx.pipeline()?;
-    let bar = progress::files(files.len(), ctx.quiet);
-    let embedded = pipeline.embed_files(files, &mut |done, _| bar.set_position(done as u64))?;
-    bar.finish_and_clear();
+    let embedded = progress::embed_files(&pipeline, files, ctx.quiet)?;
     Ok(embedded
         .into_iter()
         .map(|e| e.utterance.embedding)
