@@ -140,14 +140,6 @@ impl PackedRhs {
             tiles,
         }
     }
-
-    pub fn k(&self) -> usize {
-        self.k
-    }
-
-    pub fn n(&self) -> usize {
-        self.n
-    }
 }
 
 impl std::fmt::Debug for PackedRhs {

@@ -7,14 +7,17 @@
 //! vectorised `exp`. Partials are independent sequences, so threads split the batch and never wait
 //! on each other. The candle model stays the reference (and the path for training and GPUs); tests
 //! hold the two to 1e-5.
+//!
+//! The matrix products run on the best [`Kernel`] the CPU has: AMX tiles (bf16x3, f32-level
+//! accuracy), AVX-512, or the portable `gemm` crate.
 
 use std::num::NonZeroUsize;
 
 use candle_core::Tensor;
 use gemm::Parallelism;
 
-#[cfg(target_arch = "x86_64")]
-#[allow(dead_code)]
+// Tile data needs the kernel's permission, asked for with a Linux system call.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod amx;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
@@ -37,12 +40,14 @@ impl Kernel {
     /// Whether this CPU can run the kernel.
     pub fn is_available(self) -> bool {
         match self {
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
             Kernel::Amx => amx::available(),
+            #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+            Kernel::Amx => false,
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => avx512::available(),
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Amx | Kernel::Avx512 => false,
+            Kernel::Avx512 => false,
             Kernel::Portable => true,
         }
     }
@@ -52,7 +57,7 @@ impl Kernel {
         let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
         #[cfg(target_arch = "x86_64")]
         {
-            if (wanted.is_empty() || wanted == "amx") && amx::available() {
+            if (wanted.is_empty() || wanted == "amx") && Kernel::Amx.is_available() {
                 return Kernel::Amx;
             }
             if (wanted.is_empty() || wanted == "amx" || wanted == "avx512") && avx512::available() {
@@ -71,7 +76,7 @@ struct Weights {
     n: usize,
     kernel: Kernel,
     values: Vec<f32>,
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     amx: Option<amx::PackedRhs>,
 }
 
@@ -83,7 +88,7 @@ impl Weights {
             k,
             n,
             kernel,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
             amx: (kernel == Kernel::Amx && n.is_multiple_of(16))
                 .then(|| amx::PackedRhs::new(&values, k, n)),
             values,
@@ -122,6 +127,12 @@ impl FusedEncoder {
         linear_b: &Tensor,
         kernel: Kernel,
     ) -> Result<Self> {
+        // The kernels' unsafe code relies on this check.
+        if !kernel.is_available() {
+            return Err(crate::EncoderError::Weights(format!(
+                "the {kernel:?} kernel needs a CPU feature this one lacks"
+            )));
+        }
         let hidden = lstm[0].1.dim(0)?;
         let layers = lstm
             .iter()
@@ -245,14 +256,15 @@ impl FusedEncoder {
 fn matmul_acc(dst: &mut [f32], lhs: &[f32], w: &Weights, m: usize) {
     let (k, n, rhs) = (w.k, w.n, &w.values);
     assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n);
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     if let Some(packed) = &w.amx {
         // SAFETY: a packing exists only when AMX is available; the shapes were checked above.
         return unsafe { amx::matmul_acc(dst, lhs, packed, m, k) };
     }
     #[cfg(target_arch = "x86_64")]
     if n.is_multiple_of(64) && w.kernel != Kernel::Portable {
-        // SAFETY: the CPU has AVX-512F and the shapes were checked above.
+        // SAFETY: a non-portable kernel was checked available (AMX implies AVX-512F) when the
+        // encoder was built; the shapes were checked above.
         return unsafe { avx512::matmul_acc(dst, lhs, rhs, m, k, n) };
     }
     // SAFETY: the asserts above keep every access in bounds; strides describe row-major layouts.
@@ -288,11 +300,11 @@ fn cell_update(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize, kernel
     #[cfg(target_arch = "x86_64")]
     {
         if h_dim.is_multiple_of(16) && kernel != Kernel::Portable {
-            // SAFETY: the CPU has AVX-512F and the shapes were checked above.
+            // SAFETY: as in `matmul_acc`: AVX-512F was checked when the encoder was built.
             return unsafe { avx512::cell_update(gates, c, h, h_dim) };
         }
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: as above.
+            // SAFETY: the features were detected just now.
             return unsafe { cell_update_avx2(gates, c, h, h_dim) };
         }
     }
