@@ -151,8 +151,11 @@ impl VoiceEncoder {
         results
             .into_iter()
             .map(|partials| {
-                let embedding = Embedding::mean(partials.iter().map(Vec::as_slice))
-                    .ok_or(EncoderError::Empty("an utterance produced no partials"))?;
+                let embedding = Embedding::mean(partials.iter().map(Vec::as_slice)).ok_or(
+                    EncoderError::Empty(
+                        "the partial embeddings have no direction (all-zero or silent input)",
+                    ),
+                )?;
                 Ok(UtteranceEmbedding {
                     embedding,
                     partials,
