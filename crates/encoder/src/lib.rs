@@ -7,11 +7,13 @@
 
 pub mod embedding;
 pub mod fused;
+pub mod ge2e;
 pub mod inference;
 pub mod model;
 pub mod params;
 pub mod partials;
 pub mod preprocess;
+pub mod train;
 pub mod verification;
 
 pub use embedding::Embedding;

@@ -7,60 +7,64 @@ use candle_nn::{Linear, VarBuilder};
 use crate::{EncoderError, EncoderParams, Result};
 
 /// One unidirectional LSTM layer, PyTorch's gate order (input, forget, cell, output).
+///
+/// The weights are kept as loaded (trainable variables when training) and transposed inside
+/// `forward`, so an optimiser step is seen by the next forward pass.
 #[derive(Debug, Clone)]
 struct LstmLayer {
-    /// `W_ih^T`, `in × 4H`, so a whole sequence's input projection is one matrix product.
-    w_ih_t: Tensor,
-    /// `W_hh^T`, `H × 4H`.
-    w_hh_t: Tensor,
-    /// `b_ih + b_hh`, `4H`.
-    bias: Tensor,
+    /// `W_ih`, `4H × in`.
+    w_ih: Tensor,
+    /// `W_hh`, `4H × H`.
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
 }
 
 impl LstmLayer {
     fn new(vb: &VarBuilder, layer: usize, in_dim: usize, hidden: usize) -> Result<Self> {
         let g = 4 * hidden;
-        let w_ih = vb.get((g, in_dim), &format!("weight_ih_l{layer}"))?;
-        let w_hh = vb.get((g, hidden), &format!("weight_hh_l{layer}"))?;
-        let b_ih = vb.get(g, &format!("bias_ih_l{layer}"))?;
-        let b_hh = vb.get(g, &format!("bias_hh_l{layer}"))?;
+        // PyTorch's initialisation, used when training from scratch: U(-1/√H, 1/√H).
+        let bound = 1.0 / (hidden as f64).sqrt();
+        let init = candle_nn::Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        let get = |shape: &[usize], name: String| vb.get_with_hints(shape, &name, init);
         Ok(Self {
-            w_ih_t: w_ih.t()?.contiguous()?,
-            w_hh_t: w_hh.t()?.contiguous()?,
-            bias: (b_ih + b_hh)?,
+            w_ih: get(&[g, in_dim], format!("weight_ih_l{layer}"))?,
+            w_hh: get(&[g, hidden], format!("weight_hh_l{layer}"))?,
+            b_ih: get(&[g], format!("bias_ih_l{layer}"))?,
+            b_hh: get(&[g], format!("bias_hh_l{layer}"))?,
         })
     }
 
-    /// Runs the layer over a time-major sequence `xs` (`T × B × in`), from zero state.
-    /// Returns every hidden state (`T × B × H`), or only the last (`B × H`) when `last_only`.
-    fn forward(&self, xs: &Tensor, last_only: bool) -> Result<Tensor> {
-        let (t, b, in_dim) = xs.dims3()?;
-        let hidden = self.w_hh_t.dim(0)?;
-        let projected = xs
-            .reshape((t * b, in_dim))?
-            .matmul(&self.w_ih_t)?
-            .broadcast_add(&self.bias)?
-            .reshape((t, b, 4 * hidden))?;
-        let mut h = Tensor::zeros((b, hidden), xs.dtype(), xs.device())?;
+    /// Runs the layer over a sequence of time steps (each `B × in`) from zero state and returns
+    /// its hidden states (each `B × H`).
+    ///
+    /// Step by step rather than one product over the whole sequence: slicing a whole-sequence
+    /// tensor would make backpropagation pad every step's gradient back to the full sequence.
+    fn forward(&self, xs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let b = xs.first().map_or(0, |x| x.dim(0).unwrap_or(0));
+        let hidden = self.w_hh.dim(1)?;
+        let (w_ih_t, w_hh_t) = (self.w_ih.t()?, self.w_hh.t()?);
+        let bias = (&self.b_ih + &self.b_hh)?;
+        let mut h = Tensor::zeros((b, hidden), self.w_hh.dtype(), self.w_hh.device())?;
         let mut c = h.clone();
-        let mut hs = Vec::with_capacity(if last_only { 0 } else { t });
-        for step in 0..t {
-            let gates = (projected.get(step)? + h.matmul(&self.w_hh_t)?)?;
+        let mut hs = Vec::with_capacity(xs.len());
+        for (step, x) in xs.iter().enumerate() {
+            let mut gates = x.matmul(&w_ih_t)?.broadcast_add(&bias)?;
+            if step > 0 {
+                gates = (gates + h.matmul(&w_hh_t)?)?;
+            }
             let i = candle_nn::ops::sigmoid(&gates.narrow(1, 0, hidden)?)?;
             let f = candle_nn::ops::sigmoid(&gates.narrow(1, hidden, hidden)?)?;
             let g = gates.narrow(1, 2 * hidden, hidden)?.tanh()?;
             let o = candle_nn::ops::sigmoid(&gates.narrow(1, 3 * hidden, hidden)?)?;
             c = ((f * c)? + (i * g)?)?;
             h = (o * c.tanh()?)?;
-            if !last_only {
-                hs.push(h.clone());
-            }
+            hs.push(h.clone());
         }
-        if last_only {
-            Ok(h)
-        } else {
-            Ok(Tensor::stack(&hs, 0)?)
-        }
+        Ok(hs)
     }
 }
 
@@ -100,11 +104,18 @@ impl SpeakerEncoder {
 
     /// The same network as plain arrays for the fused CPU kernel.
     pub fn to_fused(&self, kernel: crate::fused::Kernel) -> Result<crate::fused::FusedEncoder> {
-        let lstm: Vec<_> = self
+        let transposed = self
             .layers
             .iter()
-            .map(|l| (&l.w_ih_t, &l.w_hh_t, &l.bias))
-            .collect();
+            .map(|l| {
+                Ok((
+                    l.w_ih.t()?.contiguous()?,
+                    l.w_hh.t()?.contiguous()?,
+                    (&l.b_ih + &l.b_hh)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let lstm: Vec<_> = transposed.iter().map(|(a, b, c)| (a, b, c)).collect();
         let linear_w_t = self.linear.weight().t()?.contiguous()?;
         let linear_b = self
             .linear
@@ -128,12 +139,17 @@ impl SpeakerEncoder {
             ))
             .into());
         }
-        let mut xs = mels.transpose(0, 1)?.contiguous()?;
-        let last = self.layers.len() - 1;
-        for (l, layer) in self.layers.iter().enumerate() {
-            xs = layer.forward(&xs, l == last)?;
+        let time_major = mels.transpose(0, 1)?.contiguous()?;
+        let mut xs = (0..time_major.dim(0)?)
+            .map(|t| time_major.get(t))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        for layer in &self.layers {
+            xs = layer.forward(&xs)?;
         }
-        let embeds = self.linear.forward(&xs)?.relu()?;
+        let last = xs
+            .last()
+            .ok_or_else(|| candle_core::Error::Msg("no mel frames".into()))?;
+        let embeds = self.linear.forward(last)?.relu()?;
         let norms = embeds.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
         Ok(embeds.broadcast_div(&norms)?)
     }

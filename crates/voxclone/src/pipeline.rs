@@ -44,6 +44,17 @@ impl Voxclone {
         })
     }
 
+    /// Like [`load`](Self::load), with the speaker encoder's weights from `encoder_weights` (e.g. a
+    /// checkpoint of `voxclone train encoder`) instead of the pretrained ones.
+    pub fn load_with_encoder(
+        encoder_weights: &Path,
+        device: &Device,
+    ) -> Result<Self, PipelineError> {
+        Ok(Self {
+            encoder: VoiceEncoder::load(encoder_weights, device)?,
+        })
+    }
+
     /// Stage 1: the speaker encoder.
     pub fn encoder(&self) -> &VoiceEncoder {
         &self.encoder

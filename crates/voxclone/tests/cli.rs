@@ -863,3 +863,81 @@ fn a_gpu_device_without_a_cuda_build_says_how_to_get_one() {
         .unwrap();
     one_line_error(&out, &["cuda", "--features cuda"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+#[test]
+fn train_encoder_checkpoints_resumes_and_the_checkpoint_embeds() {
+    let data = speaker_folders(&[&MALE, &FEMALE]);
+    let out = tempfile::tempdir().unwrap();
+    let ckpt = out.path().join("ckpt");
+    let train = |steps: &str| {
+        bin()
+            .args(["train", "encoder"])
+            .arg(data.path())
+            .arg("-o")
+            .arg(&ckpt)
+            .args(["--steps", steps, "--speakers-per-batch", "2"])
+            .args(["--utterances-per-speaker", "2", "--partial-frames", "20"])
+            .args(["--eval-every", "1"])
+            .output()
+            .unwrap()
+    };
+    let first = train("2");
+    ok(&first);
+    assert!(
+        stderr(&first).contains("step 2: loss"),
+        "{}",
+        stderr(&first)
+    );
+    let state = std::fs::read_to_string(ckpt.join("state.json")).unwrap();
+    assert!(state.contains("\"step\": 2"), "{state}");
+
+    let second = train("3");
+    ok(&second);
+    assert!(
+        stderr(&second).contains("resuming at step 2"),
+        "{}",
+        stderr(&second)
+    );
+    let state = std::fs::read_to_string(ckpt.join("state.json")).unwrap();
+    assert!(state.contains("\"step\": 3"), "{state}");
+    let leftovers: Vec<_> = std::fs::read_dir(&ckpt)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let weights = ckpt.join("encoder.safetensors");
+    let report = json(
+        &bin()
+            .arg("--encoder-weights")
+            .arg(&weights)
+            .arg("embed")
+            .arg(speech("2414-128291-0000.flac"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(embeddings(&report, 1)[0].len(), 256);
+}
+
+#[test]
+fn train_encoder_rejects_impossible_settings() {
+    let data = speaker_folders(&[&MALE, &FEMALE]);
+    let out = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        bin()
+            .args(["train", "encoder"])
+            .arg(data.path())
+            .arg("-o")
+            .arg(out.path().join("ckpt"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    one_line_error(&run(&["--held-out", "1"]), &["at least 2"]);
+    one_line_error(&run(&["--utterances-per-speaker", "1"]), &["at least 2"]);
+    assert!(!out.path().join("ckpt").exists());
+}

@@ -83,7 +83,7 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
 }
 
 /// The speaker sub-folders of `dir` (sorted) with their audio files (sorted, recursive).
-fn speaker_folders(dir: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>> {
+pub(super) fn speaker_folders(dir: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>> {
     if !dir.is_dir() {
         bail!("{}: not a folder", dir.display());
     }

@@ -6,6 +6,7 @@ mod models;
 mod output;
 mod progress;
 mod similarity;
+mod train;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,10 @@ pub struct Cli {
     /// Where the networks run: `cpu`, or `cuda` / `cuda:N` in a build with `--features cuda`.
     #[arg(long, global = true, default_value = "cpu", value_parser = parse_device)]
     device: DeviceArg,
+    /// Speaker-encoder weights to use instead of the pretrained ones (a `voxclone train encoder`
+    /// checkpoint's encoder.safetensors).
+    #[arg(long, global = true, value_name = "FILE")]
+    encoder_weights: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,6 +59,9 @@ enum Command {
     Verify(similarity::VerifyArgs),
     /// Equal error rate of speaker verification on a folder with one sub-folder per speaker.
     EvalSv(eval_sv::EvalSvArgs),
+    /// Train a stage on your own data.
+    #[command(subcommand)]
+    Train(train::TrainCommand),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +87,7 @@ pub struct Context {
     store: ModelStore,
     quiet: bool,
     device: DeviceArg,
+    encoder_weights: Option<PathBuf>,
 }
 
 impl Context {
@@ -88,6 +97,10 @@ impl Context {
             DeviceArg::Cuda(n) => Device::new_cuda(n)
                 .with_context(|| format!("--device cuda:{n} (a build with `--features cuda` and an NVIDIA GPU are needed)"))?,
         };
+        if let Some(weights) = &self.encoder_weights {
+            return Voxclone::load_with_encoder(weights, &device)
+                .context("loading the speaker encoder");
+        }
         let progress = progress::Bytes::new(self.quiet);
         Voxclone::load(&self.store, &device, &progress).context("loading the speaker encoder")
     }
@@ -111,6 +124,7 @@ pub fn run(cli: Cli) -> Result<()> {
         store,
         quiet: cli.quiet,
         device: cli.device,
+        encoder_weights: cli.encoder_weights,
     };
     match cli.command {
         Command::Models(cmd) => models::run(&ctx, cmd),
@@ -118,5 +132,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Similarity(args) => similarity::run_similarity(&ctx, args),
         Command::Verify(args) => similarity::run_verify(&ctx, args),
         Command::EvalSv(args) => eval_sv::run(&ctx, args),
+        Command::Train(cmd) => train::run(&ctx, cmd),
     }
 }

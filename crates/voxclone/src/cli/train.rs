@@ -1,0 +1,186 @@
+//! `voxclone train encoder`: GE2E training of the speaker encoder on one folder per speaker.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use voxclone::encoder::train::{checkpoint_paths, SpeakerDataset, TrainConfig, Trainer};
+use voxclone::encoder::verification::equal_error_rate;
+use voxclone::encoder::{EncoderParams, VoiceEncoder};
+
+use super::{eval_sv::speaker_folders, progress, Context};
+
+#[derive(Subcommand, Debug)]
+pub enum TrainCommand {
+    /// Train the GE2E speaker encoder (from scratch, or fine-tune the pretrained one).
+    Encoder(EncoderArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EncoderArgs {
+    /// A folder with one sub-folder per speaker holding their recordings (searched recursively).
+    data: PathBuf,
+    /// Checkpoint folder; training resumes from it when it already holds a checkpoint.
+    #[arg(short, long)]
+    out: PathBuf,
+    /// Train until this many optimiser steps.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Speakers per batch (RTVC: 64; fewer if the data has fewer).
+    #[arg(long, default_value_t = 64)]
+    speakers_per_batch: usize,
+    /// Partials per speaker per batch (RTVC: 10).
+    #[arg(long, default_value_t = 10)]
+    utterances_per_speaker: usize,
+    #[arg(long, default_value_t = 1e-4)]
+    learning_rate: f64,
+    /// Mel frames per training partial (160 = 1.6 s, as the pretrained model).
+    #[arg(long, default_value_t = 160)]
+    partial_frames: usize,
+    /// Start from the pretrained encoder instead of random weights.
+    #[arg(long)]
+    from_pretrained: bool,
+    /// Keep the last N speakers out of training and report the EER on them.
+    #[arg(long, default_value_t = 0)]
+    held_out: usize,
+    /// Report the held-out EER every this many steps.
+    #[arg(long, default_value_t = 100)]
+    eval_every: usize,
+    /// Write a checkpoint every this many steps (and at the end).
+    #[arg(long, default_value_t = 100)]
+    save_every: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+pub fn run(ctx: &Context, cmd: TrainCommand) -> Result<()> {
+    match cmd {
+        TrainCommand::Encoder(args) => train_encoder(ctx, args),
+    }
+}
+
+fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
+    anyhow::ensure!(
+        args.partial_frames >= 2,
+        "--partial-frames must be at least 2"
+    );
+    anyhow::ensure!(args.utterances_per_speaker >= 2, "--utterances-per-speaker must be at least 2 (GE2E compares an utterance with its speaker's others)");
+    let params = EncoderParams {
+        partial_frames: args.partial_frames,
+        ..Default::default()
+    };
+    let folders = speaker_folders(&args.data)?;
+    if args.held_out + 2 > folders.len() {
+        bail!(
+            "{}: {} speakers; training needs at least 2 after holding out {}",
+            args.data.display(),
+            folders.len(),
+            args.held_out
+        );
+    }
+    eprintln!("preparing {} speakers", folders.len());
+    let speakers = folders
+        .par_iter()
+        .map(|(dir, files)| {
+            let wavs = files
+                .iter()
+                .filter_map(|f| {
+                    let prepared = voxclone::audio::load(f)
+                        .map_err(voxclone::encoder::EncoderError::from)
+                        .and_then(|audio| voxclone::encoder::preprocess(audio, &params));
+                    match prepared {
+                        Ok(wav) => Some(wav),
+                        Err(e) => {
+                            eprintln!("skipping {}: {e}", f.display());
+                            None
+                        }
+                    }
+                })
+                .collect::<Vec<_>>();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, wavs)
+        })
+        .filter(|(_, wavs)| !wavs.is_empty())
+        .collect::<Vec<_>>();
+    let (train, held_out) = speakers.split_at(speakers.len() - args.held_out.min(speakers.len()));
+    let data = SpeakerDataset::from_wavs(train.to_vec(), &params);
+    let config = TrainConfig {
+        speakers_per_batch: args.speakers_per_batch.min(train.len()),
+        utterances_per_speaker: args.utterances_per_speaker,
+        learning_rate: args.learning_rate,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let (weights_path, _, state_path) = checkpoint_paths(&args.out);
+    let mut trainer = if state_path.exists() {
+        let t = Trainer::resume(params, config, &args.out)
+            .with_context(|| format!("resuming from {}", args.out.display()))?;
+        eprintln!("resuming at step {}", t.step);
+        t
+    } else if args.from_pretrained {
+        let weights = ctx.store.ge2e_encoder(&progress::Bytes::new(ctx.quiet))?;
+        Trainer::new(params, config, Some(&weights))?
+    } else {
+        Trainer::new(params, config, None)?
+    };
+
+    let bar = if ctx.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.steps as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("training [{bar:30}] step {pos}/{len} {msg} ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_position(trainer.step as u64);
+    let mut recent = Vec::new();
+    while trainer.step < args.steps {
+        let loss = trainer.train_step(&data)?;
+        recent.push(loss);
+        bar.set_position(trainer.step as u64);
+        if trainer.step % args.save_every.max(1) == 0 || trainer.step == args.steps {
+            trainer.save(&args.out)?;
+        }
+        if trainer.step % args.eval_every.max(1) == 0 || trainer.step == args.steps {
+            let mean = recent.iter().sum::<f32>() / recent.len() as f32;
+            recent.clear();
+            let eer = match held_out.len() {
+                0 | 1 => String::new(),
+                _ => format!(
+                    ", held-out EER {:.2}%",
+                    100.0 * held_out_eer(&trainer.encoder()?, held_out)?
+                ),
+            };
+            bar.suspend(|| eprintln!("step {}: loss {mean:.4}{eer}", trainer.step));
+        }
+    }
+    bar.finish_and_clear();
+    println!("checkpoint: {}", weights_path.display());
+    Ok(())
+}
+
+fn held_out_eer(encoder: &VoiceEncoder, speakers: &[(String, Vec<Vec<f32>>)]) -> Result<f64> {
+    let (wavs, labels): (Vec<&Vec<f32>>, Vec<usize>) = speakers
+        .iter()
+        .enumerate()
+        .flat_map(|(s, (_, wavs))| wavs.iter().map(move |w| (w, s)))
+        .unzip();
+    let embeds = encoder.embed_utterances(&wavs, &mut |_, _| {})?;
+    let mut trials = Vec::new();
+    for i in 0..embeds.len() {
+        for j in i + 1..embeds.len() {
+            trials.push((
+                embeds[i].embedding.cosine(&embeds[j].embedding),
+                labels[i] == labels[j],
+            ));
+        }
+    }
+    Ok(equal_error_rate(&trials).map_or(f64::NAN, |e| e.eer))
+}
