@@ -158,6 +158,23 @@ impl Adam {
     }
 }
 
+/// The equal error rate of `encoder` over every pair of the speakers' preprocessed utterances, as
+/// training reports it on held-out speakers. `None` without two speakers and a repeated speaker.
+pub fn speaker_eer(
+    encoder: &VoiceEncoder,
+    speakers: &[(String, Vec<Vec<f32>>)],
+) -> Result<Option<crate::verification::EqualErrorRate>> {
+    let (wavs, labels): (Vec<&Vec<f32>>, Vec<usize>) = speakers
+        .iter()
+        .enumerate()
+        .flat_map(|(s, (_, wavs))| wavs.iter().map(move |w| (w, s)))
+        .unzip();
+    let embedded = encoder.embed_utterances(&wavs, &mut |_, _| {})?;
+    let embeddings: Vec<_> = embedded.iter().map(|u| &u.embedding).collect();
+    let trials = crate::verification::pairwise_trials(&embeddings, &labels);
+    Ok(crate::verification::equal_error_rate(&trials))
+}
+
 /// Where a [`Trainer`] keeps its checkpoint inside a directory.
 pub fn checkpoint_paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (
@@ -237,6 +254,20 @@ impl Trainer {
         Ok(trainer)
     }
 
+    /// The trainable variables by name, in name order.
+    fn named_vars(&self) -> Vec<(String, Var)> {
+        let mut vars: Vec<(String, Var)> = self
+            .varmap
+            .data()
+            .lock()
+            .expect("varmap lock")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
     /// Writes weights, optimiser moments and step into `dir`, each through a temporary file, so an
     /// interrupt leaves the previous checkpoint intact.
     pub fn save(&self, dir: &Path) -> Result<()> {
@@ -245,12 +276,9 @@ impl Trainer {
         let (weights, optimizer, state) = checkpoint_paths(dir);
         let io = |path: &Path, e: String| EncoderError::Weights(format!("{}: {e}", path.display()));
         let tensors: HashMap<String, Tensor> = self
-            .varmap
-            .data()
-            .lock()
-            .expect("varmap lock")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .named_vars()
+            .into_iter()
+            .map(|(k, v)| (k, v.as_tensor().clone()))
             .collect();
         let mut moments: HashMap<String, Tensor> = HashMap::new();
         for (name, (m, v)) in &self.adam.moments {
@@ -292,14 +320,7 @@ impl Trainer {
         let (loss, _) = self.loss.forward(&embeds)?;
         let grads = loss.backward()?;
 
-        let vars: Vec<(String, Var)> = self
-            .varmap
-            .data()
-            .lock()
-            .expect("varmap lock")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let vars = self.named_vars();
         let mut scaled: Vec<(String, Var, Tensor)> = Vec::with_capacity(vars.len());
         let mut norm_sq = 0f64;
         for (name, var) in vars {
@@ -331,12 +352,9 @@ impl Trainer {
     /// The encoder with the current weights, ready for inference (fused CPU kernel).
     pub fn encoder(&self) -> Result<VoiceEncoder> {
         let tensors: HashMap<String, Tensor> = self
-            .varmap
-            .data()
-            .lock()
-            .expect("varmap lock")
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+            .named_vars()
+            .into_iter()
+            .map(|(k, v)| Ok((k, v.as_tensor().copy()?)))
             .collect::<Result<_>>()?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
         VoiceEncoder::new(SpeakerEncoder::new(&self.params, vb)?, self.params)

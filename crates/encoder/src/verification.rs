@@ -19,6 +19,26 @@ pub fn similarity_matrix(embeddings: &[Embedding]) -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// Every pair of utterances as a verification trial: `(cosine, same speaker)`. `speakers[i]` labels
+/// `embeddings[i]`.
+pub fn pairwise_trials(embeddings: &[&Embedding], speakers: &[usize]) -> Vec<(f32, bool)> {
+    assert_eq!(
+        embeddings.len(),
+        speakers.len(),
+        "one speaker label per embedding"
+    );
+    let mut trials = Vec::with_capacity(embeddings.len() * embeddings.len().saturating_sub(1) / 2);
+    for i in 0..embeddings.len() {
+        for j in i + 1..embeddings.len() {
+            trials.push((
+                embeddings[i].cosine(embeddings[j]),
+                speakers[i] == speakers[j],
+            ));
+        }
+    }
+    trials
+}
+
 /// The EER of a set of trials `(score, same_speaker)`, interpolated linearly between the two
 /// thresholds where the false-acceptance and false-rejection rates cross. `None` without both
 /// genuine and impostor trials.
@@ -110,6 +130,16 @@ mod tests {
         let e = equal_error_rate(&trials).unwrap();
         assert!((e.eer - 0.25).abs() < 1e-12, "{e:?}");
         assert!(e.threshold > 0.5 && e.threshold <= 0.6f32 as f64, "{e:?}");
+    }
+
+    #[test]
+    fn pairwise_trials_label_same_speaker_pairs() {
+        let e = |v: Vec<f32>| Embedding::normalized(v).unwrap();
+        let (a, b, c) = (e(vec![1.0, 0.0]), e(vec![1.0, 1.0]), e(vec![0.0, 1.0]));
+        let trials = pairwise_trials(&[&a, &b, &c], &[0, 0, 1]);
+        assert_eq!(trials.len(), 3);
+        assert!(trials[0].1 && !trials[1].1 && !trials[2].1);
+        assert!((trials[1].0 - 0.0).abs() < 1e-6);
     }
 
     #[test]

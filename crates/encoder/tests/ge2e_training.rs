@@ -4,8 +4,7 @@
 
 use std::path::PathBuf;
 
-use voxclone_encoder::train::{SpeakerDataset, TrainConfig, Trainer};
-use voxclone_encoder::verification::equal_error_rate;
+use voxclone_encoder::train::{speaker_eer, SpeakerDataset, TrainConfig, Trainer};
 use voxclone_encoder::{EncoderParams, VoiceEncoder};
 
 fn speakers() -> Vec<(String, Vec<Vec<f32>>)> {
@@ -38,25 +37,7 @@ fn speakers() -> Vec<(String, Vec<Vec<f32>>)> {
 }
 
 fn held_out_eer(encoder: &VoiceEncoder, speakers: &[(String, Vec<Vec<f32>>)]) -> f64 {
-    let mut wavs = Vec::new();
-    let mut labels = Vec::new();
-    for (s, (_, utterances)) in speakers.iter().enumerate() {
-        for w in utterances {
-            wavs.push(w.clone());
-            labels.push(s);
-        }
-    }
-    let embeds = encoder.embed_utterances(&wavs, &mut |_, _| {}).unwrap();
-    let mut trials = Vec::new();
-    for i in 0..embeds.len() {
-        for j in i + 1..embeds.len() {
-            trials.push((
-                embeds[i].embedding.cosine(&embeds[j].embedding),
-                labels[i] == labels[j],
-            ));
-        }
-    }
-    equal_error_rate(&trials).unwrap().eer
+    speaker_eer(encoder, speakers).unwrap().unwrap().eer
 }
 
 #[test]

@@ -449,16 +449,7 @@ unsafe fn tdp4<const R2: bool, const C2: bool>() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
+    use crate::fused::test_support::pseudo_random;
 
     /// Worst `|got - want| / Σ_k |a_ik b_kj|` over all entries, `want` in f64 (including `init`,
     /// whose own magnitude joins the denominator).

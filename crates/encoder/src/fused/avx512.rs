@@ -163,16 +163,7 @@ unsafe fn exp(x: __m512) -> __m512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
+    use crate::fused::test_support::pseudo_random;
 
     #[test]
     fn matmul_matches_a_plain_triple_loop() {

@@ -378,6 +378,21 @@ fn exp(x: f32) -> f32 {
     e_r * scale
 }
 
+/// Shared by the kernels' tests.
+#[cfg(test)]
+mod test_support {
+    /// Values in [-0.5, 0.5) from a fixed linear congruential sequence.
+    pub fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

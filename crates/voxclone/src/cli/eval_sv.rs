@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use serde::Serialize;
-use voxclone::encoder::verification::equal_error_rate;
+use voxclone::encoder::verification::{equal_error_rate, pairwise_trials};
 
 use super::{progress, Context};
 
@@ -41,16 +41,8 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
     let pipeline = ctx.pipeline()?;
     let embedded = progress::embed_files(&pipeline, &files, ctx.quiet)?;
 
-    let mut trials = Vec::new();
-    for i in 0..embedded.len() {
-        for j in i + 1..embedded.len() {
-            let score = embedded[i]
-                .utterance
-                .embedding
-                .cosine(&embedded[j].utterance.embedding);
-            trials.push((score, labels[i] == labels[j]));
-        }
-    }
+    let embeddings: Vec<_> = embedded.iter().map(|e| &e.utterance.embedding).collect();
+    let trials = pairwise_trials(&embeddings, &labels);
     let genuine = trials.iter().filter(|t| t.1).count();
     let Some(eer) = equal_error_rate(&trials) else {
         bail!(

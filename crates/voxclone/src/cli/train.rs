@@ -6,9 +6,10 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use voxclone::encoder::train::{checkpoint_paths, SpeakerDataset, TrainConfig, Trainer};
-use voxclone::encoder::verification::equal_error_rate;
-use voxclone::encoder::{EncoderParams, VoiceEncoder};
+use voxclone::encoder::train::{
+    checkpoint_paths, speaker_eer, SpeakerDataset, TrainConfig, Trainer,
+};
+use voxclone::encoder::EncoderParams;
 
 use super::{eval_sv::speaker_folders, progress, Context};
 
@@ -153,10 +154,9 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
             recent.clear();
             let eer = match held_out.len() {
                 0 | 1 => String::new(),
-                _ => format!(
-                    ", held-out EER {:.2}%",
-                    100.0 * held_out_eer(&trainer.encoder()?, held_out)?
-                ),
+                _ => speaker_eer(&trainer.encoder()?, held_out)?
+                    .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))
+                    .unwrap_or_default(),
             };
             bar.suspend(|| eprintln!("step {}: loss {mean:.4}{eer}", trainer.step));
         }
@@ -164,23 +164,4 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
     bar.finish_and_clear();
     println!("checkpoint: {}", weights_path.display());
     Ok(())
-}
-
-fn held_out_eer(encoder: &VoiceEncoder, speakers: &[(String, Vec<Vec<f32>>)]) -> Result<f64> {
-    let (wavs, labels): (Vec<&Vec<f32>>, Vec<usize>) = speakers
-        .iter()
-        .enumerate()
-        .flat_map(|(s, (_, wavs))| wavs.iter().map(move |w| (w, s)))
-        .unzip();
-    let embeds = encoder.embed_utterances(&wavs, &mut |_, _| {})?;
-    let mut trials = Vec::new();
-    for i in 0..embeds.len() {
-        for j in i + 1..embeds.len() {
-            trials.push((
-                embeds[i].embedding.cosine(&embeds[j].embedding),
-                labels[i] == labels[j],
-            ));
-        }
-    }
-    Ok(equal_error_rate(&trials).map_or(f64::NAN, |e| e.eer))
 }
