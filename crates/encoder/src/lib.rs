@@ -13,6 +13,7 @@ pub mod model;
 pub mod params;
 pub mod partials;
 pub mod preprocess;
+pub mod projection;
 pub mod train;
 pub mod verification;
 

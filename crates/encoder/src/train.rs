@@ -164,15 +164,24 @@ pub fn speaker_eer(
     encoder: &VoiceEncoder,
     speakers: &[(String, Vec<Vec<f32>>)],
 ) -> Result<Option<crate::verification::EqualErrorRate>> {
+    let (embeddings, labels) = embed_speakers(encoder, speakers)?;
+    let refs: Vec<_> = embeddings.iter().collect();
+    let trials = crate::verification::pairwise_trials(&refs, &labels);
+    Ok(crate::verification::equal_error_rate(&trials))
+}
+
+/// Every utterance's embedding, with the index of its speaker.
+pub fn embed_speakers(
+    encoder: &VoiceEncoder,
+    speakers: &[(String, Vec<Vec<f32>>)],
+) -> Result<(Vec<crate::Embedding>, Vec<usize>)> {
     let (wavs, labels): (Vec<&Vec<f32>>, Vec<usize>) = speakers
         .iter()
         .enumerate()
         .flat_map(|(s, (_, wavs))| wavs.iter().map(move |w| (w, s)))
         .unzip();
     let embedded = encoder.embed_utterances(&wavs, &mut |_, _| {})?;
-    let embeddings: Vec<_> = embedded.iter().map(|u| &u.embedding).collect();
-    let trials = crate::verification::pairwise_trials(&embeddings, &labels);
-    Ok(crate::verification::equal_error_rate(&trials))
+    Ok((embedded.into_iter().map(|u| u.embedding).collect(), labels))
 }
 
 /// Where a [`Trainer`] keeps its checkpoint inside a directory.

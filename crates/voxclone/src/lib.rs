@@ -6,6 +6,7 @@
 //! (`voxclone-encoder`, …) can also be used on their own.
 
 pub mod pipeline;
+pub mod plot;
 
 pub use pipeline::Voxclone;
 pub use voxclone_audio as audio;

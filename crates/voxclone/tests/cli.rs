@@ -941,3 +941,24 @@ fn train_encoder_rejects_impossible_settings() {
     one_line_error(&run(&["--utterances-per-speaker", "1"]), &["at least 2"]);
     assert!(!out.path().join("ckpt").exists());
 }
+
+#[test]
+fn eval_sv_draws_a_projection_png() {
+    let dir = speaker_folders(&[&MALE, &FEMALE]);
+    let out = tempfile::tempdir().unwrap();
+    let png = out.path().join("map.png");
+    let run = voxclone([
+        OsStr::new("eval-sv"),
+        dir.path().as_os_str(),
+        "--plot".as_ref(),
+        png.as_os_str(),
+    ]);
+    ok(&run);
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let legend = stderr(&run);
+    assert!(
+        legend.contains("blue: ") && legend.contains("orange: "),
+        "{legend}"
+    );
+}

@@ -19,6 +19,9 @@ pub struct EvalSvArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Also draw the utterances' embeddings as a 2-D t-SNE map (PNG), one colour per speaker.
+    #[arg(long, value_name = "PNG")]
+    plot: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -43,6 +46,19 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
 
     let embeddings: Vec<_> = embedded.iter().map(|e| &e.utterance.embedding).collect();
     let trials = pairwise_trials(&embeddings, &labels);
+    if let Some(path) = &args.plot {
+        let owned: Vec<_> = embeddings.iter().map(|e| (*e).clone()).collect();
+        super::output::write_atomic(path, &super::train::projection_png(&owned, &labels))?;
+        if !args.json {
+            for (i, (dir, _)) in speakers.iter().enumerate() {
+                let name = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                eprintln!("{}: {name}", voxclone::plot::colour_name(i));
+            }
+        }
+    }
     let genuine = trials.iter().filter(|t| t.1).count();
     let Some(eer) = equal_error_rate(&trials) else {
         bail!(

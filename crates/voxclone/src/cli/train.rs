@@ -7,8 +7,9 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use voxclone::encoder::train::{
-    checkpoint_paths, speaker_eer, SpeakerDataset, TrainConfig, Trainer,
+    checkpoint_paths, embed_speakers, SpeakerDataset, TrainConfig, Trainer,
 };
+use voxclone::encoder::verification::{equal_error_rate, pairwise_trials};
 use voxclone::encoder::EncoderParams;
 
 use super::{eval_sv::speaker_folders, progress, Context};
@@ -154,14 +155,42 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
             recent.clear();
             let eer = match held_out.len() {
                 0 | 1 => String::new(),
-                _ => speaker_eer(&trainer.encoder()?, held_out)?
-                    .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))
-                    .unwrap_or_default(),
+                _ => {
+                    let (embeddings, labels) = embed_speakers(&trainer.encoder()?, held_out)?;
+                    let plot = args.out.join(format!("projection-{:07}.png", trainer.step));
+                    super::output::write_atomic(&plot, &projection_png(&embeddings, &labels))?;
+                    let refs: Vec<_> = embeddings.iter().collect();
+                    equal_error_rate(&pairwise_trials(&refs, &labels))
+                        .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))
+                        .unwrap_or_default()
+                }
             };
             bar.suspend(|| eprintln!("step {}: loss {mean:.4}{eer}", trainer.step));
         }
     }
     bar.finish_and_clear();
     println!("checkpoint: {}", weights_path.display());
+    if held_out.len() > 1 {
+        let legend: Vec<String> = held_out
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| format!("{} = {name}", voxclone::plot::colour_name(i)))
+            .collect();
+        println!(
+            "held-out projections: {}/projection-*.png ({})",
+            args.out.display(),
+            legend.join(", ")
+        );
+    }
     Ok(())
+}
+
+/// A t-SNE map of embeddings as a PNG, one colour per speaker.
+pub(super) fn projection_png(
+    embeddings: &[voxclone::encoder::Embedding],
+    speakers: &[usize],
+) -> Vec<u8> {
+    let points: Vec<&[f32]> = embeddings.iter().map(|e| e.as_slice()).collect();
+    let map = voxclone::encoder::projection::tsne(&points, &Default::default());
+    voxclone::plot::scatter_png(&map, speakers, 480)
 }
