@@ -131,3 +131,12 @@ pub struct EmbeddedFile {
     /// Seconds of speech left after silences were trimmed.
     pub speech_seconds: f64,
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_pipeline_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<super::Voxclone>();
+    }
+}
