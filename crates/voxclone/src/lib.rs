@@ -4,6 +4,15 @@
 //! reference audio → **speaker encoder** (d-vector) → **synthesizer** (acoustic features) →
 //! **vocoder** (waveform). [`pipeline::Voxclone`] holds the loaded stages; the stage crates
 //! (`voxclone-encoder`, …) can also be used on their own.
+//!
+//! ```no_run
+//! use voxclone::{models::{ModelStore, NoProgress}, Voxclone};
+//! let vc = Voxclone::load(&ModelStore::from_env()?, &candle_core::Device::Cpu, &NoProgress)?;
+//! let me = vc.embed_file("me.wav".as_ref())?; // UtteranceEmbedding: d-vector + partials
+//! let you = vc.embed_file("you.flac".as_ref())?;
+//! println!("{}", me.embedding.cosine(&you.embedding));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod pipeline;
 pub mod plot;
