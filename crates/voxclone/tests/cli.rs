@@ -962,3 +962,49 @@ fn eval_sv_draws_a_projection_png() {
         "{legend}"
     );
 }
+
+#[test]
+fn an_interrupted_training_saves_and_resumes() {
+    let data = speaker_folders(&[&MALE, &FEMALE]);
+    let out = tempfile::tempdir().unwrap();
+    let ckpt = out.path().join("ckpt");
+    let child = bin()
+        .args(["train", "encoder"])
+        .arg(data.path())
+        .arg("-o")
+        .arg(&ckpt)
+        .args(["--steps", "100000", "--speakers-per-batch", "2"])
+        .args(["--utterances-per-speaker", "2", "--partial-frames", "20"])
+        .args(["--eval-every", "1000000", "--save-every", "1000000"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let it train a little, then interrupt as Ctrl-C would.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let result = child.wait_with_output().unwrap();
+    assert_eq!(result.status.code(), Some(1));
+    let err = stderr(&result);
+    assert!(!err.contains("panicked"), "{err}");
+    let line = err.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        line.starts_with("voxclone: error: interrupted at step")
+            && line.contains("checkpoint saved"),
+        "{err}"
+    );
+    let state = std::fs::read_to_string(ckpt.join("state.json")).unwrap();
+    let step = line
+        .split("interrupted at step ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .unwrap();
+    assert!(
+        state.contains(&format!("\"step\": {step}")),
+        "{state} vs {line}"
+    );
+    assert!(step.parse::<usize>().unwrap() > 0, "{line}");
+}

@@ -2,6 +2,7 @@
 
 mod embed;
 mod eval_sv;
+mod interrupt;
 mod models;
 mod output;
 mod progress;

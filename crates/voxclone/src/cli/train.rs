@@ -143,7 +143,17 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
     );
     bar.set_position(trainer.step as u64);
     let mut recent = Vec::new();
+    super::interrupt::catch();
     while trainer.step < args.steps {
+        if super::interrupt::requested() {
+            trainer.save(&args.out)?;
+            bar.finish_and_clear();
+            bail!(
+                "interrupted at step {}; checkpoint saved in {} (run the same command to resume)",
+                trainer.step,
+                args.out.display()
+            );
+        }
         let loss = trainer.train_step(&data)?;
         recent.push(loss);
         bar.set_position(trainer.step as u64);
