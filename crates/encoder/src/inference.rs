@@ -164,6 +164,38 @@ impl VoiceEncoder {
             .collect()
     }
 
+    /// Embeds one utterance from its mel spectrogram (`frames × n_mels`, as
+    /// `MelSpectrogram::compute` gives for the preprocessed waveform), e.g. features saved by
+    /// `voxclone preprocess`. Partials past the end read zero frames; the waveform route pads the
+    /// audio instead, which differs only in the one or two frames that straddle the end.
+    pub fn embed_mel(&self, mel: &[f32]) -> Result<UtteranceEmbedding> {
+        let (frames, n_mels) = (self.params.partial_frames, self.params.mel.n_mels);
+        let n_frames = mel.len() / n_mels;
+        if n_frames == 0 {
+            return Err(EncoderError::Empty("a mel spectrogram without frames"));
+        }
+        let plan = partials((n_frames - 1) * self.params.mel.hop_length, &self.params);
+        let window = frames * n_mels;
+        let mut partial_embeddings = Vec::with_capacity(plan.len());
+        for group in plan.starts.chunks(self.params.max_batch_partials.max(1)) {
+            let mut batch = vec![0f32; group.len() * window];
+            for (slot, &start) in batch.chunks_exact_mut(window).zip(group) {
+                let available = mel.len().saturating_sub(start * n_mels).min(window);
+                slot[..available].copy_from_slice(&mel[start * n_mels..start * n_mels + available]);
+            }
+            partial_embeddings.extend(self.embed_mels(&batch, group.len())?);
+        }
+        let embedding = Embedding::mean(partial_embeddings.iter().map(Vec::as_slice)).ok_or(
+            EncoderError::Empty(
+                "the partial embeddings have no direction (all-zero or silent input)",
+            ),
+        )?;
+        Ok(UtteranceEmbedding {
+            embedding,
+            partials: partial_embeddings,
+        })
+    }
+
     /// Runs the network on a batch of mel windows (`B × partial_frames × n_mels`, row-major).
     pub fn embed_mels(&self, mels: &[f32], batch: usize) -> Result<Vec<Vec<f32>>> {
         let frames = self.params.partial_frames;

@@ -158,8 +158,9 @@ impl Adam {
     }
 }
 
-/// The equal error rate of `encoder` over every pair of the speakers' preprocessed utterances, as
-/// training reports it on held-out speakers. `None` without two speakers and a repeated speaker.
+/// The equal error rate of `encoder` over every pair of the speakers' utterances (mel spectrograms,
+/// as in a [`SpeakerDataset`]), as training reports it on held-out speakers. `None` without two
+/// speakers and a repeated speaker.
 pub fn speaker_eer(
     encoder: &VoiceEncoder,
     speakers: &[(String, Vec<Vec<f32>>)],
@@ -170,18 +171,20 @@ pub fn speaker_eer(
     Ok(crate::verification::equal_error_rate(&trials))
 }
 
-/// Every utterance's embedding, with the index of its speaker.
+/// Every utterance's embedding (from its mel spectrogram), with the index of its speaker.
 pub fn embed_speakers(
     encoder: &VoiceEncoder,
     speakers: &[(String, Vec<Vec<f32>>)],
 ) -> Result<(Vec<crate::Embedding>, Vec<usize>)> {
-    let (wavs, labels): (Vec<&Vec<f32>>, Vec<usize>) = speakers
-        .iter()
-        .enumerate()
-        .flat_map(|(s, (_, wavs))| wavs.iter().map(move |w| (w, s)))
-        .unzip();
-    let embedded = encoder.embed_utterances(&wavs, &mut |_, _| {})?;
-    Ok((embedded.into_iter().map(|u| u.embedding).collect(), labels))
+    let mut embeddings = Vec::new();
+    let mut labels = Vec::new();
+    for (s, (_, mels)) in speakers.iter().enumerate() {
+        for mel in mels {
+            embeddings.push(encoder.embed_mel(mel)?.embedding);
+            labels.push(s);
+        }
+    }
+    Ok((embeddings, labels))
 }
 
 /// Where a [`Trainer`] keeps its checkpoint inside a directory.

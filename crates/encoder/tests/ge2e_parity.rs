@@ -152,3 +152,18 @@ fn fused_cpu_kernel_matches_the_candle_model() {
         }
     }
 }
+
+#[test]
+fn embedding_saved_mels_agrees_with_embedding_the_waveform() {
+    let golden = Ge2eGolden::load();
+    let enc = encoder();
+    let mel = voxclone_audio::MelSpectrogram::new(enc.params().mel);
+    for clip in &golden.clips[..8] {
+        let wav = enc.preprocess(voxclone_audio::load(clip).unwrap()).unwrap();
+        let from_wav = enc.embed_utterance(&wav).unwrap();
+        let from_mel = enc.embed_mel(&mel.compute(&wav)).unwrap();
+        assert_eq!(from_wav.partials.len(), from_mel.partials.len());
+        let cos = cosine(from_wav.embedding.as_slice(), from_mel.embedding.as_slice());
+        assert!(cos >= 0.9999, "{}: cosine {cos}", clip.display());
+    }
+}

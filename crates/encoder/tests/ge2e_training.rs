@@ -49,6 +49,8 @@ fn ge2e_loss_falls_and_held_out_eer_improves() {
     let all = speakers();
     let (train, held_out) = all.split_at(6);
     let data = SpeakerDataset::from_wavs(train.to_vec(), &params);
+    let held_out = SpeakerDataset::from_wavs(held_out.to_vec(), &params).speakers;
+    let held_out = held_out.as_slice();
     let config = TrainConfig {
         speakers_per_batch: 6,
         utterances_per_speaker: 4,

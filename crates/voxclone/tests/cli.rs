@@ -1008,3 +1008,64 @@ fn an_interrupted_training_saves_and_resumes() {
     );
     assert!(step.parse::<usize>().unwrap() > 0, "{line}");
 }
+
+#[test]
+fn preprocess_writes_features_resumes_and_feeds_training() {
+    let data = speaker_folders(&[&MALE, &FEMALE]);
+    let out = tempfile::tempdir().unwrap();
+    let features = out.path().join("features");
+    let run = || {
+        bin()
+            .arg("preprocess")
+            .arg(data.path())
+            .arg("-o")
+            .arg(&features)
+            .output()
+            .unwrap()
+    };
+    let first = ok(&run());
+    assert!(first.contains("4 utterances preprocessed"), "{first}");
+    let manifest = std::fs::read_to_string(features.join("manifest.tsv")).unwrap();
+    let rows: Vec<&str> = manifest.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "{manifest}");
+    let fields: Vec<&str> = rows[0].split('\t').collect();
+    assert_eq!(fields.len(), 5, "{}", rows[0]);
+    let npy = features
+        .join("encoder")
+        .join(fields[0])
+        .join(format!("{}.npy", fields[1]));
+    let mel = candle_core::Tensor::read_npy(&npy).unwrap();
+    assert_eq!(mel.dims(), &[fields[2].parse::<usize>().unwrap(), 40]);
+
+    // A second run keeps what is there.
+    let before = std::fs::metadata(&npy).unwrap().modified().unwrap();
+    ok(&run());
+    assert_eq!(std::fs::metadata(&npy).unwrap().modified().unwrap(), before);
+
+    let trained = bin()
+        .args(["train", "encoder"])
+        .arg(&features)
+        .arg("-o")
+        .arg(out.path().join("ckpt"))
+        .args(["--steps", "1", "--speakers-per-batch", "2"])
+        .args(["--utterances-per-speaker", "2", "--partial-frames", "20"])
+        .output()
+        .unwrap();
+    ok(&trained);
+    assert!(out.path().join("ckpt/encoder.safetensors").is_file());
+}
+
+#[test]
+fn preprocess_of_a_folder_without_audio_fails_clearly() {
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::create_dir(empty.path().join("speaker")).unwrap();
+    std::fs::write(empty.path().join("speaker/notes.txt"), "no audio").unwrap();
+    let out = bin()
+        .arg("preprocess")
+        .arg(empty.path())
+        .arg("-o")
+        .arg(empty.path().join("out"))
+        .output()
+        .unwrap();
+    one_line_error(&out, &["no audio files"]);
+}

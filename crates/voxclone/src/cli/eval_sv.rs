@@ -3,18 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
+use voxclone::corpus::Corpus;
 use voxclone::encoder::verification::{equal_error_rate, pairwise_trials};
 
 use super::{progress, Context};
 
-const AUDIO_EXTENSIONS: &[&str] = &["wav", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac"];
-
 #[derive(Args, Debug)]
 pub struct EvalSvArgs {
-    /// A folder with one sub-folder per speaker, holding that speaker's recordings (searched recursively).
+    /// A folder with one sub-folder per speaker, holding that speaker's recordings (searched
+    /// recursively), or a LibriSpeech, LibriTTS, VCTK or VoxCeleb tree.
     dir: PathBuf,
     /// Print the result as JSON.
     #[arg(long)]
@@ -35,7 +35,7 @@ struct Report {
 }
 
 pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
-    let speakers = speaker_folders(&args.dir)?;
+    let speakers = speaker_files(&args.dir)?;
     let (files, labels): (Vec<PathBuf>, Vec<usize>) = speakers
         .iter()
         .enumerate()
@@ -50,11 +50,7 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
         let owned: Vec<_> = embeddings.iter().map(|e| (*e).clone()).collect();
         super::output::write_atomic(path, &super::train::projection_png(&owned, &labels))?;
         if !args.json {
-            for (i, (dir, _)) in speakers.iter().enumerate() {
-                let name = dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default();
+            for (i, (name, _)) in speakers.iter().enumerate() {
                 eprintln!("{}: {name}", voxclone::plot::colour_name(i));
             }
         }
@@ -90,21 +86,14 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
     Ok(())
 }
 
-/// The speaker sub-folders of `dir` (sorted) with their audio files (sorted, recursive).
-pub(super) fn speaker_folders(dir: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>> {
-    if !dir.is_dir() {
-        bail!("{}: not a folder", dir.display());
-    }
-    let mut speakers = Vec::new();
-    for entry in sorted_entries(dir)? {
-        if entry.is_dir() {
-            let mut files = Vec::new();
-            collect_audio(&entry, &mut files)?;
-            if !files.is_empty() {
-                speakers.push((entry, files));
-            }
-        }
-    }
+/// The speakers of `dir` (any layout `Corpus` reads) with their recordings; at least two.
+fn speaker_files(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
+    let corpus = Corpus::scan(dir, None)?;
+    let speakers: Vec<(String, Vec<PathBuf>)> = corpus
+        .speakers
+        .into_iter()
+        .map(|(name, utterances)| (name, utterances.into_iter().map(|u| u.audio).collect()))
+        .collect();
     if speakers.len() < 2 {
         bail!(
             "{}: found {} speaker folder(s) with audio; need at least two (one sub-folder per speaker)",
@@ -113,29 +102,4 @@ pub(super) fn speaker_folders(dir: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>
         );
     }
     Ok(speakers)
-}
-
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<Vec<_>>>()
-        .with_context(|| format!("cannot read {}", dir.display()))?;
-    entries.sort();
-    Ok(entries)
-}
-
-fn collect_audio(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for path in sorted_entries(dir)? {
-        if path.is_dir() {
-            collect_audio(&path, out)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

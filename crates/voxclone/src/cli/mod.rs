@@ -5,6 +5,7 @@ mod eval_sv;
 mod interrupt;
 mod models;
 mod output;
+mod preprocess;
 mod progress;
 mod similarity;
 mod train;
@@ -60,6 +61,8 @@ enum Command {
     Verify(similarity::VerifyArgs),
     /// Equal error rate of speaker verification on a folder with one sub-folder per speaker.
     EvalSv(eval_sv::EvalSvArgs),
+    /// Compute training features of a corpus once (LibriSpeech, LibriTTS, VCTK, LJSpeech, VoxCeleb or one folder per speaker).
+    Preprocess(preprocess::PreprocessArgs),
     /// Train a stage on your own data.
     #[command(subcommand)]
     Train(train::TrainCommand),
@@ -133,6 +136,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Similarity(args) => similarity::run_similarity(&ctx, args),
         Command::Verify(args) => similarity::run_verify(&ctx, args),
         Command::EvalSv(args) => eval_sv::run(&ctx, args),
+        Command::Preprocess(args) => preprocess::run(&ctx, args),
         Command::Train(cmd) => train::run(&ctx, cmd),
     }
 }

@@ -12,7 +12,7 @@ use voxclone::encoder::train::{
 use voxclone::encoder::verification::{equal_error_rate, pairwise_trials};
 use voxclone::encoder::EncoderParams;
 
-use super::{eval_sv::speaker_folders, progress, Context};
+use super::{progress, Context};
 
 #[derive(Subcommand, Debug)]
 pub enum TrainCommand {
@@ -73,44 +73,32 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
         partial_frames: args.partial_frames,
         ..Default::default()
     };
-    let folders = speaker_folders(&args.data)?;
-    if args.held_out + 2 > folders.len() {
+    let all = if super::preprocess::manifest_path(&args.data).is_file() {
+        if !ctx.quiet {
+            eprintln!("reading preprocessed features from {}", args.data.display());
+        }
+        SpeakerDataset {
+            speakers: super::preprocess::load_features(&args.data)?,
+            n_mels: params.mel.n_mels,
+        }
+    } else {
+        SpeakerDataset::from_wavs(prepare_speakers(&args.data, &params, ctx.quiet)?, &params)
+    };
+    if args.held_out + 2 > all.speakers.len() {
         bail!(
             "{}: {} speakers; training needs at least 2 after holding out {}",
             args.data.display(),
-            folders.len(),
+            all.speakers.len(),
             args.held_out
         );
     }
-    eprintln!("preparing {} speakers", folders.len());
-    let speakers = folders
-        .par_iter()
-        .map(|(dir, files)| {
-            let wavs = files
-                .iter()
-                .filter_map(|f| {
-                    let prepared = voxclone::audio::load(f)
-                        .map_err(voxclone::encoder::EncoderError::from)
-                        .and_then(|audio| voxclone::encoder::preprocess(audio, &params));
-                    match prepared {
-                        Ok(wav) => Some(wav),
-                        Err(e) => {
-                            eprintln!("skipping {}: {e}", f.display());
-                            None
-                        }
-                    }
-                })
-                .collect::<Vec<_>>();
-            let name = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (name, wavs)
-        })
-        .filter(|(_, wavs)| !wavs.is_empty())
-        .collect::<Vec<_>>();
-    let (train, held_out) = speakers.split_at(speakers.len() - args.held_out.min(speakers.len()));
-    let data = SpeakerDataset::from_wavs(train.to_vec(), &params);
+    let (train, held_out) = all
+        .speakers
+        .split_at(all.speakers.len() - args.held_out.min(all.speakers.len()));
+    let data = SpeakerDataset {
+        speakers: train.to_vec(),
+        n_mels: all.n_mels,
+    };
     let config = TrainConfig {
         speakers_per_batch: args.speakers_per_batch.min(train.len()),
         utterances_per_speaker: args.utterances_per_speaker,
@@ -193,6 +181,41 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Decodes and preprocesses a corpus of any layout, keeping speakers with at least one usable file.
+fn prepare_speakers(
+    data: &std::path::Path,
+    params: &EncoderParams,
+    quiet: bool,
+) -> Result<Vec<(String, Vec<Vec<f32>>)>> {
+    let corpus = voxclone::corpus::Corpus::scan(data, None)?;
+    if !quiet {
+        eprintln!("preparing {} speakers", corpus.speakers.len());
+    }
+    Ok(corpus
+        .speakers
+        .par_iter()
+        .map(|(name, utterances)| {
+            let wavs = utterances
+                .iter()
+                .filter_map(|u| {
+                    let prepared = voxclone::audio::load(&u.audio)
+                        .map_err(voxclone::encoder::EncoderError::from)
+                        .and_then(|audio| voxclone::encoder::preprocess(audio, params));
+                    match prepared {
+                        Ok(wav) => Some(wav),
+                        Err(e) => {
+                            eprintln!("skipping {}: {e}", u.audio.display());
+                            None
+                        }
+                    }
+                })
+                .collect::<Vec<_>>();
+            (name.clone(), wavs)
+        })
+        .filter(|(_, wavs)| !wavs.is_empty())
+        .collect())
 }
 
 /// A t-SNE map of embeddings as a PNG, one colour per speaker.
