@@ -7,7 +7,7 @@ use std::path::Path;
 
 use candle_core::Device;
 use rayon::prelude::*;
-use voxclone_encoder::{EncoderError, UtteranceEmbedding, VoiceEncoder};
+use voxclone_encoder::{EncoderError, EncoderParams, UtteranceEmbedding, VoiceEncoder};
 use voxclone_models::{ModelError, ModelStore, Progress};
 
 /// What can go wrong loading or running the pipeline.
@@ -62,14 +62,7 @@ impl Voxclone {
 
     /// Reference audio → speech prepared for the encoder (16 kHz, normalised, silences trimmed).
     pub fn prepare_reference(&self, path: &Path) -> Result<Vec<f32>, PipelineError> {
-        // Decoding errors name the file already; what comes after needs it added.
-        let audio = voxclone_audio::load(path).map_err(EncoderError::from)?;
-        self.encoder
-            .preprocess(audio)
-            .map_err(|error| PipelineError::File {
-                path: path.to_path_buf(),
-                error,
-            })
+        prepare_speech(path, self.encoder.params())
     }
 
     /// Reference audio → its d-vector (stage 1).
@@ -122,6 +115,17 @@ pub struct EmbedProgress {
     /// Partials through the network in the group of files being embedded now, of how many.
     pub partials_done: usize,
     pub partials_total: usize,
+}
+
+/// Decodes a file and prepares its speech for the encoder (16 kHz, normalised, silences trimmed);
+/// needs no model, so preprocessing and training use it too.
+pub fn prepare_speech(path: &Path, params: &EncoderParams) -> Result<Vec<f32>, PipelineError> {
+    // Decoding errors name the file already; what comes after needs it added.
+    let audio = voxclone_audio::load(path).map_err(EncoderError::from)?;
+    voxclone_encoder::preprocess(audio, params).map_err(|error| PipelineError::File {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 /// A file's utterance embedding and how much speech it was made from.

@@ -84,13 +84,10 @@ pub fn run(ctx: &Context, args: PreprocessArgs) -> Result<()> {
             let frames = match existing_frames(&path, params.mel.n_mels) {
                 Some(frames) => frames,
                 None => {
-                    let prepared = voxclone::audio::load(&u.audio)
-                        .map_err(voxclone::encoder::EncoderError::from)
-                        .and_then(|audio| voxclone::encoder::preprocess(audio, &params));
-                    let wav = match prepared {
+                    let wav = match voxclone::pipeline::prepare_speech(&u.audio, &params) {
                         Ok(wav) => wav,
                         Err(e) => {
-                            bar.suspend(|| eprintln!("skipping {}: {e}", u.audio.display()));
+                            bar.suspend(|| eprintln!("skipping: {e}"));
                             skipped.fetch_add(1, Ordering::Relaxed);
                             bar.inc(1);
                             return Ok(None);

@@ -199,18 +199,15 @@ fn prepare_speakers(
         .map(|(name, utterances)| {
             let wavs = utterances
                 .iter()
-                .filter_map(|u| {
-                    let prepared = voxclone::audio::load(&u.audio)
-                        .map_err(voxclone::encoder::EncoderError::from)
-                        .and_then(|audio| voxclone::encoder::preprocess(audio, params));
-                    match prepared {
+                .filter_map(
+                    |u| match voxclone::pipeline::prepare_speech(&u.audio, params) {
                         Ok(wav) => Some(wav),
                         Err(e) => {
-                            eprintln!("skipping {}: {e}", u.audio.display());
+                            eprintln!("skipping: {e}");
                             None
                         }
-                    }
-                })
+                    },
+                )
                 .collect::<Vec<_>>();
             (name.clone(), wavs)
         })
