@@ -20,6 +20,8 @@ use gemm::Parallelism;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod amx;
 #[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
 
 use crate::Result;
@@ -32,6 +34,8 @@ pub enum Kernel {
     Amx,
     /// AVX-512 f32.
     Avx512,
+    /// AVX2 + FMA f32: most CPUs of the last decade.
+    Avx2,
     /// The `gemm` crate (AVX2/FMA or scalar).
     Portable,
 }
@@ -48,24 +52,33 @@ impl Kernel {
             Kernel::Avx512 => avx512::available(),
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx512 => false,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => avx2::available(),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => false,
             Kernel::Portable => true,
         }
     }
 
-    /// The kernel `VOXCLONE_KERNEL` asks for, among those this CPU can run.
+    /// The fastest kernel this CPU runs, or, when `VOXCLONE_KERNEL` names one (`amx`, `avx512`,
+    /// `avx2`, `portable`), the fastest from that one down.
     pub fn detect() -> Self {
+        const FASTEST_FIRST: [(Kernel, &str); 4] = [
+            (Kernel::Amx, "amx"),
+            (Kernel::Avx512, "avx512"),
+            (Kernel::Avx2, "avx2"),
+            (Kernel::Portable, "portable"),
+        ];
         let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if (wanted.is_empty() || wanted == "amx") && Kernel::Amx.is_available() {
-                return Kernel::Amx;
-            }
-            if (wanted.is_empty() || wanted == "amx" || wanted == "avx512") && avx512::available() {
-                return Kernel::Avx512;
-            }
-        }
-        let _ = wanted;
-        Kernel::Portable
+        let from = FASTEST_FIRST
+            .iter()
+            .position(|(_, name)| *name == wanted)
+            .unwrap_or(0);
+        FASTEST_FIRST[from..]
+            .iter()
+            .map(|(kernel, _)| *kernel)
+            .find(|kernel| kernel.is_available())
+            .unwrap_or(Kernel::Portable)
     }
 }
 
@@ -262,10 +275,16 @@ fn matmul_acc(dst: &mut [f32], lhs: &[f32], w: &Weights, m: usize) {
         return unsafe { amx::matmul_acc(dst, lhs, packed, m, k) };
     }
     #[cfg(target_arch = "x86_64")]
-    if n.is_multiple_of(64) && w.kernel != Kernel::Portable {
-        // SAFETY: a non-portable kernel was checked available (AMX implies AVX-512F) when the
-        // encoder was built; the shapes were checked above.
+    if n.is_multiple_of(64) && matches!(w.kernel, Kernel::Amx | Kernel::Avx512) {
+        // SAFETY: the kernel was checked available (AMX implies AVX-512F) when the encoder was
+        // built; the shapes were checked above.
         return unsafe { avx512::matmul_acc(dst, lhs, rhs, m, k, n) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if n.is_multiple_of(16) && w.kernel != Kernel::Portable {
+        // SAFETY: every non-portable kernel implies AVX2 and FMA, checked when the encoder was
+        // built; the shapes were checked above.
+        return unsafe { avx2::matmul_acc(dst, lhs, rhs, m, k, n) };
     }
     // SAFETY: the asserts above keep every access in bounds; strides describe row-major layouts.
     unsafe {
@@ -299,25 +318,19 @@ fn cell_update(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize, kernel
     assert!(gates.len() == 4 * c.len() && c.len() == h.len() && c.len().is_multiple_of(h_dim));
     #[cfg(target_arch = "x86_64")]
     {
-        if h_dim.is_multiple_of(16) && kernel != Kernel::Portable {
+        if h_dim.is_multiple_of(16) && matches!(kernel, Kernel::Amx | Kernel::Avx512) {
             // SAFETY: as in `matmul_acc`: AVX-512F was checked when the encoder was built.
             return unsafe { avx512::cell_update(gates, c, h, h_dim) };
         }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: the features were detected just now.
-            return unsafe { cell_update_avx2(gates, c, h, h_dim) };
+        if h_dim.is_multiple_of(8) && avx2::available() {
+            // SAFETY: the features were just checked (cached by std); the shapes were checked above.
+            return unsafe { avx2::cell_update(gates, c, h, h_dim) };
         }
     }
     cell_update_portable(gates, c, h, h_dim)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn cell_update_avx2(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
-    cell_update_portable(gates, c, h, h_dim)
-}
-
-/// Written as straight loops over whole rows so the compiler vectorises it for each target above.
+/// The reference cell, and the fallback on CPUs without AVX2.
 #[inline(always)]
 fn cell_update_portable(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize) {
     for ((row, c), h) in gates
