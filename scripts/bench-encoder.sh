@@ -2,7 +2,7 @@
 # Speaker-embedding throughput, voxclone beside Resemblyzer 0.1.4, same machine, same run, same clips
 # (the 100 LibriSpeech test-other clips), 1 and 2 threads. Throughput = seconds of audio embedded per
 # second of wall time (audio already decoded, model load excluded; best of BENCH_REPEATS runs).
-# voxclone runs with each CPU kernel this machine has (AMX bf16x3, AVX-512, AVX2, portable gemm; a kernel
+# voxclone runs with each CPU kernel this machine has (AMX bf16x3, AVX-512, portable gemm; a kernel
 # the CPU lacks falls back to the next, and the table says which ran).
 # Prints a markdown table for BENCHMARKS.md. Needs the reference venv (scripts/reference-venv.sh).
 set -euo pipefail
@@ -13,7 +13,7 @@ cargo bench --quiet -p voxclone --bench encoder_throughput --no-run 2>/dev/null
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for threads in 1 2; do
-  for kernel in ${KERNELS:-amx avx512 avx2 portable}; do
+  for kernel in ${KERNELS:-amx avx512 portable}; do
     VOXCLONE_KERNEL=$kernel RAYON_NUM_THREADS=$threads \
       cargo bench --quiet -p voxclone --bench encoder_throughput 2>/dev/null | grep '^{' >>"$results"
   done

@@ -34,9 +34,7 @@ pub enum Kernel {
     Amx,
     /// AVX-512 f32.
     Avx512,
-    /// AVX2 + FMA f32: most CPUs of the last decade.
-    Avx2,
-    /// The `gemm` crate (AVX2/FMA or scalar).
+    /// The `gemm` crate (AVX2/FMA or scalar), with the AVX2 cell update where there is AVX2.
     Portable,
 }
 
@@ -52,21 +50,16 @@ impl Kernel {
             Kernel::Avx512 => avx512::available(),
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx512 => false,
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => avx2::available(),
-            #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => false,
             Kernel::Portable => true,
         }
     }
 
     /// The fastest kernel this CPU runs, or, when `VOXCLONE_KERNEL` names one (`amx`, `avx512`,
-    /// `avx2`, `portable`), the fastest from that one down.
+    /// `portable`), the fastest from that one down.
     pub fn detect() -> Self {
-        const FASTEST_FIRST: [(Kernel, &str); 4] = [
+        const FASTEST_FIRST: [(Kernel, &str); 3] = [
             (Kernel::Amx, "amx"),
             (Kernel::Avx512, "avx512"),
-            (Kernel::Avx2, "avx2"),
             (Kernel::Portable, "portable"),
         ];
         let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
@@ -275,16 +268,10 @@ fn matmul_acc(dst: &mut [f32], lhs: &[f32], w: &Weights, m: usize) {
         return unsafe { amx::matmul_acc(dst, lhs, packed, m, k) };
     }
     #[cfg(target_arch = "x86_64")]
-    if n.is_multiple_of(64) && matches!(w.kernel, Kernel::Amx | Kernel::Avx512) {
+    if n.is_multiple_of(64) && w.kernel != Kernel::Portable {
         // SAFETY: the kernel was checked available (AMX implies AVX-512F) when the encoder was
         // built; the shapes were checked above.
         return unsafe { avx512::matmul_acc(dst, lhs, rhs, m, k, n) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if n.is_multiple_of(16) && w.kernel != Kernel::Portable {
-        // SAFETY: every non-portable kernel implies AVX2 and FMA, checked when the encoder was
-        // built; the shapes were checked above.
-        return unsafe { avx2::matmul_acc(dst, lhs, rhs, m, k, n) };
     }
     // SAFETY: the asserts above keep every access in bounds; strides describe row-major layouts.
     unsafe {
@@ -318,7 +305,7 @@ fn cell_update(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize, kernel
     assert!(gates.len() == 4 * c.len() && c.len() == h.len() && c.len().is_multiple_of(h_dim));
     #[cfg(target_arch = "x86_64")]
     {
-        if h_dim.is_multiple_of(16) && matches!(kernel, Kernel::Amx | Kernel::Avx512) {
+        if h_dim.is_multiple_of(16) && kernel != Kernel::Portable {
             // SAFETY: as in `matmul_acc`: AVX-512F was checked when the encoder was built.
             return unsafe { avx512::cell_update(gates, c, h, h_dim) };
         }
