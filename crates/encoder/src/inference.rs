@@ -27,6 +27,20 @@ pub struct UtteranceEmbedding {
     pub partials: Vec<Vec<f32>>,
 }
 
+impl UtteranceEmbedding {
+    /// The utterance's embedding as the normalised mean of its partials'.
+    pub fn from_partials(partials: Vec<Vec<f32>>) -> Result<Self> {
+        let embedding =
+            Embedding::mean(partials.iter().map(Vec::as_slice)).ok_or(EncoderError::Empty(
+                "the partial embeddings have no direction (all-zero or silent input)",
+            ))?;
+        Ok(Self {
+            embedding,
+            partials,
+        })
+    }
+}
+
 /// A loaded speaker encoder: network, mel front-end and parameters. `Send + Sync`; load once, share.
 #[derive(Debug, Clone)]
 pub struct VoiceEncoder {
@@ -53,11 +67,6 @@ impl VoiceEncoder {
 
     /// Runs the CPU network with `kernel` (for tests and benchmarks; the default is the fastest).
     pub fn with_kernel(mut self, kernel: Kernel) -> Result<Self> {
-        if !kernel.is_available() {
-            return Err(EncoderError::Weights(format!(
-                "the {kernel:?} kernel needs a CPU feature this one lacks"
-            )));
-        }
         self.fused = Some(self.model.to_fused(kernel)?);
         Ok(self)
     }
@@ -150,17 +159,7 @@ impl VoiceEncoder {
         }
         results
             .into_iter()
-            .map(|partials| {
-                let embedding = Embedding::mean(partials.iter().map(Vec::as_slice)).ok_or(
-                    EncoderError::Empty(
-                        "the partial embeddings have no direction (all-zero or silent input)",
-                    ),
-                )?;
-                Ok(UtteranceEmbedding {
-                    embedding,
-                    partials,
-                })
-            })
+            .map(UtteranceEmbedding::from_partials)
             .collect()
     }
 
@@ -185,15 +184,7 @@ impl VoiceEncoder {
             }
             partial_embeddings.extend(self.embed_mels(&batch, group.len())?);
         }
-        let embedding = Embedding::mean(partial_embeddings.iter().map(Vec::as_slice)).ok_or(
-            EncoderError::Empty(
-                "the partial embeddings have no direction (all-zero or silent input)",
-            ),
-        )?;
-        Ok(UtteranceEmbedding {
-            embedding,
-            partials: partial_embeddings,
-        })
+        UtteranceEmbedding::from_partials(partial_embeddings)
     }
 
     /// Runs the network on a batch of mel windows (`B × partial_frames × n_mels`, row-major).

@@ -32,6 +32,10 @@ pub enum EncoderError {
     NoSpeech { seconds: f64 },
     #[error("the encoder weights do not fit the model: {0}")]
     Weights(String),
+    #[error("not supported here: {0}")]
+    Unsupported(String),
+    #[error("training checkpoint: {0}")]
+    Checkpoint(String),
     #[error("tensor computation failed: {0}")]
     Tensor(#[from] candle_core::Error),
     #[error("nothing to embed: {0}")]

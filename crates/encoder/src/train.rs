@@ -238,7 +238,7 @@ impl Trainer {
         let (weights, optimizer, state) = checkpoint_paths(dir);
         let mut trainer = Self::new(params, config, Some(&weights))?;
         let text = std::fs::read_to_string(&state)
-            .map_err(|e| EncoderError::Weights(format!("{}: {e}", state.display())))?;
+            .map_err(|e| EncoderError::Checkpoint(format!("{}: {e}", state.display())))?;
         let field = |key: &str| -> Option<u64> {
             let rest = text.split(&format!("\"{key}\":")).nth(1)?;
             rest.trim_start()
@@ -248,11 +248,11 @@ impl Trainer {
                 .ok()
         };
         trainer.step = field("step")
-            .ok_or_else(|| EncoderError::Weights(format!("{}: no step", state.display())))?
+            .ok_or_else(|| EncoderError::Checkpoint(format!("{}: no step", state.display())))?
             as usize;
         trainer.rng = SplitMix::new(field("rng").unwrap_or(config.seed));
         let moments = candle_core::safetensors::load(&optimizer, &Device::Cpu)
-            .map_err(|e| EncoderError::Weights(format!("{}: {e}", optimizer.display())))?;
+            .map_err(|e| EncoderError::Checkpoint(format!("{}: {e}", optimizer.display())))?;
         for (key, m) in &moments {
             if let Some(name) = key.strip_prefix("m.") {
                 if let Some(v) = moments.get(&format!("v.{name}")) {
@@ -284,9 +284,10 @@ impl Trainer {
     /// interrupt leaves the previous checkpoint intact.
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| EncoderError::Weights(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| EncoderError::Checkpoint(format!("{}: {e}", dir.display())))?;
         let (weights, optimizer, state) = checkpoint_paths(dir);
-        let io = |path: &Path, e: String| EncoderError::Weights(format!("{}: {e}", path.display()));
+        let io =
+            |path: &Path, e: String| EncoderError::Checkpoint(format!("{}: {e}", path.display()));
         let tensors: HashMap<String, Tensor> = self
             .named_vars()
             .into_iter()

@@ -171,11 +171,9 @@ fn per_speaker_folders(root: &Path, layout: Layout) -> Vec<Utterance> {
                         .or_insert_with(|| librispeech_transcripts(&dir));
                     table.get(&stem(&audio)).cloned()
                 }
-                Layout::LibriTts => ["normalized", "original"].iter().find_map(|kind| {
-                    std::fs::read_to_string(audio.with_extension(format!("{kind}.txt")))
-                        .ok()
-                        .map(|t| t.trim().to_string())
-                }),
+                Layout::LibriTts => ["normalized", "original"]
+                    .iter()
+                    .find_map(|kind| read_transcript(&audio.with_extension(format!("{kind}.txt")))),
                 _ => None,
             };
             out.push(Utterance {
@@ -187,6 +185,13 @@ fn per_speaker_folders(root: &Path, layout: Layout) -> Vec<Utterance> {
         }
     }
     out
+}
+
+/// A one-utterance transcript file, trimmed; `None` if there is none.
+fn read_transcript(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|t| t.trim().to_string())
 }
 
 /// `<id> <TEXT>` lines of every `*.trans.txt` in `dir`.
@@ -227,13 +232,12 @@ fn vctk(root: &Path) -> Vec<Utterance> {
             // VCTK 0.92 names files <speaker>_<n>_mic1.flac; its text is <speaker>_<n>.txt.
             let id = stem(&audio);
             let text_id = id.trim_end_matches("_mic1").trim_end_matches("_mic2");
-            let transcript = std::fs::read_to_string(
-                root.join("txt")
+            let transcript = read_transcript(
+                &root
+                    .join("txt")
                     .join(&speaker)
                     .join(format!("{text_id}.txt")),
-            )
-            .ok()
-            .map(|t| t.trim().to_string());
+            );
             out.push(Utterance {
                 speaker: speaker.clone(),
                 id,

@@ -135,7 +135,7 @@ impl FusedEncoder {
     ) -> Result<Self> {
         // The kernels' unsafe code relies on this check.
         if !kernel.is_available() {
-            return Err(crate::EncoderError::Weights(format!(
+            return Err(crate::EncoderError::Unsupported(format!(
                 "the {kernel:?} kernel needs a CPU feature this one lacks"
             )));
         }
