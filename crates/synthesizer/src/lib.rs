@@ -1,0 +1,38 @@
+//! Stage 2 of voxclone: phonemes + style vector → frame-aligned acoustic features, with the
+//! text side of Kokoro-82M (hexgrad, Apache-2.0; the StyleTTS 2 architecture of Li et al.
+//! 2023): a phoneme-level ALBERT, the prosody predictor (durations, F0, energy) and the text
+//! encoder. [`Kokoro`] also holds the stage-3 decoder from `voxclone-vocoder`, so that one
+//! file of weights makes one model.
+//!
+//! The 256-value style vector splits in two: its first 128 values (the *timbre*) drive the
+//! decoder, its last 128 (the *prosody*) drive the predictor.
+
+pub mod albert;
+pub mod lstm;
+pub mod model;
+pub mod prosody;
+pub mod text_encoder;
+pub mod voice;
+
+pub use albert::AlbertConfig;
+pub use model::{AcousticFeatures, Kokoro, KokoroConfig, Synthesis, STYLE_DIM};
+pub use voice::{VoicePack, VoiceError, Vocab};
+
+use candle_core::{Result, Tensor, D};
+
+/// Layer norm over the channels of `[B, C, T]` (PyTorch's `F.layer_norm` on the channel axis,
+/// epsilon 1e-5), with an optional per-channel gain and bias.
+pub(crate) fn channel_layer_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>) -> Result<Tensor> {
+    let mean = x.mean_keepdim(1)?;
+    let centred = x.broadcast_sub(&mean)?;
+    let var = centred.sqr()?.mean_keepdim(1)?;
+    let y = centred.broadcast_div(&(var + voxclone_vocoder::layers::NORM_EPS)?.sqrt()?)?;
+    match affine {
+        Some((gamma, beta)) => {
+            let c = gamma.dim(D::Minus1)?;
+            y.broadcast_mul(&gamma.reshape((1, c, 1))?)?
+                .broadcast_add(&beta.reshape((1, c, 1))?)
+        }
+        None => Ok(y),
+    }
+}

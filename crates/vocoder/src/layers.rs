@@ -1,0 +1,381 @@
+//! The building blocks StyleTTS 2 shares between its prosody predictor and its decoder:
+//! convolutions (weight norm already folded), AdaIN, Snake, and the two AdaIN residual blocks.
+
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::{Linear, VarBuilder};
+
+/// Instance and layer norms of the reference use PyTorch's default epsilon.
+pub const NORM_EPS: f64 = 1e-5;
+
+/// A 1-D convolution, `weight` `[out, in, k]`, optional `bias`.
+#[derive(Debug, Clone)]
+pub struct Conv1d {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    padding: usize,
+    stride: usize,
+    dilation: usize,
+}
+
+impl Conv1d {
+    pub fn load(
+        vb: &VarBuilder,
+        (out, inp, k): (usize, usize, usize),
+        padding: usize,
+        stride: usize,
+        dilation: usize,
+        bias: bool,
+    ) -> Result<Self> {
+        let weight = vb.get((out, inp, k), "weight")?;
+        let bias = if bias { Some(vb.get(out, "bias")?) } else { None };
+        Ok(Self {
+            weight,
+            bias,
+            padding,
+            stride,
+            dilation,
+        })
+    }
+
+    /// A "same" convolution: stride 1, padding `dilation * (k - 1) / 2`.
+    pub fn same(vb: &VarBuilder, out: usize, inp: usize, k: usize, dilation: usize) -> Result<Self> {
+        Self::load(vb, (out, inp, k), dilation * (k - 1) / 2, 1, dilation, true)
+    }
+}
+
+impl Module for Conv1d {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = x.conv1d(&self.weight, self.padding, self.stride, self.dilation, 1)?;
+        match &self.bias {
+            Some(b) => y.broadcast_add(&b.reshape((1, (), 1))?),
+            None => Ok(y),
+        }
+    }
+}
+
+/// A transposed 1-D convolution (upsampling), `weight` `[in, out, k]`.
+#[derive(Debug, Clone)]
+pub struct ConvTranspose1d {
+    weight: Tensor,
+    bias: Tensor,
+    padding: usize,
+    stride: usize,
+}
+
+impl ConvTranspose1d {
+    pub fn load(vb: &VarBuilder, inp: usize, out: usize, k: usize, stride: usize) -> Result<Self> {
+        Ok(Self {
+            weight: vb.get((inp, out, k), "weight")?,
+            bias: vb.get(out, "bias")?,
+            padding: (k - stride) / 2,
+            stride,
+        })
+    }
+}
+
+impl Module for ConvTranspose1d {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.conv_transpose1d(&self.weight, self.padding, 0, self.stride, 1, 1)?
+            .broadcast_add(&self.bias.reshape((1, (), 1))?)
+    }
+}
+
+/// The depthwise transposed convolution that doubles the frame rate inside an upsampling
+/// [`AdainResBlk1d`] (`pool`: kernel 3, stride 2, padding 1, output padding 1, one group per
+/// channel).
+///
+/// Written out rather than as a grouped `conv_transpose1d` (which candle runs as one
+/// convolution per channel): output frame `2t` is `w₁·x[t]` and frame `2t+1` is
+/// `w₂·x[t] + w₀·x[t+1]`.
+#[derive(Debug, Clone)]
+pub struct DepthwiseUpsample {
+    /// The three taps, each `[1, C, 1]`.
+    taps: [Tensor; 3],
+    bias: Tensor,
+}
+
+impl DepthwiseUpsample {
+    pub fn load(vb: &VarBuilder, channels: usize) -> Result<Self> {
+        let w = vb.get((channels, 1, 3), "weight")?;
+        let tap = |i: usize| w.narrow(2, i, 1)?.reshape((1, channels, 1));
+        Ok(Self {
+            taps: [tap(0)?, tap(1)?, tap(2)?],
+            bias: vb.get(channels, "bias")?.reshape((1, channels, 1))?,
+        })
+    }
+}
+
+impl Module for DepthwiseUpsample {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, c, t) = x.dims3()?;
+        let next = x.narrow(2, 1, t - 1)?.pad_with_zeros(2, 0, 1)?;
+        let even = x.broadcast_mul(&self.taps[1])?;
+        let odd = (x.broadcast_mul(&self.taps[2])? + next.broadcast_mul(&self.taps[0])?)?;
+        Tensor::stack(&[even, odd], 3)?
+            .reshape((b, c, 2 * t))?
+            .broadcast_add(&self.bias)
+    }
+}
+
+/// Normalises each channel of `x` `[B, C, T]` over time (instance norm without affine).
+pub fn instance_norm(x: &Tensor) -> Result<Tensor> {
+    let mean = x.mean_keepdim(D::Minus1)?;
+    let centred = x.broadcast_sub(&mean)?;
+    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+    centred.broadcast_div(&(var + NORM_EPS)?.sqrt()?)
+}
+
+/// Adaptive instance normalisation: the style vector sets each channel's gain and bias,
+/// `(1 + γ(s)) · IN(x) + β(s)`.
+#[derive(Debug, Clone)]
+pub struct AdaIn1d {
+    fc: Linear,
+    /// The instance norm's own affine parameters, present in exports made with `affine=True`.
+    affine: Option<(Tensor, Tensor)>,
+    channels: usize,
+}
+
+impl AdaIn1d {
+    pub fn load(vb: &VarBuilder, style_dim: usize, channels: usize) -> Result<Self> {
+        let fc = candle_nn::linear(style_dim, 2 * channels, vb.pp("fc"))?;
+        let norm = vb.pp("norm");
+        let affine = if norm.contains_tensor("weight") {
+            Some((
+                norm.get(channels, "weight")?.reshape((1, channels, 1))?,
+                norm.get(channels, "bias")?.reshape((1, channels, 1))?,
+            ))
+        } else {
+            None
+        };
+        Ok(Self {
+            fc,
+            affine,
+            channels,
+        })
+    }
+
+    /// `x` `[B, C, T]`, `style` `[B, style_dim]`.
+    pub fn forward(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
+        let h = self.fc.forward(style)?.unsqueeze(2)?;
+        let gamma = h.narrow(1, 0, self.channels)?;
+        let beta = h.narrow(1, self.channels, self.channels)?;
+        let mut normed = instance_norm(x)?;
+        if let Some((w, b)) = &self.affine {
+            normed = normed.broadcast_mul(w)?.broadcast_add(b)?;
+        }
+        normed.broadcast_mul(&(gamma + 1.0)?)?.broadcast_add(&beta)
+    }
+}
+
+/// Snake activation (Ziyin et al. 2020), `x + sin²(αx)/α`, one α per channel.
+#[derive(Debug, Clone)]
+pub struct Snake {
+    alpha: Tensor,
+    inv_alpha: Tensor,
+}
+
+impl Snake {
+    pub fn load(vb: &VarBuilder, name: &str, channels: usize) -> Result<Self> {
+        let alpha = vb.get((1, channels, 1), name)?;
+        Ok(Self {
+            inv_alpha: alpha.recip()?,
+            alpha,
+        })
+    }
+}
+
+impl Module for Snake {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let s = x.broadcast_mul(&self.alpha)?.sin()?.sqr()?;
+        x + s.broadcast_mul(&self.inv_alpha)?
+    }
+}
+
+pub fn leaky_relu(x: &Tensor, slope: f64) -> Result<Tensor> {
+    // max(x, slope·x) for 0 < slope < 1.
+    x.maximum(&(x * slope)?)
+}
+
+/// StyleTTS 2's AdaIN residual block (`AdainResBlk1d`), used by the prosody predictor and the
+/// decoder: `(residual(x, s) + shortcut(x)) / √2`, optionally doubling the frame rate.
+#[derive(Debug, Clone)]
+pub struct AdainResBlk1d {
+    norm1: AdaIn1d,
+    norm2: AdaIn1d,
+    conv1: Conv1d,
+    conv2: Conv1d,
+    /// A 1×1 convolution on the shortcut when the channel count changes.
+    conv1x1: Option<Conv1d>,
+    /// Present when the block upsamples 2×.
+    pool: Option<DepthwiseUpsample>,
+}
+
+impl AdainResBlk1d {
+    pub fn load(
+        vb: &VarBuilder,
+        dim_in: usize,
+        dim_out: usize,
+        style_dim: usize,
+        upsample: bool,
+    ) -> Result<Self> {
+        let conv1x1 = if dim_in != dim_out {
+            Some(Conv1d::load(
+                &vb.pp("conv1x1"),
+                (dim_out, dim_in, 1),
+                0,
+                1,
+                1,
+                false,
+            )?)
+        } else {
+            None
+        };
+        let pool = if upsample {
+            Some(DepthwiseUpsample::load(&vb.pp("pool"), dim_in)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            norm1: AdaIn1d::load(&vb.pp("norm1"), style_dim, dim_in)?,
+            norm2: AdaIn1d::load(&vb.pp("norm2"), style_dim, dim_out)?,
+            conv1: Conv1d::same(&vb.pp("conv1"), dim_out, dim_in, 3, 1)?,
+            conv2: Conv1d::same(&vb.pp("conv2"), dim_out, dim_out, 3, 1)?,
+            conv1x1,
+            pool,
+        })
+    }
+
+    pub fn upsamples(&self) -> bool {
+        self.pool.is_some()
+    }
+
+    pub fn forward(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
+        let mut r = leaky_relu(&self.norm1.forward(x, style)?, 0.2)?;
+        if let Some(pool) = &self.pool {
+            r = pool.forward(&r)?;
+        }
+        let r = self.conv1.forward(&r)?;
+        let r = leaky_relu(&self.norm2.forward(&r, style)?, 0.2)?;
+        let r = self.conv2.forward(&r)?;
+
+        let mut shortcut = x.clone();
+        if self.pool.is_some() {
+            shortcut = upsample_nearest2x(&shortcut)?;
+        }
+        if let Some(c) = &self.conv1x1 {
+            shortcut = c.forward(&shortcut)?;
+        }
+        (r + shortcut)? * std::f64::consts::FRAC_1_SQRT_2
+    }
+}
+
+/// Repeats every frame of `[B, C, T]` twice.
+pub fn upsample_nearest2x(x: &Tensor) -> Result<Tensor> {
+    let (b, c, t) = x.dims3()?;
+    x.unsqueeze(3)?
+        .broadcast_as((b, c, t, 2))?
+        .reshape((b, c, 2 * t))
+}
+
+/// HiFi-GAN's residual block with AdaIN and Snake (`AdaINResBlock1`): three dilated
+/// convolution pairs, each added back to its input.
+#[derive(Debug, Clone)]
+pub struct AdaInResBlock1 {
+    stages: Vec<ResStage>,
+}
+
+#[derive(Debug, Clone)]
+struct ResStage {
+    adain1: AdaIn1d,
+    snake1: Snake,
+    conv1: Conv1d,
+    adain2: AdaIn1d,
+    snake2: Snake,
+    conv2: Conv1d,
+}
+
+impl AdaInResBlock1 {
+    pub fn load(
+        vb: &VarBuilder,
+        channels: usize,
+        kernel: usize,
+        dilations: &[usize],
+        style_dim: usize,
+    ) -> Result<Self> {
+        let stages = dilations
+            .iter()
+            .enumerate()
+            .map(|(j, &d)| {
+                let j = j.to_string();
+                Ok(ResStage {
+                    adain1: AdaIn1d::load(&vb.pp("adain1").pp(&j), style_dim, channels)?,
+                    snake1: Snake::load(&vb.pp("alpha1"), &j, channels)?,
+                    conv1: Conv1d::same(&vb.pp("convs1").pp(&j), channels, channels, kernel, d)?,
+                    adain2: AdaIn1d::load(&vb.pp("adain2").pp(&j), style_dim, channels)?,
+                    snake2: Snake::load(&vb.pp("alpha2"), &j, channels)?,
+                    conv2: Conv1d::same(&vb.pp("convs2").pp(&j), channels, channels, kernel, 1)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { stages })
+    }
+
+    pub fn forward(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
+        let mut x = x.clone();
+        for s in &self.stages {
+            let t = s.snake1.forward(&s.adain1.forward(&x, style)?)?;
+            let t = s.conv1.forward(&t)?;
+            let t = s.snake2.forward(&s.adain2.forward(&t, style)?)?;
+            let t = s.conv2.forward(&t)?;
+            x = (t + x)?;
+        }
+        Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn depthwise_upsample_matches_a_grouped_transposed_convolution() -> Result<()> {
+        let dev = Device::Cpu;
+        let (c, t) = (3, 5);
+        let w = Tensor::randn(0f32, 1.0, (c, 1, 3), &dev)?;
+        let bias = Tensor::randn(0f32, 1.0, c, &dev)?;
+        let x = Tensor::randn(0f32, 1.0, (2, c, t), &dev)?;
+        let tensors = std::collections::HashMap::from([
+            ("weight".to_string(), w.clone()),
+            ("bias".to_string(), bias.clone()),
+        ]);
+        let vb = VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
+        let ours = DepthwiseUpsample::load(&vb, c)?.forward(&x)?;
+        let reference = x
+            .conv_transpose1d(&w, 1, 1, 2, 1, c)?
+            .broadcast_add(&bias.reshape((1, c, 1))?)?;
+        assert_eq!(ours.dims(), &[2, c, 2 * t]);
+        let diff = (ours - reference)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-5, "max difference {diff}");
+        Ok(())
+    }
+
+    #[test]
+    fn instance_norm_gives_zero_mean_unit_variance_per_channel() -> Result<()> {
+        let x = Tensor::randn(3f32, 2.0, (2, 4, 50), &Device::Cpu)?;
+        let y = instance_norm(&x)?;
+        let mean = y.mean_keepdim(2)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        let var = y.sqr()?.mean_keepdim(2)?.flatten_all()?.to_vec1::<f32>()?;
+        assert!(mean < 1e-5);
+        assert!(var.iter().all(|v| (v - 1.0).abs() < 1e-3), "{var:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn nearest_upsampling_repeats_frames() -> Result<()> {
+        let x = Tensor::new(&[[[1f32, 2., 3.]]], &Device::Cpu)?;
+        let y = upsample_nearest2x(&x)?.flatten_all()?.to_vec1::<f32>()?;
+        assert_eq!(y, vec![1., 1., 2., 2., 3., 3.]);
+        Ok(())
+    }
+}
