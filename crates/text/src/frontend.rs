@@ -1,0 +1,91 @@
+//! The front door: raw English text → phoneme chunks Kokoro-82M can read.
+
+use crate::chunk::{split_phonemes, MAX_PHONEMES};
+use crate::fallback::Fallback;
+use crate::g2p::G2p;
+use crate::lexicon::Lexicon;
+use crate::normalize::normalize;
+use crate::sentences::sentences;
+use crate::vocab;
+
+/// Phonemes for one piece of text, at most [`MAX_PHONEMES`] symbols, all in Kokoro's
+/// vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhonemeChunk {
+    /// The source sentence, as written in the input (trimmed). A sentence too long for one
+    /// chunk gives several chunks that all carry it.
+    pub text: String,
+    /// misaki phonemes, e.g. "həlˈO wˈɜɹld!".
+    pub phonemes: String,
+}
+
+impl PhonemeChunk {
+    /// Kokoro token ids of the phonemes (without the pad tokens the model adds around them).
+    pub fn token_ids(&self) -> Vec<u32> {
+        vocab::token_ids(&self.phonemes)
+    }
+}
+
+/// English text front-end for Kokoro-82M: sentence splitting, normalisation, G2P, chunking.
+///
+/// Load once and share: it is `Send + Sync`.
+#[derive(Debug)]
+pub struct Frontend {
+    g2p: G2p,
+    max_phonemes: usize,
+}
+
+impl Frontend {
+    /// A front-end over misaki's lexicons, with espeak-ng for unknown words when it is
+    /// installed and spelling otherwise (see [`Fallback::detect`]).
+    pub fn new(lexicon: Lexicon) -> Frontend {
+        Frontend::with_fallback(lexicon, Fallback::detect())
+    }
+
+    /// A front-end with a chosen fallback for unknown words, e.g. [`Fallback::Spell`] for
+    /// output that does not depend on what is installed.
+    pub fn with_fallback(lexicon: Lexicon, fallback: Fallback) -> Frontend {
+        Frontend {
+            g2p: G2p::new(lexicon, fallback),
+            max_phonemes: MAX_PHONEMES,
+        }
+    }
+
+    /// The same front-end with chunks of at most `max` symbols (at least 1, at most
+    /// [`MAX_PHONEMES`] for Kokoro-82M).
+    pub fn with_max_phonemes(mut self, max: usize) -> Frontend {
+        self.max_phonemes = max.max(1);
+        self
+    }
+
+    /// The G2P, for phonemising already normalised text.
+    pub fn g2p(&self) -> &G2p {
+        &self.g2p
+    }
+
+    /// All chunks of `text`, one or more per sentence; empty when nothing in it can be
+    /// spoken (empty text, punctuation, emoji).
+    pub fn phonemize(&self, text: &str) -> Vec<PhonemeChunk> {
+        self.chunks(text).collect()
+    }
+
+    /// The chunks of `text`, computed sentence by sentence as the iterator is consumed, so
+    /// that long text streams. Work is linear in the length of the text.
+    pub fn chunks<'a>(&'a self, text: &'a str) -> impl Iterator<Item = PhonemeChunk> + 'a {
+        sentences(text).flat_map(move |sentence| {
+            let phonemes = self.phonemize_sentence(sentence);
+            split_phonemes(&phonemes, self.max_phonemes)
+                .into_iter()
+                .filter(|p| p.chars().any(|c| c.is_alphabetic()))
+                .map(move |phonemes| PhonemeChunk {
+                    text: sentence.to_string(),
+                    phonemes,
+                })
+        })
+    }
+
+    /// Phonemes of one sentence (normalised, then read), not split.
+    pub fn phonemize_sentence(&self, sentence: &str) -> String {
+        self.g2p.phonemize(&normalize(sentence))
+    }
+}
