@@ -403,10 +403,47 @@ The curves and durations are internal graph values added as extra outputs:
 ## Caveats for the port
 - This is the int8 model: weights are int8/uint8 with per-tensor or per-channel scales, and ORT
   quantises most activations at run time (`DynamicQuantizeLinear` before every `MatMulInteger` /
-  `ConvInteger`), including the F0 and N curves before the decoder's `F0_conv`/`N_conv`. A float
-  port with the dequantised weights will match to quantisation noise, not bit for bit.
+  `ConvInteger` / `DynamicQuantizeLSTM`; biases are quantised with `Floor`), including the style
+  vector before every AdaIN `fc` and the F0 and N curves before the decoder's `F0_conv`/`N_conv`.
+  A float port with the dequantised weights will match to quantisation noise, not bit for bit.
 - Durations are integers from a rounding: a float port can flip a token whose `duration_raw` lies
   near .5 (check `duration_raw_c`); compare later stages with the golden durations forced.
+- Stage-by-stage tensors: `scripts/dump_kokoro_intermediates.py OUT.npz` (not committed).
+
+## What the exported graph computes (checked in the graph and numerically)
+- Durations: `clip(round(sum(sigmoid(duration_proj(lstm(d))), -1) / speed), min=1)`, ONNX `Round`
+  (half to even, like `torch.round`), no upper clamp; the two boundary tokens get durations too.
+  The alignment is `range(F)` compared with the cumulative durations (same as repeat_interleave).
+  `speed` only divides the durations.
+- Frame rate: one duration frame = 600 samples (25 ms at 24 kHz); F0/N have 2 values a frame;
+  the decoder works at F frames until `decode.3` doubles them; the generator upsamples x10, x6 and
+  the inverse STFT has hop 5 (n_fft 20): 2 x 10 x 6 x 5 = 600. `audio` has exactly 600 F samples.
+- SineGen has no randomness: no Random* ops. The random initial phase of harmonics 2..9 is absent
+  (zero) and the additive noise is absent (sine_waves = 0.1 sin(phase) x uv, uv = f0 > 10; the
+  PyTorch reference adds N(0, 0.003) in voiced and N(0, 0.033) in unvoiced parts). Hence two runs
+  are bit-identical. Harmonics 1..9, `rad = (f0_up x h / 24000) mod 1`, downsampled by 1/300
+  (Resize linear, half_pixel), float32 `CumSum`, x 2 pi x 300, upsampled x300 (Resize linear,
+  half_pixel, edge-clamped), `sin`. `f0_upsamp` is Resize nearest x300 (= repeat each F0 value
+  300 times) of the unquantised predictor F0. `m_source`: float MatMul 9 -> 1 + bias, `tanh`.
+- Forward STFT of har_source: ONNX `STFT` on the input reflect-padded by 10 each side (as
+  `torch.stft(center=True, pad_mode='reflect')`), periodic Hann 20, hop 5, onesided -> 11 bins;
+  magnitude `sqrt(re^2 + im^2)`; phase via `atan(im / re)` with `+-pi` where re < 0 (`+pi` if
+  im > 0 else `-pi`): unlike `torch.angle` it gives `-pi` for im == 0, re < 0 and NaN for 0/0.
+  Bins of near-zero magnitude (about 1 % with |X| < 1e-5) have arbitrary phases in any implementation.
+- Inverse STFT differs from `torch.istft`: the export (Seetharaman-style conv STFT) runs a
+  ConvTranspose with `inverse_basis` (pinv of the Fourier basis x Hann window, stride 5), but its
+  window-sum normalisation was traced for a one-frame input: `window_sum` is a 20-sample constant
+  (= hann^2), so only the first 20 samples of the untrimmed signal are divided by it (where > 1.2e-38)
+  and the rest is not normalised; then x4 (n_fft / hop) and 10 samples trimmed each side. Result:
+  `audio = 1.5 x torch.istft(spec x e^(i phase))` in the interior (to 7e-7), and output samples
+  0..9 are divided by hann^2[10..19] instead. Reproducing it exactly: audio = 4 x OLA(frames)[10:-10]
+  with OLA[1:20] /= hann^2[1:20].
+- Other ops match the PyTorch reference: ALBERT GELU is the tanh form (`FastGelu` = `gelu_new`);
+  InstanceNorm as mean/var (biased) with eps 1e-5; AdaIN `(1 + gamma) x norm + beta`; Snake
+  `x + (1/alpha) sin(alpha x)^2`; LeakyReLU 0.2 (blocks), 0.1 (generator), 0.01 (before conv_post);
+  `upsample` nearest x2; `pool` depthwise ConvTranspose k3 s2 p1 op1; ups k20 s10 p5 and k12 s6 p3
+  (float, not quantised); `reflection_pad` pads 1 on the left (reflect); `conv_post` float Conv k7 p3;
+  spec = exp(conv_post[:, :11]), phase = sin(conv_post[:, 11:]). Weight norm is folded into the weights.
 
 ## Attribution
 Kokoro-82M (hexgrad, Apache-2.0); ONNX export by kokoro-onnx (thewh1teagle, MIT); packaged by
