@@ -50,7 +50,10 @@ impl KokoroConfig {
 /// Stage 2's output: what the decoder needs, and the alignment it implies.
 #[derive(Debug, Clone)]
 pub struct AcousticFeatures {
-    /// Frames given to each token (boundary tokens included), after speed and rounding.
+    /// Frames the predictor expects for each token (boundary tokens included) at the
+    /// requested speed, before rounding.
+    pub expected_durations: Vec<f32>,
+    /// Frames given to each token: the expectations rounded (at least 1), or forced ones.
     pub durations: Vec<u32>,
     /// Text-encoder features expanded by the durations, `[1, 512, frames]` (40 frames/s).
     pub asr: Tensor,
@@ -108,6 +111,11 @@ impl Kokoro {
         Self::load(vb, KokoroConfig::default())
     }
 
+    /// Stage 3, the decoder.
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
     pub fn config(&self) -> &KokoroConfig {
         &self.config
     }
@@ -119,6 +127,19 @@ impl Kokoro {
     /// Stage 2: phoneme ids (without the boundary tokens) and a style vector `[1, 256]` →
     /// durations, aligned features, F0 and energy. `speed` > 1 speaks faster.
     pub fn features(&self, phonemes: &[u32], style: &Tensor, speed: f32) -> Result<AcousticFeatures> {
+        self.features_with_durations(phonemes, style, speed, None)
+    }
+
+    /// Like [`features`](Self::features); `durations` (one per token, boundary tokens
+    /// included), when given, replace the predicted ones: a forced alignment, for comparing
+    /// later stages with a reference or for fitting a voice to recorded speech.
+    pub fn features_with_durations(
+        &self,
+        phonemes: &[u32],
+        style: &Tensor,
+        speed: f32,
+        durations: Option<&[u32]>,
+    ) -> Result<AcousticFeatures> {
         if phonemes.is_empty() {
             candle_core::bail!("no phonemes to synthesize");
         }
@@ -143,21 +164,31 @@ impl Kokoro {
         let bert = self.bert.forward(&tokens)?;
         let d_en = self.bert_encoder.forward(&bert)?.transpose(1, 2)?;
         let d = self.predictor.encode(&d_en, &prosody)?;
-        let expected = (self.predictor.durations(&d)? / speed as f64)?;
-        let durations: Vec<u32> = expected
+        // Expected frames per token at this speed, before rounding.
+        let expected: Vec<f32> = (self.predictor.durations(&d)? / speed as f64)?
             .i(0)?
-            .to_vec1::<f32>()?
-            .iter()
-            // torch.round rounds half to even.
-            .map(|&v| v.round_ties_even().max(1.0) as u32)
-            .collect();
+            .to_vec1::<f32>()?;
+        let durations: Vec<u32> = match durations {
+            Some(forced) if forced.len() == ids.len() => forced.to_vec(),
+            Some(forced) => candle_core::bail!(
+                "{} durations given for {} tokens (boundary tokens included)",
+                forced.len(),
+                ids.len()
+            ),
+            None => expected
+                .iter()
+                // torch.round rounds half to even.
+                .map(|&v| v.round_ties_even().max(1.0) as u32)
+                .collect(),
+        };
         let alignment = Tensor::new(alignment_indices(&durations).as_slice(), &self.device)?;
 
-        let en = d.transpose(1, 2)?.index_select(&alignment, 2)?;
+        let en = d.transpose(1, 2)?.contiguous()?.index_select(&alignment, 2)?;
         let (f0, energy) = self.predictor.f0_energy(&en, &prosody)?;
         let t_en = self.text_encoder.forward(&tokens)?;
-        let asr = t_en.index_select(&alignment, 2)?;
+        let asr = t_en.contiguous()?.index_select(&alignment, 2)?;
         Ok(AcousticFeatures {
+            expected_durations: expected,
             durations,
             asr,
             f0,

@@ -149,3 +149,94 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
     dot / (na * nb)
 }
+
+/// Golden outputs of Kokoro-82M on ONNX Runtime (see `golden/kokoro/README.md`).
+pub struct KokoroGolden {
+    /// Text of each sentence, and its phonemes (`sentences.tsv`).
+    pub sentences: Vec<(String, String)>,
+    data: HashMap<String, Tensor>,
+}
+
+/// One golden synthesis.
+#[derive(Debug, Clone)]
+pub struct KokoroCase {
+    pub sentence: usize,
+    pub speed: f32,
+    /// Token ids with the boundary zeros.
+    pub tokens: Vec<u32>,
+    pub style: Vec<f32>,
+    pub expected_durations: Vec<f32>,
+    pub durations: Vec<u32>,
+    pub f0: Vec<f32>,
+    pub energy: Vec<f32>,
+    pub audio: Vec<f32>,
+}
+
+impl KokoroGolden {
+    pub fn load() -> Self {
+        let dir = repo_root().join("golden/kokoro");
+        let sentences = std::fs::read_to_string(dir.join("sentences.tsv"))
+            .expect("golden/kokoro/sentences.tsv")
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (text, phonemes) = l.split_once('\t').expect("text<TAB>phonemes");
+                (text.to_owned(), phonemes.to_owned())
+            })
+            .collect();
+        let data = Tensor::read_npz(dir.join("golden.npz"))
+            .unwrap_or_else(|e| panic!("golden/kokoro/golden.npz: {e}"))
+            .into_iter()
+            .collect();
+        Self { sentences, data }
+    }
+
+    fn get(&self, key: &str) -> &Tensor {
+        self.data
+            .get(key)
+            .unwrap_or_else(|| panic!("golden key {key} missing"))
+    }
+
+    fn ints(&self, key: &str) -> Vec<u32> {
+        let v: Vec<i64> = self.get(key).to_vec1().unwrap();
+        v.into_iter().map(|x| x as u32).collect()
+    }
+
+    fn floats(&self, key: &str) -> Vec<f32> {
+        self.get(key).to_vec1().unwrap()
+    }
+
+    pub fn cases(&self) -> Vec<KokoroCase> {
+        let sentence: Vec<i64> = self.get("case_sentence").to_vec1().unwrap();
+        let speed: Vec<f32> = self.get("case_speed").to_vec1().unwrap();
+        (0..sentence.len())
+            .map(|c| KokoroCase {
+                sentence: sentence[c] as usize,
+                speed: speed[c],
+                tokens: self.ints(&format!("tokens_{c}")),
+                style: self.floats(&format!("style_{c}")),
+                expected_durations: self.floats(&format!("duration_raw_{c}")),
+                durations: self.ints(&format!("durations_{c}")),
+                f0: self.floats(&format!("f0_{c}")),
+                energy: self.floats(&format!("n_{c}")),
+                audio: self.floats(&format!("audio_{c}")),
+            })
+            .collect()
+    }
+}
+
+/// Pearson correlation of two equally long sequences.
+pub fn correlation(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    let n = a.len() as f64;
+    let ma = a.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let mb = b.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (dx, dy) = (x as f64 - ma, y as f64 - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    sab / (saa * sbb).sqrt()
+}
