@@ -17,8 +17,10 @@
 pub mod corpus;
 pub mod pipeline;
 pub mod plot;
+pub mod tts;
 
 pub use pipeline::Voxclone;
+pub use tts::{SpeakOptions, Tts};
 pub use voxclone_audio as audio;
 pub use voxclone_encoder as encoder;
 pub use voxclone_models as models;

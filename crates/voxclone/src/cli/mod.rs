@@ -8,6 +8,7 @@ mod output;
 mod preprocess;
 mod progress;
 mod similarity;
+mod speak;
 mod train;
 
 use std::path::PathBuf;
@@ -63,6 +64,10 @@ enum Command {
     EvalSv(eval_sv::EvalSvArgs),
     /// Compute training features of a corpus once (LibriSpeech, LibriTTS, VCTK, LJSpeech, VoxCeleb or one folder per speaker).
     Preprocess(preprocess::PreprocessArgs),
+    /// Say text in a voice (24 kHz WAV), streaming long text chunk by chunk.
+    Speak(speak::SpeakArgs),
+    /// List the built-in voices.
+    Voices,
     /// Train a stage on your own data.
     #[command(subcommand)]
     Train(train::TrainCommand),
@@ -110,6 +115,23 @@ impl Context {
     }
 }
 
+impl Context {
+    fn device(&self) -> Result<Device> {
+        Ok(match self.device {
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Cuda(n) => Device::new_cuda(n)
+                .with_context(|| format!("--device cuda:{n} (a build with `--features cuda` and an NVIDIA GPU are needed)"))?,
+        })
+    }
+
+    /// Text-to-speech: Kokoro-82M and its voices, fetched on first use.
+    fn tts(&self) -> Result<voxclone::Tts> {
+        let progress = progress::Bytes::new(self.quiet);
+        voxclone::Tts::load(&self.store, &self.device()?, &progress)
+            .context("loading the text-to-speech model")
+    }
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
@@ -138,5 +160,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::EvalSv(args) => eval_sv::run(&ctx, args),
         Command::Preprocess(args) => preprocess::run(&ctx, args),
         Command::Train(cmd) => train::run(&ctx, cmd),
+        Command::Speak(args) => speak::run(&ctx, args),
+        Command::Voices => speak::run_voices(&ctx),
     }
 }

@@ -1,0 +1,323 @@
+//! `voxclone speak` and `voxclone voices`: text → speech with a built-in or file voice.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use voxclone::tts::{check_speed, SpeakOptions, TtsError, SAMPLE_RATE};
+
+use super::{interrupt, Context};
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["text", "file", "stdin"])))]
+pub struct SpeakArgs {
+    /// A built-in voice (see `voxclone voices`) or a voice file (.npy or .safetensors style vectors).
+    #[arg(long, value_name = "NAME|FILE")]
+    voice: String,
+    /// The text to say.
+    #[arg(long, value_name = "TEXT")]
+    text: Option<String>,
+    /// Read the text from a UTF-8 file.
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// `-`: read the text from standard input.
+    #[arg(value_name = "-", value_parser = parse_stdin)]
+    stdin: Option<bool>,
+    /// Output file (.wav, or .raw/.pcm for headerless 16-bit PCM); `-` streams to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Pace: 1.0 is natural, 1.3 is 30% faster (0.25 to 4).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f32,
+    /// Seed of the vocoder's noise: the same seed gives the same audio, bit for bit.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Audio format: wav (24 kHz 16-bit mono) or raw (the same samples, no header). Default:
+    /// from the output's extension, wav for `-`.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+fn parse_stdin(s: &str) -> std::result::Result<bool, String> {
+    if s == "-" {
+        Ok(true)
+    } else {
+        Err(format!("unexpected argument {s:?}; give the text with --text, --file or `-` for standard input"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Wav,
+    Raw,
+}
+
+/// Where samples go: a temporary file renamed into place at the end, or standard output.
+struct AudioSink {
+    format: Format,
+    target: Target,
+    samples: u64,
+}
+
+enum Target {
+    File {
+        tmp: PathBuf,
+        dest: PathBuf,
+        out: BufWriter<File>,
+    },
+    Stdout(BufWriter<std::io::Stdout>),
+}
+
+/// The length field of a WAV header whose length is not known (a stream).
+const UNKNOWN_LEN: u32 = u32::MAX;
+
+fn wav_header(data_bytes: u32) -> [u8; 44] {
+    let mut h = [0u8; 44];
+    let riff_len = if data_bytes == UNKNOWN_LEN {
+        UNKNOWN_LEN
+    } else {
+        data_bytes + 36
+    };
+    h[0..4].copy_from_slice(b"RIFF");
+    h[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    h[8..16].copy_from_slice(b"WAVEfmt ");
+    h[16..20].copy_from_slice(&16u32.to_le_bytes());
+    h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
+    h[22..24].copy_from_slice(&1u16.to_le_bytes()); // mono
+    h[24..28].copy_from_slice(&SAMPLE_RATE.to_le_bytes());
+    h[28..32].copy_from_slice(&(SAMPLE_RATE * 2).to_le_bytes());
+    h[32..34].copy_from_slice(&2u16.to_le_bytes());
+    h[34..36].copy_from_slice(&16u16.to_le_bytes());
+    h[36..40].copy_from_slice(b"data");
+    h[40..44].copy_from_slice(&data_bytes.to_le_bytes());
+    h
+}
+
+impl AudioSink {
+    fn open(output: &Path, format: Format) -> Result<Self> {
+        let target = if output == Path::new("-") {
+            Target::Stdout(BufWriter::new(std::io::stdout()))
+        } else {
+            let tmp = voxclone::audio::wav::temp_path(output);
+            let file =
+                File::create(&tmp).with_context(|| format!("cannot write {}", output.display()))?;
+            Target::File {
+                tmp,
+                dest: output.to_owned(),
+                out: BufWriter::new(file),
+            }
+        };
+        let mut sink = Self {
+            format,
+            target,
+            samples: 0,
+        };
+        if format == Format::Wav {
+            sink.write_bytes(&wav_header(UNKNOWN_LEN))?;
+        }
+        Ok(sink)
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        let result = match &mut self.target {
+            Target::File { out, .. } => out.write_all(bytes),
+            Target::Stdout(out) => out.write_all(bytes),
+        };
+        result.context("cannot write the audio")
+    }
+
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        let mut bytes = Vec::with_capacity(samples.len() * 2);
+        for &s in samples {
+            let v = (s.clamp(-1.0, 1.0) * i16::MAX as f32).round() as i16;
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        self.samples += samples.len() as u64;
+        self.write_bytes(&bytes)?;
+        if let Target::Stdout(out) = &mut self.target {
+            // A listener downstream hears each chunk as soon as it is ready.
+            out.flush().context("cannot write the audio")?;
+        }
+        Ok(())
+    }
+
+    /// Completes the header and moves the file into place.
+    fn finish(self) -> Result<()> {
+        match self.target {
+            Target::Stdout(mut out) => out.flush().context("cannot write the audio"),
+            Target::File { tmp, dest, out } => {
+                let result = (|| -> Result<()> {
+                    let mut file = out.into_inner().map_err(|e| e.into_error())?;
+                    if self.format == Format::Wav {
+                        let bytes = self.samples * 2;
+                        let bytes = u32::try_from(bytes)
+                            .ok()
+                            .filter(|&b| b < UNKNOWN_LEN - 36)
+                            .context("the audio is longer than a WAV file can hold (about 12 hours); write raw PCM instead")?;
+                        file.seek(SeekFrom::Start(0))?;
+                        file.write_all(&wav_header(bytes))?;
+                    }
+                    file.sync_all()?;
+                    std::fs::rename(&tmp, &dest)?;
+                    Ok(())
+                })();
+                if result.is_err() {
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                result.with_context(|| format!("cannot write {}", dest.display()))
+            }
+        }
+    }
+
+    /// Gives up: a file output leaves nothing behind.
+    fn abandon(self) {
+        if let Target::File { tmp, out, .. } = self.target {
+            drop(out);
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+fn read_text(args: &SpeakArgs) -> Result<String> {
+    if let Some(t) = &args.text {
+        return Ok(t.clone());
+    }
+    let mut bytes = Vec::new();
+    if let Some(path) = &args.file {
+        File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    } else {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "the text is not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Whether `voice` names a file rather than a built-in voice.
+fn is_voice_file(voice: &str) -> bool {
+    let p = Path::new(voice);
+    voice.contains(std::path::MAIN_SEPARATOR)
+        || p.extension()
+            .is_some_and(|e| e == "npy" || e == "safetensors")
+        || p.is_file()
+}
+
+pub fn run(ctx: &Context, args: SpeakArgs) -> Result<()> {
+    let format = match args.format {
+        Some(f) => f,
+        None => match args.output.extension().and_then(|e| e.to_str()) {
+            Some("raw") | Some("pcm") => Format::Raw,
+            _ => Format::Wav,
+        },
+    };
+    let text = read_text(&args)?;
+    let options = SpeakOptions {
+        speed: args.speed,
+        seed: args.seed,
+    };
+    check_speed(options.speed)?;
+    let tts = ctx.tts()?;
+    let voice = if is_voice_file(&args.voice) {
+        tts.voice_from_file(Path::new(&args.voice))?
+    } else {
+        tts.voice(&args.voice)?
+    };
+    // Check the input before creating any output.
+    let mut chunks = tts.chunks(&text).peekable();
+    if chunks.peek().is_none() {
+        return Err(TtsError::NothingToSay.into());
+    }
+    let bar = if ctx.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(text.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {percent}% of the text ({elapsed}, {eta} left)",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message("Speaking");
+
+    interrupt::catch();
+    let mut sink = AudioSink::open(&args.output, format)?;
+    let mut last_sentence = String::new();
+    for (i, chunk) in chunks.enumerate() {
+        if interrupt::requested() {
+            bar.abandon();
+            sink.abandon();
+            bail!("interrupted; no output written");
+        }
+        let audio = match tts.speak_chunk(&chunk, &voice, options, i as u64) {
+            Ok(a) => a,
+            Err(e) => {
+                bar.abandon();
+                sink.abandon();
+                return Err(anyhow::Error::new(e).context(format!("while saying {:?}", chunk.text)));
+            }
+        };
+        if let Err(e) = sink.write(&audio) {
+            sink.abandon();
+            return Err(e);
+        }
+        if chunk.text != last_sentence {
+            bar.inc(chunk.text.len() as u64 + 1);
+            last_sentence = chunk.text;
+        }
+    }
+    let seconds = sink.samples as f64 / SAMPLE_RATE as f64;
+    sink.finish()?;
+    bar.finish_and_clear();
+    if args.output != Path::new("-") && !ctx.quiet {
+        eprintln!(
+            "wrote {} ({seconds:.1} s of audio, voice {})",
+            args.output.display(),
+            voice.name
+        );
+    }
+    Ok(())
+}
+
+/// `voxclone voices`: the built-in voices.
+pub fn run_voices(ctx: &Context) -> Result<()> {
+    let tts = ctx.tts()?;
+    for voice in tts.voices() {
+        println!("{}\t{}", voice.name, describe(&voice.name));
+    }
+    Ok(())
+}
+
+/// Kokoro's naming: a language letter, a gender letter, then a name.
+fn describe(name: &str) -> String {
+    let mut letters = name.chars();
+    let language = match letters.next() {
+        Some('a') => "American English",
+        Some('b') => "British English",
+        Some('j') => "Japanese",
+        Some('z') => "Mandarin",
+        Some('e') => "Spanish",
+        Some('f') => "French",
+        Some('h') => "Hindi",
+        Some('i') => "Italian",
+        Some('p') => "Brazilian Portuguese",
+        _ => "unknown language",
+    };
+    let gender = match letters.next() {
+        Some('f') => "female",
+        Some('m') => "male",
+        _ => "voice",
+    };
+    format!("{language} {gender} (Kokoro-82M)")
+}
