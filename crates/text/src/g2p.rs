@@ -82,7 +82,7 @@ impl G2p {
     /// Phonemes of normalised text: words separated by single spaces, punctuation attached
     /// as written. Every symbol is in Kokoro's vocabulary.
     pub fn phonemize(&self, text: &str) -> String {
-        let tokens = tokenize(text);
+        let tokens = tokenize(text, &self.lexicon);
         let mut phonemes: Vec<String> = vec![String::new(); tokens.len()];
         let mut ctx = Context::default();
         for i in (0..tokens.len()).rev() {
@@ -97,7 +97,14 @@ impl G2p {
                 }
                 Token::Word(w) => {
                     let prev = previous_word(&tokens, i);
-                    let ps = self.word(w, prev, ctx);
+                    let mut ps = self.word(w, prev, ctx);
+                    // The "point" of a decimal is unstressed, as misaki reads numbers.
+                    if w == "point"
+                        && prev.is_some_and(numbers::is_number_word)
+                        && next_word(&tokens, i).is_some_and(numbers::is_number_word)
+                    {
+                        ps = apply_stress(&ps, Some(-2.0));
+                    }
                     ctx = next_context(ctx, &ps, w);
                     phonemes[i] = ps;
                 }
@@ -118,14 +125,32 @@ impl G2p {
 
     /// Phonemes of one word (never empty unless nothing in it can be read).
     fn word(&self, word: &str, prev: Option<&str>, ctx: Context) -> String {
-        if let Some(ps) = self.lexicon_word(word, prev, ctx) {
+        if let Some(ps) = self.lexicon_word(word, prev, ctx, true) {
             return ps;
+        }
+        // The lexicons are ASCII: a word with accents goes to espeak-ng as written, else it
+        // is read without its accents ("café" → "cafe").
+        if !word.is_ascii() {
+            if let Some(ps) = self.fallback.phonemize(word) {
+                return ps;
+            }
+            let folded = crate::normalize::fold_accents(word);
+            if folded != word {
+                return self.word(&folded, prev, ctx);
+            }
         }
         self.compound(word, prev, ctx)
     }
 
     /// misaki's `Lexicon.__call__` for one token: special cases, lexicon, morphology, numbers.
-    fn lexicon_word(&self, word: &str, prev: Option<&str>, ctx: Context) -> Option<String> {
+    /// `is_head`: the word starts a token (a leading "-" on a number is then "minus").
+    fn lexicon_word(
+        &self,
+        word: &str,
+        prev: Option<&str>,
+        ctx: Context,
+        is_head: bool,
+    ) -> Option<String> {
         let word = word.replace(['‘', '’'], "'");
         let stress = if word == word.to_lowercase() {
             None
@@ -138,8 +163,8 @@ impl G2p {
         if let Some((ps, _)) = self.get_word(&word, tag, stress, ctx) {
             return Some(ps);
         }
-        if is_number(&word) {
-            return Some(self.number(&word));
+        if is_number(&word, is_head) {
+            return Some(self.number(&word, is_head));
         }
         None
     }
@@ -157,7 +182,7 @@ impl G2p {
             let mut left = 0;
             loop {
                 let span: String = pieces[left..right].concat();
-                if let Some(ps) = self.lexicon_word(&span, prev, ctx) {
+                if let Some(ps) = self.lexicon_word(&span, prev, ctx, left == 0) {
                     ctx = next_context(ctx, &ps, &span);
                     phonemes[left] = Some(ps);
                     for k in left..right {
@@ -307,16 +332,13 @@ impl G2p {
             }
             "vs" | "Vs" | "VS" => return self.lookup("versus", None, None, ctx).map(|p| p.0),
             "used" | "Used" | "USED" => {
-                if ctx.future_to {
+                if ctx.future_to && tag != Some("VBN") {
                     gold("used", "VBD")?
                 } else {
                     gold("used", "DEFAULT")?
                 }
             }
-            _ => {
-                let _ = tag;
-                return None;
-            }
+            _ => return None,
         })
     }
 
@@ -485,44 +507,84 @@ impl G2p {
         Some((suffix_ing(&ps)?, tier))
     }
 
-    /// Digits inside a word ("MP3", "COVID-19"), or a bare number the normaliser did not see.
-    fn number(&self, word: &str) -> String {
-        let digits: String = word.chars().filter(char::is_ascii_digit).collect();
-        let words = if let Some(rest) = word.strip_prefix('-') {
+    /// A number the normaliser did not turn into words: digits inside a word ("MP3",
+    /// "COVID-19"), or a bare number. As misaki, a number inside a word (not `is_head`) is
+    /// read digit by digit when it starts with 0 or has more than three digits, and "907" is
+    /// "nine oh seven".
+    fn number(&self, word: &str, is_head: bool) -> String {
+        let plain: String = word.chars().filter(|&c| c != ',').collect();
+        let words = if let Some(rest) = plain.strip_prefix('-') {
             format!(
                 "minus {}",
-                crate::normalize::number_words(rest).unwrap_or_default()
+                crate::normalize::number_words(rest).unwrap_or_else(|| numbers::digits(rest))
             )
-        } else if let Some(w) = crate::normalize::number_words(word) {
-            w
+        } else if !is_head && !plain.contains('.') {
+            if plain.starts_with('0') || plain.len() > 3 {
+                numbers::digits(&plain)
+            } else if plain.len() == 3 && !plain.ends_with("00") {
+                let (first, rest) = plain.split_at(1);
+                match rest.strip_prefix('0') {
+                    Some(last) => {
+                        format!("{} oh {}", numbers::digits(first), numbers::digits(last))
+                    }
+                    None => format!(
+                        "{} {}",
+                        numbers::digits(first),
+                        numbers::integer(rest).unwrap_or_default()
+                    ),
+                }
+            } else {
+                numbers::integer(&plain).unwrap_or_default()
+            }
         } else {
-            numbers::digits(&digits)
+            crate::normalize::number_words(&plain).unwrap_or_else(|| numbers::digits(&plain))
         };
         words
             .split(' ')
             .filter(|w| !w.is_empty())
-            .filter_map(|w| self.lookup(w, None, None, Context::default()).map(|p| p.0))
+            .filter_map(|w| {
+                let stress = (w == "point" || w == "oh").then_some(-2.0);
+                self.lookup(w, None, stress, Context::default())
+                    .map(|p| p.0)
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }
 }
 
-/// The tag misaki's spaCy tagger would most likely give a word after `prev`, for heteronyms.
+/// The Penn Treebank tag misaki's spaCy tagger would most likely give a word after `prev`,
+/// for heteronyms ("to record" VB, "the record" NN, "I read" VBP, "was read" VBN). `None`
+/// when the previous word says nothing; the entry's `DEFAULT` is used then.
 fn guess_tag(prev: Option<&str>) -> Option<&'static str> {
-    let prev = prev?.to_lowercase();
-    const VERB_BEFORE: &[&str] = &[
+    let prev_raw = prev?;
+    let prev = prev_raw.to_lowercase();
+    const BASE_VERB_BEFORE: &[&str] = &[
         "to", "will", "would", "can", "could", "should", "must", "might", "may", "shall", "do",
-        "does", "did", "don't", "doesn't", "didn't", "won't", "can't", "i", "you", "we", "they",
-        "let's", "please",
+        "does", "did", "don't", "doesn't", "didn't", "won't", "can't", "cannot", "let's", "please",
+        "i'll", "you'll", "we'll", "they'll", "he'll", "she'll",
+    ];
+    const PRESENT_VERB_BEFORE: &[&str] = &["i", "you", "we", "they", "people"];
+    const THIRD_PERSON_BEFORE: &[&str] = &["he", "she", "it", "who", "that", "which"];
+    const PARTICIPLE_BEFORE: &[&str] = &[
+        "is", "was", "are", "were", "be", "been", "being", "am", "has", "have", "had", "it's",
+        "he's", "she's", "i'm", "you're", "we're", "they're", "i've", "you've", "we've", "they've",
+        "get", "got", "gets",
     ];
     const NOUN_BEFORE: &[&str] = &[
-        "the", "a", "an", "my", "your", "his", "her", "its", "our", "their", "this", "that",
-        "these", "those", "some", "any", "no", "every", "each",
+        "the", "a", "an", "my", "your", "his", "her", "its", "our", "their", "this", "these",
+        "those", "some", "any", "no", "every", "each", "of", "for", "with", "in", "on", "at",
+        "from", "into", "about", "new", "old", "good", "great",
     ];
-    if VERB_BEFORE.contains(&prev.as_str()) {
-        Some("VERB")
+    if BASE_VERB_BEFORE.contains(&prev.as_str()) {
+        Some("VB")
+    } else if PRESENT_VERB_BEFORE.contains(&prev.as_str()) {
+        Some("VBP")
+    } else if THIRD_PERSON_BEFORE.contains(&prev.as_str()) {
+        Some("VBZ")
+    } else if PARTICIPLE_BEFORE.contains(&prev.as_str()) {
+        Some("VBN")
     } else if NOUN_BEFORE.contains(&prev.as_str()) {
-        Some("NOUN")
+        Some("NN")
     } else {
         None
     }
@@ -620,12 +682,20 @@ fn previous_word<'a>(tokens: &[(Token<'a>, bool)], i: usize) -> Option<&'a str> 
     }
 }
 
+/// The word after token `i`, if no punctuation comes between.
+fn next_word<'a>(tokens: &[(Token<'a>, bool)], i: usize) -> Option<&'a str> {
+    match tokens.get(i + 1)?.0 {
+        Token::Word(w) => Some(w),
+        Token::Punct(_) => None,
+    }
+}
+
 /// Whether `word` is a number misaki would read (digits, commas, a point, a leading minus).
-fn is_number(word: &str) -> bool {
+fn is_number(word: &str, is_head: bool) -> bool {
     word.chars().any(|c| c.is_ascii_digit())
-        && word
-            .char_indices()
-            .all(|(i, c)| c.is_ascii_digit() || c == ',' || c == '.' || (i == 0 && c == '-'))
+        && word.char_indices().all(|(i, c)| {
+            c.is_ascii_digit() || c == ',' || c == '.' || (is_head && i == 0 && c == '-')
+        })
 }
 
 /// Joins the phonemes of a word's pieces as misaki's `resolve_tokens`: with spaces when the
@@ -683,7 +753,12 @@ pub(crate) fn subtokenize(word: &str) -> Vec<&str> {
     while k < chars.len() {
         let (start, c) = chars[k];
         let mut j = k + 1;
-        if c.is_alphabetic() {
+        let negation = c == 'n'
+            && chars.get(k + 1).is_some_and(|n| n.1 == '\'')
+            && chars.get(k + 2).is_some_and(|n| n.1 == 't');
+        if negation {
+            j = k + 3;
+        } else if c.is_alphabetic() {
             // "IPhone": a capital followed by a capitalised word stands alone.
             let lone_capital = c.is_uppercase()
                 && chars.get(k + 1).is_some_and(|n| n.1.is_uppercase())
@@ -696,11 +771,22 @@ pub(crate) fn subtokenize(word: &str) -> Vec<&str> {
                         break;
                     }
                     j += 1;
-                } else if d == '\'' && chars.get(j + 1).is_some_and(|n| n.1.is_alphabetic()) {
-                    j += 2;
                 } else {
                     break;
                 }
+            }
+            // spaCy splits "n't" off ("don" + "'t" would not be found): "can't" → "ca", "n't".
+            if j > k + 1
+                && chars[j - 1].1 == 'n'
+                && chars.get(j).is_some_and(|n| n.1 == '\'')
+                && chars.get(j + 1).is_some_and(|n| n.1 == 't')
+            {
+                j -= 1;
+            }
+        } else if c == '\'' && k > 0 && chars.get(j).is_some_and(|n| n.1.is_alphabetic()) {
+            // An apostrophe suffix: "'s", "'ve", "'d".
+            while j < chars.len() && chars[j].1.is_alphabetic() {
+                j += 1;
             }
         } else if c.is_ascii_digit() {
             while j < chars.len() {
@@ -731,7 +817,9 @@ pub(crate) fn subtokenize(word: &str) -> Vec<&str> {
 }
 
 /// Splits normalised text into words and punctuation, each with "a space follows".
-fn tokenize(text: &str) -> Vec<(Token<'_>, bool)> {
+/// A word followed by a dot that the lexicon knows with its dot ("Mr.", "Ms.", "No.") keeps
+/// the dot when more text follows (spaCy's tokenizer exceptions do the same).
+fn tokenize<'a>(text: &'a str, lexicon: &Lexicon) -> Vec<(Token<'a>, bool)> {
     let mut tokens: Vec<(Token, bool)> = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut k = 0;
@@ -764,7 +852,12 @@ fn tokenize(text: &str) -> Vec<(Token<'_>, bool)> {
                     j += 1;
                     continue;
                 }
-                if closes_acronym {
+                let more_follows = chars[j + 1..].iter().any(|n| !n.1.is_whitespace());
+                let known_with_dot = d == '.'
+                    && j > k
+                    && more_follows
+                    && lexicon.contains(&text[start..chars[j].0 + 1]);
+                if closes_acronym || known_with_dot {
                     j += 1;
                 }
                 break;
@@ -909,7 +1002,9 @@ mod tests {
         assert_eq!(subtokenize("IPhone"), ["I", "Phone"]);
         assert_eq!(subtokenize("MP3"), ["MP", "3"]);
         assert_eq!(subtokenize("COVID-19"), ["COVID", "-", "19"]);
-        assert_eq!(subtokenize("don't"), ["don't"]);
+        assert_eq!(subtokenize("don't"), ["do", "n't"]);
+        assert_eq!(subtokenize("I'd've"), ["I", "'d", "'ve"]);
+        assert_eq!(subtokenize("'hello'"), ["'", "hello", "'"]);
         assert_eq!(subtokenize("3.5"), ["3.5"]);
     }
 }

@@ -10,8 +10,9 @@
 //! * acronyms left as written: the G2P reads "NASA" as a word when the lexicon has it and spells
 //!   "FBI" letter by letter otherwise; dotted ones ("U.S.", "a.m.") stay dotted and are spelled;
 //! * straight double quotes as curly ones, opening then closing; dashes as "—" (an en dash
-//!   between numbers as "to"); "..." as "…"; brackets as parentheses;
-//! * accented Latin letters without their accents ("café" → "cafe");
+//!   between numbers as "to"); "..." kept as three dots (as misaki passes it on); brackets as parentheses;
+//! * accented Latin letters kept ("café"): the G2P gives such words to espeak-ng when it is
+//!   installed and drops the accents otherwise;
 //! * emoji, symbols it cannot name and letters of other scripts (Greek, Cyrillic, CJK, …)
 //!   dropped without notice; a text made only of them normalises to an empty string, which the
 //!   caller can report.
@@ -40,6 +41,12 @@ struct Token<'a> {
     trail: &'a str,
 }
 
+/// Words that begin with an apostrophe (in misaki's lexicons).
+const APOSTROPHE_WORDS: &[&str] = &[
+    "'cause", "'cept", "'em", "'fraid", "'gainst", "'mongst", "'n'", "'neath", "'nother", "'pon",
+    "'tis", "'twas", "'tween", "'twere", "'twill", "'twixt", "'twould", "'un", "'til", "'bout",
+];
+
 const LEADING_PUNCT: &[char] = &['"', '“', '(', '\'', '‘'];
 const TRAILING_PUNCT: &[char] = &[
     '"', '”', ')', '\'', '’', '.', ',', ';', ':', '!', '?', '…', '—',
@@ -56,11 +63,22 @@ impl<'a> Token<'a> {
             core = &rest[..core.len() + 1];
             trail = &rest[core.len()..];
         }
-        Token {
-            lead: &raw[..core_start],
-            core,
-            trail,
+        let mut lead = &raw[..core_start];
+        // Words written with a leading apostrophe ("'em", "'tis", "rock 'n' roll").
+        if lead.ends_with('\'') {
+            let with_apostrophe = &raw[core_start - 1..core_start + core.len()];
+            let closed = &raw[core_start - 1..(core_start + core.len() + 1).min(raw.len())];
+            let is_known = |w: &str| APOSTROPHE_WORDS.contains(&w.to_lowercase().as_str());
+            if is_known(closed) && closed.ends_with('\'') {
+                core = closed;
+                lead = &raw[..core_start - 1];
+                trail = &raw[core_start - 1 + closed.len()..];
+            } else if is_known(with_apostrophe) {
+                core = with_apostrophe;
+                lead = &raw[..core_start - 1];
+            }
         }
+        Token { lead, core, trail }
     }
 }
 
@@ -69,6 +87,10 @@ impl<'a> Token<'a> {
 struct Output {
     text: String,
     open_quote: bool,
+    /// Nothing of the current whitespace-separated token has been written yet.
+    token_start: bool,
+    /// The last thing written was a dash inside a token ("team—the"): no space follows.
+    glued: bool,
 }
 
 impl Output {
@@ -76,10 +98,18 @@ impl Output {
         if w.is_empty() {
             return;
         }
-        if !self.text.is_empty() && !self.text.ends_with([' ', '(', '“']) {
+        if !self.text.is_empty() && !self.glued && !self.text.ends_with([' ', '(', '“']) {
             self.text.push(' ');
         }
         self.text.push_str(w);
+        self.token_start = false;
+        self.glued = false;
+    }
+
+    /// Starts a new whitespace-separated token.
+    fn next_token(&mut self) {
+        self.token_start = true;
+        self.glued = false;
     }
 
     fn punct(&mut self, p: &str) {
@@ -100,12 +130,22 @@ impl Output {
                 }
                 '(' => self.word("("),
                 '\'' | '‘' | '’' => {}
-                '—' => self.word("—"),
+                // A dash keeps the spacing it had: "a — b", "a—b".
+                '—' => {
+                    if self.token_start {
+                        self.word("—");
+                    } else if !self.text.is_empty() {
+                        self.text.push('—');
+                    }
+                    self.glued = true;
+                    self.token_start = false;
+                }
                 c => {
                     if self.text.is_empty() {
                         continue;
                     }
-                    self.text.push(c)
+                    self.text.push(c);
+                    self.token_start = false;
                 }
             }
         }
@@ -138,11 +178,12 @@ macro_rules! regex {
 fn expand(tokens: &[Token], i: usize, out: &mut Output) -> usize {
     let tok = &tokens[i];
     let next = tokens.get(i + 1);
+    out.next_token();
     out.punct(tok.lead);
     let core = tok.core;
     // An abbreviation that owns the dot after it ("Dr.", "etc.", "e.g.").
     if tok.trail.starts_with('.') {
-        let dotted = regex!(r"^(?:[A-Za-z]\.)+[A-Za-z]$").is_match(core);
+        let dotted = regex!(r"^(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}$").is_match(core);
         let words =
             abbreviation_with_dot(core, next).or_else(|| dotted.then(|| format!("{core}.")));
         if let Some(words) = words {
@@ -498,10 +539,11 @@ fn abbreviation_with_dot(core: &str, next: Option<&Token>) -> Option<String> {
     let next_is_name = next.is_some_and(|t| t.core.starts_with(|c: char| c.is_uppercase()));
     let next_is_number = next.is_some_and(|t| t.core.starts_with(|c: char| c.is_ascii_digit()));
     let words = match core {
-        "Dr" => "doctor",
-        "Mr" => "mister",
-        "Mrs" => "missus",
-        "Ms" => "miz",
+        // misaki's gold lexicon has these with their dot; the G2P reads them.
+        "Dr" => "Dr.",
+        "Mr" => "Mr.",
+        "Mrs" => "Mrs.",
+        "Ms" => "Ms.",
         "Prof" => "professor",
         "St" if next_is_name => "saint",
         "St" => "street",
@@ -531,7 +573,8 @@ fn abbreviation_with_dot(core: &str, next: Option<&Token>) -> Option<String> {
         "Col" => "colonel",
         "Rev" => "reverend",
         "Fig" | "fig" => "figure",
-        "No" | "no" if next_is_number => "number",
+        "No" if next_is_number => "No.",
+        "no" if next_is_number => "number",
         "Vol" | "vol" if next_is_number => "volume",
         "Ch" | "ch" if next_is_number => "chapter",
         "p" if next_is_number => "page",
@@ -743,7 +786,7 @@ fn date_words(year: &str, month: &str, day: &str) -> Option<String> {
 /// A word of letters (possibly with apostrophes, hyphens, dots).
 fn expand_word(core: &str, out: &mut Output) {
     // Dotted acronyms stay whole ("U.S.", "a.m."); other dots separate words ("end.Start").
-    if regex!(r"^(?:[A-Za-z]\.)+[A-Za-z]?$").is_match(core) {
+    if regex!(r"^(?:[A-Za-z]{1,2}\.)+[A-Za-z]{0,2}$").is_match(core) {
         let mut w = core.to_string();
         if !w.ends_with('.') {
             w.push('.');
@@ -849,22 +892,23 @@ pub fn clean_characters(text: &str) -> String {
                 if prev_digit && next_digit {
                     out.push('–');
                 } else {
-                    out.push_str(" — ");
+                    out.push('—');
                 }
             }
-            '—' | '―' => out.push_str(" — "),
+            '—' | '―' => out.push('—'),
             '…' => out.push_str("… "),
             '.' if chars.peek() == Some(&'.') => {
+                // Kept as three dots, as misaki passes them to Kokoro.
                 while chars.peek() == Some(&'.') {
                     chars.next();
                 }
-                out.push_str("… ");
+                out.push_str("... ");
             }
             '-' if chars.peek() == Some(&'-') => {
                 while chars.peek() == Some(&'-') {
                     chars.next();
                 }
-                out.push_str(" — ");
+                out.push('—');
             }
             '[' | '{' => out.push('('),
             ']' | '}' => out.push(')'),
@@ -875,7 +919,8 @@ pub fn clean_characters(text: &str) -> String {
             '¡' | '¿' => {}
             c if c.is_ascii() && !c.is_control() => out.push(c),
             c => match fold_latin(c) {
-                Some(s) => out.push_str(s),
+                // Kept: the G2P asks espeak-ng for the word as written, or drops the accents.
+                Some(_) => out.push(c),
                 None if "£€¥°º℃℉×µ".contains(c) => out.push(c),
                 None => out.push(' '),
             },
@@ -883,6 +928,13 @@ pub fn clean_characters(text: &str) -> String {
     }
     // A spaced hyphen is a dash: "yes - no".
     out.replace(" - ", " — ")
+}
+
+/// `word` with Latin letters folded to ASCII ("café" → "cafe"); other characters unchanged.
+pub(crate) fn fold_accents(word: &str) -> String {
+    word.chars()
+        .map(|c| fold_latin(c).map_or_else(|| c.to_string(), String::from))
+        .collect()
 }
 
 /// Latin letters with diacritics → ASCII (café → cafe); ligatures spelled out.
@@ -1019,18 +1071,21 @@ mod tests {
     #[test]
     fn abbreviations() {
         check(&[
-            ("Dr. Smith", "doctor Smith"),
-            ("Mr. and Mrs. Jones", "mister and missus Jones"),
+            ("Dr. Smith", "Dr. Smith"),
+            ("Mr. and Mrs. Jones", "Mr. and Mrs. Jones"),
+            ("Ms. Lee", "Ms. Lee"),
             ("St. Louis", "saint Louis"),
             ("Main St. is", "Main street is"),
             ("apples, pears, etc.", "apples, pears, etc."),
             ("cats vs. dogs", "cats versus dogs"),
             ("fruit, e.g. apples", "fruit, for example apples"),
             ("i.e. this", "that is this"),
-            ("No. 5", "number five"),
+            ("No. 5", "No. five"),
+            ("no. 5", "number five"),
             ("the U.S. army", "the U.S. army"),
             ("the U.S.A.", "the U.S.A.."),
             ("the U.S.A. is", "the U.S.A. is"),
+            ("a Ph.D. from MIT", "a Ph.D. from MIT"),
         ]);
     }
 
@@ -1069,13 +1124,21 @@ mod tests {
             ("“Hello,” she said.", "“Hello,” she said."),
             ("\"Hi\" he said", "“Hi” he said"),
             ("It’s fine", "It's fine"),
-            ("wait—what", "wait — what"),
+            ("wait—what", "wait—what"),
+            ("Our team—the best—won", "Our team—the best—won"),
+            ("wait— what", "wait— what"),
+            ("wait –what", "wait —what"),
             ("wait - what", "wait — what"),
             ("wait -- what", "wait — what"),
-            ("so...", "so…"),
+            ("wait--what", "wait—what"),
+            ("so...", "so..."),
+            ("so.....", "so..."),
             ("so… yes", "so… yes"),
             ("a\u{a0}b", "a b"),
-            ("café au lait", "cafe au lait"),
+            ("café au lait", "café au lait"),
+            ("rock 'n' roll", "rock 'n' roll"),
+            ("'tis 'em", "'tis 'em"),
+            ("'Hello,' she said", "Hello, she said"),
             ("[note]", "(note)"),
             ("well-known", "well-known"),
             ("the dogs' bowls", "the dogs' bowls"),
@@ -1090,6 +1153,7 @@ mod tests {
             ("東京 Tokyo", "Tokyo"),
             ("😀😀", ""),
             ("...", ""),
+            ("… …", ""),
             ("— (", ""),
         ]);
     }

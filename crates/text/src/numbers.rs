@@ -78,6 +78,11 @@ fn cardinal_words(n: u64) -> Vec<&'static str> {
     out
 }
 
+/// Whether `word` is one of the words cardinals are made of ("zero" … "quintillion").
+pub fn is_number_word(word: &str) -> bool {
+    ONES.contains(&word) || TENS[2..].contains(&word) || SCALES.contains(&word) || word == "hundred"
+}
+
 /// `n` as a cardinal: 123 → "one hundred twenty three".
 pub fn cardinal(n: u64) -> String {
     cardinal_words(n).join(" ")
