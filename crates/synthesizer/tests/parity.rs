@@ -155,3 +155,26 @@ fn a_seed_makes_the_output_bit_reproducible() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+/// Voice adaptation backpropagates from the waveform to the style vector: both halves must
+/// receive a gradient (timbre through the decoder, prosody through F0 and energy).
+#[test]
+fn the_waveform_is_differentiable_with_respect_to_the_style() {
+    let case = &golden()[1];
+    let style = candle_core::Var::from_tensor(&style(case)).unwrap();
+    let phonemes = &phonemes(case)[..4];
+    // Short forced durations keep the graph small; rounding has no gradient anyway.
+    let durations = vec![2u32; phonemes.len() + 2];
+    let f = model()
+        .features_with_durations(phonemes, style.as_tensor(), 1.0, Some(&durations))
+        .unwrap();
+    let audio = model().vocode(&f, style.as_tensor(), SourceNoise::Off).unwrap();
+    let loss = audio.sqr().unwrap().mean_all().unwrap();
+    let grads = loss.backward().unwrap();
+    let g = to_vec(grads.get(style.as_tensor()).expect("a gradient for the style"));
+    assert!(g.iter().all(|v| v.is_finite()));
+    let norm = |s: &[f32]| s.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let (timbre, prosody) = g.split_at(128);
+    assert!(norm(timbre) > 0.0, "no gradient reaches the timbre");
+    assert!(norm(prosody) > 0.0, "no gradient reaches the prosody");
+}

@@ -11,11 +11,14 @@ use voxclone::tts::{check_speed, SpeakOptions, TtsError, SAMPLE_RATE};
 
 use super::{interrupt, Context};
 
+/// The voice used when none is named.
+pub const DEFAULT_VOICE: &str = "jf_alpha";
+
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["text", "file", "stdin"])))]
 pub struct SpeakArgs {
     /// A built-in voice (see `voxclone voices`) or a voice file (.npy or .safetensors style vectors).
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_VOICE)]
     voice: String,
     /// The text to say.
     #[arg(long, value_name = "TEXT")]

