@@ -1,6 +1,6 @@
 //! Grapheme-to-phoneme conversion of normalised English text, in misaki's conventions.
 //!
-//! [`G2p::phonemize`] reads text produced by [`crate::normalize`] word by word, right to left
+//! [`G2p::phonemize`] reads text produced by [`crate::normalize()`] word by word, right to left
 //! (a word's pronunciation can depend on the next one: "the apple" /ði/, "to go" /tə/), and
 //! looks each word up as misaki's `en.Lexicon` does:
 //!
@@ -215,15 +215,68 @@ impl G2p {
             }
             for (k, piece) in pieces.iter().enumerate() {
                 if !known[k] {
-                    phonemes[k] = self.spell(piece);
+                    phonemes[k] = self.known_parts(piece).or_else(|| self.spell(piece));
                 }
             }
         }
         resolve_pieces(&pieces, phonemes)
     }
 
-    /// Spells a piece letter by letter (the last resort), with the stress of an acronym.
-    fn spell(&self, piece: &str) -> Option<String> {
+    /// Reads an unknown word as a compound of two or three words of the gold lexicon, at
+    /// least three letters each ("rosebush" = "rose" + "bush"), with the primary stress on
+    /// the first as in English compounds. Fewest parts win, then the most even split.
+    pub fn known_parts(&self, word: &str) -> Option<String> {
+        const MIN_PART: usize = 3;
+        let w = word.to_lowercase();
+        if w.len() < 2 * MIN_PART || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let read = |part: &str| -> Option<String> {
+            if part.len() < MIN_PART {
+                return None;
+            }
+            let entry = self.lexicon.gold(part)?;
+            entry.for_tag("DEFAULT").map(String::from)
+        };
+        let n = w.len();
+        let mut best: Option<(usize, Vec<String>)> = None;
+        for i in MIN_PART..=n - MIN_PART {
+            let (Some(a), Some(b)) = (read(&w[..i]), read(&w[i..])) else {
+                continue;
+            };
+            let evenness = i.min(n - i);
+            if best.as_ref().is_none_or(|(e, _)| evenness > *e) {
+                best = Some((evenness, vec![a, b]));
+            }
+        }
+        if best.is_none() {
+            for i in MIN_PART..n.saturating_sub(2 * MIN_PART - 1) {
+                let Some(a) = read(&w[..i]) else { continue };
+                for j in i + MIN_PART..=n - MIN_PART {
+                    let (Some(b), Some(c)) = (read(&w[i..j]), read(&w[j..])) else {
+                        continue;
+                    };
+                    let evenness = i.min(j - i).min(n - j);
+                    if best.as_ref().is_none_or(|(e, _)| evenness > *e) {
+                        best = Some((evenness, vec![a.clone(), b, c]));
+                    }
+                }
+            }
+        }
+        let (_, parts) = best?;
+        let mut out = parts[0].clone();
+        if !out.contains(PRIMARY) {
+            out = apply_stress(&out, Some(2.0));
+        }
+        for p in &parts[1..] {
+            out.push_str(&apply_stress(p, Some(-1.0)));
+        }
+        Some(out)
+    }
+
+    /// Spells a word letter by letter with the lexicon's letter names and the stress of an
+    /// acronym ("Brk" → "bˌiˌɑɹkˈA"): the last resort.
+    pub fn spell(&self, piece: &str) -> Option<String> {
         let letters: String = piece.chars().filter(|c| c.is_ascii_alphabetic()).collect();
         if letters.is_empty() {
             return None;
@@ -984,6 +1037,8 @@ mod tests {
     fn unknown_words_are_spelled_without_espeak() {
         let g = g2p();
         assert_eq!(g.phonemize("Brk"), "bˌiˌɑɹkˈA");
+        assert_eq!(g.phonemize("catdog"), "kˈætdˌɔɡ");
+        assert_eq!(g.phonemize("applecatdog"), "ˈæpᵊlkˌætdˌɔɡ");
         assert_eq!(g.phonemize("😀"), "");
     }
 

@@ -19,8 +19,8 @@
 //!
 //! | step | module | what |
 //! |---|---|---|
-//! | 1 | [`sentences`] | split raw text into sentences (not at "Dr." or "3.5"), lazily |
-//! | 2 | [`normalize`] | numbers, money, dates, times, units, abbreviations, symbols → words |
+//! | 1 | [`mod@sentences`] | split raw text into sentences (not at "Dr." or "3.5"), lazily |
+//! | 2 | [`mod@normalize`] | numbers, money, dates, times, units, abbreviations, symbols → words |
 //! | 3 | [`g2p`] | words → phonemes: [`Lexicon`] (misaki's gold, then silver), context rules, stress, morphology, [`Fallback`] |
 //! | 4 | [`chunk`] | phoneme strings → pieces of at most [`MAX_PHONEMES`] (510) symbols |
 //! | – | [`frontend`] | [`Frontend`]: all of it, as an iterator of [`PhonemeChunk`]s |
