@@ -89,3 +89,89 @@ impl Frontend {
         self.g2p.phonemize(&normalize(sentence))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::Entry;
+
+    fn frontend() -> Frontend {
+        let gold = [
+            ("hello", "həlˈO"),
+            ("the", "ði"),
+            ("cat", "kˈæt"),
+            ("one", "wˈʌn"),
+            ("two", "tˈu"),
+            ("three", "θɹˈi"),
+            ("A", "ˈA"),
+            ("B", "bˈi"),
+            ("C", "sˈi"),
+        ]
+        .map(|(w, p)| (w.to_string(), Entry::Plain(p.to_string())));
+        Frontend::with_fallback(Lexicon::from_entries(gold, []), Fallback::Spell)
+    }
+
+    /// A deterministic generator of awkward text: multi-byte letters, digits, symbols,
+    /// apostrophes, dots, dashes, quotes, spaces and newlines.
+    fn awkward_texts(n: usize) -> Vec<String> {
+        let palette: Vec<char> =
+            "aZé'’.,;:!?-–—…\"“”()[]$£€%&@+=#/0123456789 \n\tßİıǅ\u{301}\u{200d}😀中ё°º×½ⅫCAB"
+                .chars()
+                .collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let len = (state % 40) as usize;
+                (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        palette[(state % palette.len() as u64) as usize]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn never_panics_and_stays_in_vocab() {
+        let fe = frontend();
+        for text in awkward_texts(5000) {
+            for chunk in fe.phonemize(&text) {
+                assert!(
+                    chunk.phonemes.chars().all(vocab::in_vocab),
+                    "{text:?} → {:?}",
+                    chunk.phonemes
+                );
+                assert!(chunk.phonemes.chars().count() <= MAX_PHONEMES);
+                assert!(!chunk.phonemes.is_empty());
+            }
+            // The G2P alone, on text that skipped normalisation.
+            let ps = fe.g2p().phonemize(&text);
+            assert!(ps.chars().all(vocab::in_vocab), "{text:?} → {ps:?}");
+        }
+    }
+
+    #[test]
+    fn chunks_carry_their_sentence() {
+        let fe = frontend();
+        let chunks = fe.phonemize("Hello cat. The cat!  (One two three.)");
+        let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["Hello cat.", "The cat!", "(One two three.)"]);
+        assert_eq!(chunks[0].phonemes, "həlˈO kˈæt.");
+        assert_eq!(chunks[2].phonemes, "(wˈʌn tˈu θɹˈi.)");
+        assert!(fe.phonemize(" … !? ").is_empty());
+    }
+
+    #[test]
+    fn smaller_chunks_on_request() {
+        let fe = frontend().with_max_phonemes(12);
+        let chunks = fe.phonemize("Hello cat, hello cat, hello cat.");
+        assert!(chunks.len() >= 3);
+        assert!(chunks.iter().all(|c| c.phonemes.chars().count() <= 12));
+    }
+}

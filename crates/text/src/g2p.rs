@@ -48,6 +48,9 @@ pub struct G2p {
     fallback: Fallback,
 }
 
+/// The two words before the word being read (without punctuation between), nearest first.
+type Left<'a> = (Option<&'a str>, Option<&'a str>);
+
 /// What follows the word being read; misaki's `TokenContext`.
 #[derive(Debug, Clone, Copy, Default)]
 struct Context {
@@ -97,7 +100,8 @@ impl G2p {
                 }
                 Token::Word(w) => {
                     let prev = previous_word(&tokens, i);
-                    let mut ps = self.word(w, prev, ctx);
+                    let prev2 = prev.and_then(|_| previous_word(&tokens, i - 1));
+                    let mut ps = self.word(w, (prev, prev2), ctx);
                     // The "point" of a decimal is unstressed, as misaki reads numbers.
                     if w == "point"
                         && prev.is_some_and(numbers::is_number_word)
@@ -124,7 +128,7 @@ impl G2p {
     }
 
     /// Phonemes of one word (never empty unless nothing in it can be read).
-    fn word(&self, word: &str, prev: Option<&str>, ctx: Context) -> String {
+    fn word(&self, word: &str, prev: Left, ctx: Context) -> String {
         if let Some(ps) = self.lexicon_word(word, prev, ctx, true) {
             return ps;
         }
@@ -144,13 +148,7 @@ impl G2p {
 
     /// misaki's `Lexicon.__call__` for one token: special cases, lexicon, morphology, numbers.
     /// `is_head`: the word starts a token (a leading "-" on a number is then "minus").
-    fn lexicon_word(
-        &self,
-        word: &str,
-        prev: Option<&str>,
-        ctx: Context,
-        is_head: bool,
-    ) -> Option<String> {
+    fn lexicon_word(&self, word: &str, prev: Left, ctx: Context, is_head: bool) -> Option<String> {
         let word = word.replace(['‘', '’'], "'");
         let stress = if word == word.to_lowercase() {
             None
@@ -159,7 +157,7 @@ impl G2p {
         } else {
             Some(0.5)
         };
-        let tag = guess_tag(prev);
+        let tag = guess_tag(prev.0, prev.1);
         if let Some((ps, _)) = self.get_word(&word, tag, stress, ctx) {
             return Some(ps);
         }
@@ -171,7 +169,7 @@ impl G2p {
 
     /// A word the lexicon lacks as a whole: split it into pieces and read the longest known
     /// spans, right to left; unknown pieces go to the fallback.
-    fn compound(&self, word: &str, prev: Option<&str>, ctx: Context) -> String {
+    fn compound(&self, word: &str, prev: Left, ctx: Context) -> String {
         let pieces = subtokenize(word);
         let mut phonemes: Vec<Option<String>> = vec![None; pieces.len()];
         let mut known = vec![false; pieces.len()];
@@ -484,7 +482,8 @@ impl G2p {
         stress: Option<StressLevel>,
         ctx: Context,
     ) -> Option<(String, Tier)> {
-        if word.len() < 3 || !word.ends_with('s') {
+        // The lexicons are ASCII; byte offsets below rely on it.
+        if word.len() < 3 || !word.ends_with('s') || !word.is_ascii() {
             return None;
         }
         let n = word.len();
@@ -512,7 +511,7 @@ impl G2p {
         stress: Option<StressLevel>,
         ctx: Context,
     ) -> Option<(String, Tier)> {
-        if word.len() < 4 || !word.ends_with('d') {
+        if word.len() < 4 || !word.ends_with('d') || !word.is_ascii() {
             return None;
         }
         let n = word.len();
@@ -539,7 +538,7 @@ impl G2p {
         stress: Option<StressLevel>,
         ctx: Context,
     ) -> Option<(String, Tier)> {
-        if word.len() < 5 || !word.ends_with("ing") {
+        if word.len() < 5 || !word.ends_with("ing") || !word.is_ascii() {
             return None;
         }
         let n = word.len();
@@ -608,16 +607,15 @@ impl G2p {
 /// The Penn Treebank tag misaki's spaCy tagger would most likely give a word after `prev`,
 /// for heteronyms ("to record" VB, "the record" NN, "I read" VBP, "was read" VBN). `None`
 /// when the previous word says nothing; the entry's `DEFAULT` is used then.
-fn guess_tag(prev: Option<&str>) -> Option<&'static str> {
-    let prev_raw = prev?;
-    let prev = prev_raw.to_lowercase();
+fn guess_tag(prev: Option<&str>, prev2: Option<&str>) -> Option<&'static str> {
+    let prev = prev?.to_lowercase();
     const BASE_VERB_BEFORE: &[&str] = &[
-        "to", "will", "would", "can", "could", "should", "must", "might", "may", "shall", "do",
-        "does", "did", "don't", "doesn't", "didn't", "won't", "can't", "cannot", "let's", "please",
-        "i'll", "you'll", "we'll", "they'll", "he'll", "she'll",
+        "to", "not", "never", "will", "would", "can", "could", "should", "must", "might", "may",
+        "shall", "do", "does", "did", "don't", "doesn't", "didn't", "won't", "can't", "cannot",
+        "let's", "please", "i'll", "you'll", "we'll", "they'll", "he'll", "she'll",
     ];
     const PRESENT_VERB_BEFORE: &[&str] = &["i", "you", "we", "they", "people"];
-    const THIRD_PERSON_BEFORE: &[&str] = &["he", "she", "it", "who", "that", "which"];
+    const THIRD_PERSON_BEFORE: &[&str] = &["he", "she", "it", "who"];
     const PARTICIPLE_BEFORE: &[&str] = &[
         "is", "was", "are", "were", "be", "been", "being", "am", "has", "have", "had", "it's",
         "he's", "she's", "i'm", "you're", "we're", "they're", "i've", "you've", "we've", "they've",
@@ -628,8 +626,15 @@ fn guess_tag(prev: Option<&str>) -> Option<&'static str> {
         "those", "some", "any", "no", "every", "each", "of", "for", "with", "in", "on", "at",
         "from", "into", "about", "new", "old", "good", "great",
     ];
+    // "to produce produce": the word after a verb is its object.
+    let after_verb = prev2.is_some_and(|p| {
+        let p = p.to_lowercase();
+        ["to", "will", "would", "can", "could", "should", "must"].contains(&p.as_str())
+    });
     if BASE_VERB_BEFORE.contains(&prev.as_str()) {
         Some("VB")
+    } else if after_verb && !NOUN_BEFORE.contains(&prev.as_str()) && !prev.ends_with("ly") {
+        Some("NN")
     } else if PRESENT_VERB_BEFORE.contains(&prev.as_str()) {
         Some("VBP")
     } else if THIRD_PERSON_BEFORE.contains(&prev.as_str()) {

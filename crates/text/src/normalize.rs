@@ -67,7 +67,12 @@ impl<'a> Token<'a> {
         // Words written with a leading apostrophe ("'em", "'tis", "rock 'n' roll").
         if lead.ends_with('\'') {
             let with_apostrophe = &raw[core_start - 1..core_start + core.len()];
-            let closed = &raw[core_start - 1..(core_start + core.len() + 1).min(raw.len())];
+            let core_end = core_start + core.len();
+            let closed = if raw[core_end..].starts_with('\'') {
+                &raw[core_start - 1..core_end + 1]
+            } else {
+                with_apostrophe
+            };
             let is_known = |w: &str| APOSTROPHE_WORDS.contains(&w.to_lowercase().as_str());
             if is_known(closed) && closed.ends_with('\'') {
                 core = closed;
