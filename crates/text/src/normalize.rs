@@ -534,6 +534,7 @@ fn unit(symbol: &str) -> Option<Unit> {
         "V" => ("volt", "volts"),
         "mAh" => ("milliamp hour", "milliamp hours"),
         "%" => ("percent", "percent"),
+        "k" | "K" => ("thousand", "thousand"),
         _ => return None,
     };
     Some(Unit { singular, plural })
@@ -630,11 +631,14 @@ fn expand_core(core: &str, out: &mut Output) {
             return;
         }
     }
-    // Ordinals: "1st", "22nd", "103rd".
-    if let Some(c) = regex!(r"^(\d[\d,]*)(st|nd|rd|th|ST|ND|RD|TH)$").captures(core) {
+    // Ordinals: "1st", "22nd", "103rd", "2nd-largest".
+    if let Some(c) = regex!(r"^(\d[\d,]*)(?:st|nd|rd|th|ST|ND|RD|TH)(-\pL.*)?$").captures(core) {
         let n: String = c[1].chars().filter(|&c| c != ',').collect();
         if let Ok(n) = n.parse::<u64>() {
             out.word(&numbers::ordinal(n));
+            if let Some(rest) = c.get(2) {
+                expand_word(rest.as_str(), out);
+            }
             return;
         }
     }
@@ -693,10 +697,17 @@ fn expand_core(core: &str, out: &mut Output) {
             return;
         }
     }
-    // Ranges: "10-20", "1990–2000" → "… to …".
-    if let Some(c) = regex!(r"^(\d[\d,.]*)[–-](\d[\d,.]*)$").captures(core) {
+    // Phone-like numbers: "555-1234", "800-555-1234", "0800-123" → digit by digit.
+    if regex!(r"^(?:\d{3}-\d{3}-\d{4}|\d{3}-\d{4}|0\d*-\d+)$").is_match(core) {
+        let groups: Vec<String> = core.split('-').map(numbers::digits).collect();
+        out.word(&groups.join(", "));
+        return;
+    }
+    // Ranges: "10-20", "1990–2000", "10-20%" → "… to …".
+    if let Some(c) = regex!(r"^(\d[\d,.]*)[–-](\d[\d,.]*)(%)?$").captures(core) {
         if let (Some(a), Some(b)) = (number_words(&c[1]), number_words(&c[2])) {
-            out.word(&format!("{a} to {b}"));
+            let percent = if c.get(3).is_some() { " percent" } else { "" };
+            out.word(&format!("{a} to {b}{percent}"));
             return;
         }
     }
@@ -750,6 +761,10 @@ fn is_plain_word_unit(next: Option<&Token>) -> bool {
 }
 
 fn fraction_words(n: u64, d: u64) -> Option<String> {
+    // "24/7", "50/50": not fractions.
+    if n >= d {
+        return Some(format!("{} {}", numbers::cardinal(n), numbers::cardinal(d)));
+    }
     let denom = match (d, n == 1) {
         (2, true) => "half".to_string(),
         (2, false) => "halves".to_string(),
@@ -1120,6 +1135,13 @@ mod tests {
             ("and/or", "and slash or"),
             ("1/2 cup", "one half cup"),
             ("3/4", "three quarters"),
+            ("24/7", "twenty four seven"),
+            ("a 2nd-largest city", "a second largest city"),
+            ("call 555-1234", "call five five five, one two three four"),
+            ("10-20% more", "ten to twenty percent more"),
+            ("a 20-year-old man", "a twenty year-old man"),
+            ("$100k", "one hundred thousand dollars"),
+            ("100k users", "one hundred thousand users"),
         ]);
     }
 

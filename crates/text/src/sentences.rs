@@ -13,14 +13,20 @@
 /// Longest sentence returned, in bytes; longer runs are cut at a clause mark or a space.
 pub const MAX_SENTENCE_BYTES: usize = 2000;
 
-/// Words that keep their period without ending the sentence (compared case-insensitively,
-/// without the dot).
+/// Abbreviations that come before what they qualify ("Dr. Smith", "Jan. 5", "e.g. this"): their
+/// period never ends a sentence (compared case-insensitively, without the dot).
 const ABBREVIATIONS: &[&str] = &[
-    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "vs", "mt", "ave", "blvd", "rd", "inc",
-    "ltd", "corp", "co", "dept", "gen", "gov", "sen", "rep", "capt", "sgt", "lt", "col", "rev",
-    "fig", "no", "vol", "ch", "pp", "approx", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-    "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "cf", "al", "est", "esq",
+    "dr", "mr", "mrs", "ms", "prof", "st", "vs", "mt", "dept", "gen", "gov", "sen", "rep", "capt",
+    "sgt", "lt", "col", "rev", "fig", "no", "vol", "ch", "pp", "approx", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "cf",
 ];
+/// Abbreviations that can end a sentence ("… Apple Inc. The company …"): only before a
+/// capital.
+const FINAL_ABBREVIATIONS: &[&str] = &[
+    "jr", "sr", "inc", "ltd", "corp", "co", "etc", "esq", "al", "ave", "blvd", "rd", "est",
+];
+/// Dotted acronyms that mostly stand before a capitalised name ("the U.S. Army").
+const NAME_ACRONYMS: &[&str] = &["u.s", "u.k", "u.n", "e.u"];
 
 /// The sentences of `text`, as slices of it, trimmed, without empty ones.
 pub fn sentences(text: &str) -> Sentences<'_> {
@@ -128,12 +134,12 @@ fn period_ends_sentence(before: &str, after: &str) -> bool {
     if word.chars().count() == 1 && word.chars().all(|c| c.is_uppercase()) {
         return false;
     }
-    // "U.S. Army" is ambiguous; a dotted acronym ends a sentence only before a capital.
+    // A dotted acronym ("p.m.", "U.S.") or a final abbreviation ends a sentence only before a
+    // capital, and "U.S." not even then.
     if word.contains('.') && word.chars().all(|c| c.is_alphabetic() || c == '.') {
-        return next_is_capital && !after.trim_start().starts_with(|c: char| c.is_uppercase());
+        return next_is_capital && !NAME_ACRONYMS.contains(&lower.as_str());
     }
-    // "etc." ends a sentence only before a capital.
-    if lower == "etc" {
+    if FINAL_ABBREVIATIONS.contains(&lower.as_str()) {
         return next_is_capital;
     }
     true
@@ -194,8 +200,26 @@ mod tests {
             "The meeting is on Jan. 5, 2024.",
             "Wait... what happened?",
             "He said no. and left",
+            "The U.S. Army arrived.",
+            "Smith Jr. was late.",
         ] {
             assert_eq!(split(text), [text], "{text}");
+        }
+        for (text, want) in [
+            (
+                "We met at 5 p.m. Then we left.",
+                ["We met at 5 p.m.", "Then we left."],
+            ),
+            (
+                "I work at Apple Inc. The pay is good.",
+                ["I work at Apple Inc.", "The pay is good."],
+            ),
+            (
+                "Pears, apples, etc. Then more.",
+                ["Pears, apples, etc.", "Then more."],
+            ),
+        ] {
+            assert_eq!(split(text), want, "{text}");
         }
     }
 
