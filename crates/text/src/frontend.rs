@@ -175,3 +175,14 @@ mod tests {
         assert!(chunks.iter().all(|c| c.phonemes.chars().count() <= 12));
     }
 }
+
+#[cfg(test)]
+mod thread_safety {
+    /// A loaded front-end is shared between threads (e.g. by a server).
+    #[test]
+    fn frontend_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::Frontend>();
+        assert_send_sync::<super::PhonemeChunk>();
+    }
+}
