@@ -27,7 +27,11 @@ impl Conv1d {
         bias: bool,
     ) -> Result<Self> {
         let weight = vb.get((out, inp, k), "weight")?;
-        let bias = if bias { Some(vb.get(out, "bias")?) } else { None };
+        let bias = if bias {
+            Some(vb.get(out, "bias")?)
+        } else {
+            None
+        };
         Ok(Self {
             weight,
             bias,
@@ -38,7 +42,13 @@ impl Conv1d {
     }
 
     /// A "same" convolution: stride 1, padding `dilation * (k - 1) / 2`.
-    pub fn same(vb: &VarBuilder, out: usize, inp: usize, k: usize, dilation: usize) -> Result<Self> {
+    pub fn same(
+        vb: &VarBuilder,
+        out: usize,
+        inp: usize,
+        k: usize,
+        dilation: usize,
+    ) -> Result<Self> {
         Self::load(vb, (out, inp, k), dilation * (k - 1) / 2, 1, dilation, true)
     }
 }
@@ -53,31 +63,91 @@ impl Module for Conv1d {
     }
 }
 
-/// A transposed 1-D convolution (upsampling), `weight` `[in, out, k]`.
+/// A transposed 1-D convolution (upsampling), `weight` `[in, out, k]`, computed in polyphase
+/// form by [`conv_transpose1d_polyphase`] so that it has a gradient.
 #[derive(Debug, Clone)]
 pub struct ConvTranspose1d {
-    weight: Tensor,
+    /// `[stride · out, in, ⌈k / stride⌉]`, see [`polyphase_kernel`].
+    kernel: Tensor,
     bias: Tensor,
     padding: usize,
     stride: usize,
+    k: usize,
 }
 
 impl ConvTranspose1d {
     pub fn load(vb: &VarBuilder, inp: usize, out: usize, k: usize, stride: usize) -> Result<Self> {
+        let weight = vb.get((inp, out, k), "weight")?;
         Ok(Self {
-            weight: vb.get((inp, out, k), "weight")?,
+            kernel: polyphase_kernel(&weight, stride)?,
             bias: vb.get(out, "bias")?,
             padding: (k - stride) / 2,
             stride,
+            k,
         })
     }
 }
 
 impl Module for ConvTranspose1d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.conv_transpose1d(&self.weight, self.padding, 0, self.stride, 1, 1)?
+        conv_transpose1d_polyphase(x, &self.kernel, self.stride, self.padding, self.k)?
             .broadcast_add(&self.bias.reshape((1, (), 1))?)
     }
+}
+
+/// The kernel of a transposed convolution (`[in, out, k]`, stride `s`) rearranged into `s`
+/// phases of an ordinary convolution: `[s · out, in, M]` with `M = ⌈k / s⌉`, row `(r, o)`
+/// holding taps `r, r + s, r + 2s, …` of output channel `o`, reversed.
+pub fn polyphase_kernel(weight: &Tensor, stride: usize) -> Result<Tensor> {
+    let (inp, out, k) = weight.dims3()?;
+    let taps = k.div_ceil(stride);
+    // Pad the kernel to M·s taps, then split tap index j = m·s + r.
+    let padded = weight.pad_with_zeros(2, 0, taps * stride - k)?;
+    padded
+        .reshape((inp, out, taps, stride))?
+        // [r, out, in, m]
+        .permute((3, 1, 0, 2))?
+        .flip_taps()?
+        .reshape((stride * out, inp, taps))
+}
+
+trait FlipLast {
+    fn flip_taps(&self) -> Result<Tensor>;
+}
+
+impl FlipLast for Tensor {
+    /// Reverses the last dimension.
+    fn flip_taps(&self) -> Result<Tensor> {
+        let n = self.dim(candle_core::D::Minus1)?;
+        let idx: Vec<u32> = (0..n as u32).rev().collect();
+        let idx = Tensor::new(idx.as_slice(), self.device())?;
+        self.contiguous()?.index_select(&idx, self.rank() - 1)
+    }
+}
+
+/// `conv_transpose1d(x, w, stride, padding)` as one ordinary convolution per phase
+/// (interleaved): output sample `n = q·s + r − padding` is `Σₘ x[q − m] · w[m·s + r]`. Same
+/// cost as the direct form, and candle can differentiate it (it cannot differentiate
+/// `conv_transpose1d`). `kernel` comes from [`polyphase_kernel`]; `k` is the original length.
+pub fn conv_transpose1d_polyphase(
+    x: &Tensor,
+    kernel: &Tensor,
+    stride: usize,
+    padding: usize,
+    k: usize,
+) -> Result<Tensor> {
+    let (b, _, len) = x.dims3()?;
+    let (rows, _, taps) = kernel.dims3()?;
+    let out = rows / stride;
+    let padded = x.pad_with_zeros(2, taps - 1, taps - 1)?;
+    let phases = padded.conv1d(kernel, 0, 1, 1, 1)?; // [B, s·out, L + M − 1]
+    let q = phases.dim(2)?;
+    let interleaved = phases
+        .reshape((b, stride, out, q))?
+        .permute((0, 2, 3, 1))?
+        .reshape((b, out, q * stride))?;
+    let out_len = (len - 1) * stride + k - 2 * padding;
+    interleaved.narrow(2, padding, out_len)
 }
 
 /// The depthwise transposed convolution that doubles the frame rate inside an upsampling
@@ -357,6 +427,70 @@ mod tests {
         assert_eq!(ours.dims(), &[2, c, 2 * t]);
         let diff = (ours - reference)?.abs()?.max_all()?.to_scalar::<f32>()?;
         assert!(diff < 1e-5, "max difference {diff}");
+        Ok(())
+    }
+
+    #[test]
+    fn polyphase_transposed_convolution_matches_the_definition() -> Result<()> {
+        let dev = Device::Cpu;
+        for (inp, out, k, stride, padding, len) in [
+            (3, 2, 20, 10, 5, 7),
+            (4, 3, 12, 6, 3, 5),
+            (2, 1, 20, 5, 0, 9),
+            (1, 1, 3, 2, 1, 4),
+        ] {
+            let w = Tensor::randn(0f32, 1.0, (inp, out, k), &dev)?;
+            let x = Tensor::randn(0f32, 1.0, (2, inp, len), &dev)?;
+            let reference = naive_conv_transpose1d(&x, &w, stride, padding)?;
+            let ours =
+                conv_transpose1d_polyphase(&x, &polyphase_kernel(&w, stride)?, stride, padding, k)?;
+            assert_eq!(ours.dims(), reference.dims());
+            let diff = (ours - reference)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(diff < 1e-4, "k {k} stride {stride}: max difference {diff}");
+        }
+        Ok(())
+    }
+
+    /// The definition: `y[i·s + j − p] += x[i] · w[j]`.
+    fn naive_conv_transpose1d(
+        x: &Tensor,
+        w: &Tensor,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor> {
+        let (b, inp, len) = x.dims3()?;
+        let (_, out, k) = w.dims3()?;
+        let xs = x.to_vec3::<f32>()?;
+        let ws = w.to_vec3::<f32>()?;
+        let out_len = (len - 1) * stride + k - 2 * padding;
+        let mut y = vec![0f32; b * out * out_len];
+        for bi in 0..b {
+            for i in 0..inp {
+                for o in 0..out {
+                    for t in 0..len {
+                        for j in 0..k {
+                            let n = (t * stride + j) as isize - padding as isize;
+                            if n >= 0 && (n as usize) < out_len {
+                                y[(bi * out + o) * out_len + n as usize] +=
+                                    xs[bi][i][t] * ws[i][o][j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Tensor::from_vec(y, (b, out, out_len), x.device())
+    }
+
+    #[test]
+    fn polyphase_transposed_convolution_has_a_gradient() -> Result<()> {
+        let dev = Device::Cpu;
+        let w = Tensor::randn(0f32, 1.0, (2, 2, 6), &dev)?;
+        let x = candle_core::Var::randn(0f32, 1.0, (1, 2, 5), &dev)?;
+        let y = conv_transpose1d_polyphase(x.as_tensor(), &polyphase_kernel(&w, 3)?, 3, 1, 6)?;
+        let grads = y.sqr()?.sum_all()?.backward()?;
+        let g = grads.get(x.as_tensor()).expect("gradient");
+        assert!(g.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0);
         Ok(())
     }
 

@@ -64,7 +64,8 @@ pub fn stft_magnitude_phase(signal: &[f32], n_fft: usize, hop: usize) -> (Vec<f3
 /// trimming the centre padding completes `torch.istft`.
 #[derive(Debug, Clone)]
 pub struct InverseStft {
-    /// `[2 · bins, 1, n_fft]`: real parts' basis, then imaginary parts'.
+    /// `[2 · bins, 1, n_fft]`: real parts' basis, then imaginary parts', in polyphase form
+    /// (see [`crate::layers::polyphase_kernel`]).
     kernel: Tensor,
     window: Vec<f64>,
     n_fft: usize,
@@ -85,8 +86,9 @@ impl InverseStft {
                 kernel[(bins + k) * n_fft + n] = (-weight * angle.sin() * window[n]) as f32;
             }
         }
+        let kernel = Tensor::from_vec(kernel, (2 * bins, 1, n_fft), device)?;
         Ok(Self {
-            kernel: Tensor::from_vec(kernel, (2 * bins, 1, n_fft), device)?,
+            kernel: crate::layers::polyphase_kernel(&kernel, hop)?,
             window,
             n_fft,
             hop,
@@ -99,9 +101,14 @@ impl InverseStft {
         let real = (magnitude * phase.cos()?)?;
         let imag = (magnitude * phase.sin()?)?;
         let spectrum = Tensor::cat(&[real, imag], 1)?;
-        let overlapped = spectrum
-            .conv_transpose1d(&self.kernel, 0, 0, self.hop, 1, 1)?
-            .reshape((b, ()))?;
+        let overlapped = crate::layers::conv_transpose1d_polyphase(
+            &spectrum,
+            &self.kernel,
+            self.hop,
+            0,
+            self.n_fft,
+        )?
+        .reshape((b, ()))?;
         let len = self.hop * (frames - 1);
         let envelope = self.inverse_envelope(frames, overlapped.device())?;
         overlapped
