@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building voxclone needs on a fresh Debian/Ubuntu machine, and nothing when it is
-# already there: a C compiler (WebRTC VAD and TLS are built from C), CA certificates, and a Rust
-# toolchain (rustup's, since Debian's cargo is too old for candle).
+# already there: a C compiler (WebRTC VAD and TLS are built from C), CA certificates, espeak-ng
+# (pronunciations of words the lexicons lack), and a Rust toolchain (rustup's, since Debian's
+# cargo is too old for candle).
 set -euo pipefail
 
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need_apt+=(ca-certificates)
 command -v cargo >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/cargo" ] || need_apt+=(curl)
+# The English front-end's fallback for words its lexicons lack (a separate GPL-3 program, optional
+# at run time; the tests expect it).
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""

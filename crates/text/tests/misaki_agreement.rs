@@ -134,12 +134,12 @@ fn agrees_with_misaki_word_for_word() {
 }
 
 #[test]
-fn agrees_with_misaki_with_espeak_when_installed() {
+fn agrees_with_misaki_with_espeak() {
     let fallback = Fallback::detect();
-    if !matches!(fallback, Fallback::Espeak(_)) {
-        eprintln!("espeak-ng not installed; skipping (the spelling fallback is tested above)");
-        return;
-    }
+    assert!(
+        matches!(fallback, Fallback::Espeak(_)),
+        "espeak-ng is not installed (scripts/ensure-deps.sh installs it; Debian package espeak-ng)"
+    );
     let (overall, _, report) = agreement(&Frontend::with_fallback(lexicon(), fallback));
     assert!(
         overall >= MIN_WORD_AGREEMENT_ESPEAK,
