@@ -1,7 +1,8 @@
 //! The voice-cloning pipeline in one place: reference audio → embedding → features → waveform.
 //!
-//! Stage 1 (the GE2E speaker encoder) is here; the synthesizer and vocoder stages join it as they
-//! land, each as a field of [`Voxclone`] loaded once and shared.
+//! Stage 1 (the GE2E speaker encoder) is here. Stages 2 and 3 (Kokoro-82M's synthesizer and
+//! vocoder) are in [`crate::tts`]: text → phonemes → aligned features, F0, energy → waveform,
+//! driven by a style vector. Cloning joins the two: a reference recording's voice becomes a style.
 
 use std::path::Path;
 
