@@ -33,7 +33,11 @@ impl Decoder {
         let decode = (0..4)
             .map(|i| {
                 let last = i == 3;
-                let out = if last { cfg.upsample_initial_channel } else { HIDDEN };
+                let out = if last {
+                    cfg.upsample_initial_channel
+                } else {
+                    HIDDEN
+                };
                 AdainResBlk1d::load(&vb.pp("decode").pp(i), skip, out, s, last)
             })
             .collect::<Result<_>>()?;
@@ -41,7 +45,14 @@ impl Decoder {
             f0_conv: Conv1d::load(&vb.pp("F0_conv"), (1, 1, 3), 1, 2, 1, true)?,
             n_conv: Conv1d::load(&vb.pp("N_conv"), (1, 1, 3), 1, 2, 1, true)?,
             encode: AdainResBlk1d::load(&vb.pp("encode"), cfg.dim_in + 2, HIDDEN, s, false)?,
-            asr_res: Conv1d::load(&vb.pp("asr_res").pp(0), (ASR_RES, cfg.dim_in, 1), 0, 1, 1, true)?,
+            asr_res: Conv1d::load(
+                &vb.pp("asr_res").pp(0),
+                (ASR_RES, cfg.dim_in, 1),
+                0,
+                1,
+                1,
+                true,
+            )?,
             decode,
             generator: Generator::load(&vb.pp("generator"), cfg)?,
         })

@@ -143,7 +143,13 @@ impl Generator {
 
     /// `x` `[B, C, T]` (80 frames/s), `timbre` `[B, 128]`, `f0` `[B, T]` in Hz → waveform
     /// `[B, T · samples_per_f0_frame]`.
-    pub fn forward(&self, x: &Tensor, timbre: &Tensor, f0: &Tensor, noise: SourceNoise) -> Result<Tensor> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        timbre: &Tensor,
+        f0: &Tensor,
+        noise: SourceNoise,
+    ) -> Result<Tensor> {
         let harmonics = self.source_spectrum(f0, noise)?.to_dtype(x.dtype())?;
         let mut x = x.clone();
         let last = self.scales.len() - 1;

@@ -4,10 +4,13 @@
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 
+use crate::kernels::FastConv1d;
+
 /// Instance and layer norms of the reference use PyTorch's default epsilon.
 pub const NORM_EPS: f64 = 1e-5;
 
-/// A 1-D convolution, `weight` `[out, in, k]`, optional `bias`.
+/// A 1-D convolution, `weight` `[out, in, k]`, optional `bias`. Stride-1 convolutions run on
+/// [`FastConv1d`] (a fast kernel for inference where the CPU has one, candle's otherwise).
 #[derive(Debug, Clone)]
 pub struct Conv1d {
     weight: Tensor,
@@ -15,6 +18,7 @@ pub struct Conv1d {
     padding: usize,
     stride: usize,
     dilation: usize,
+    fast: Option<FastConv1d>,
 }
 
 impl Conv1d {
@@ -32,12 +36,18 @@ impl Conv1d {
         } else {
             None
         };
+        let fast = if stride == 1 {
+            Some(FastConv1d::new(&weight, bias.as_ref(), padding, dilation)?)
+        } else {
+            None
+        };
         Ok(Self {
             weight,
             bias,
             padding,
             stride,
             dilation,
+            fast,
         })
     }
 
@@ -55,6 +65,9 @@ impl Conv1d {
 
 impl Module for Conv1d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if let Some(fast) = &self.fast {
+            return fast.forward(x);
+        }
         let y = x.conv1d(&self.weight, self.padding, self.stride, self.dilation, 1)?;
         match &self.bias {
             Some(b) => y.broadcast_add(&b.reshape((1, (), 1))?),
@@ -452,6 +465,7 @@ mod tests {
     }
 
     /// The definition: `y[i·s + j − p] += x[i] · w[j]`.
+    #[allow(clippy::needless_range_loop)]
     fn naive_conv_transpose1d(
         x: &Tensor,
         w: &Tensor,

@@ -18,6 +18,7 @@
 
 pub mod decoder;
 pub mod generator;
+pub mod kernels;
 pub mod layers;
 pub mod source;
 pub mod stft;

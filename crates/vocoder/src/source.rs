@@ -38,7 +38,12 @@ pub struct HarmonicSource {
 }
 
 impl HarmonicSource {
-    pub fn load(vb: &VarBuilder, harmonics: usize, sample_rate: u32, upsample: usize) -> Result<Self> {
+    pub fn load(
+        vb: &VarBuilder,
+        harmonics: usize,
+        sample_rate: u32,
+        upsample: usize,
+    ) -> Result<Self> {
         let w = vb.get((1, harmonics + 1), "l_linear.weight")?;
         let b = vb.get(1, "l_linear.bias")?;
         Ok(Self {
@@ -87,13 +92,13 @@ impl HarmonicSource {
             .enumerate()
             .map(|(i, o)| {
                 let voiced = f0[i / up] > VOICED_THRESHOLD_HZ;
-                let mut v = if voiced {
-                    *o
-                } else {
-                    self.merge_bias as f64
-                };
+                let mut v = if voiced { *o } else { self.merge_bias as f64 };
                 if let Some(rng) = rng.as_mut() {
-                    let amp = if voiced { VOICED_NOISE_STD } else { SINE_AMP / 3.0 };
+                    let amp = if voiced {
+                        VOICED_NOISE_STD
+                    } else {
+                        SINE_AMP / 3.0
+                    };
                     for g in &gains {
                         v += g * amp * rng.next();
                     }
@@ -138,7 +143,10 @@ struct Gaussian {
 
 impl Gaussian {
     fn new(seed: u64) -> Self {
-        Self { state: seed, spare: None }
+        Self {
+            state: seed,
+            spare: None,
+        }
     }
 
     fn uniform(&mut self) -> f64 {
@@ -188,7 +196,10 @@ mod tests {
         let crossings = mid.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
         assert!((79..=81).contains(&crossings), "{crossings} crossings");
         let peak = mid.iter().fold(0f32, |m, v| m.max(v.abs()));
-        assert!((peak - (SINE_AMP as f32).tanh()).abs() < 1e-3, "peak {peak}");
+        assert!(
+            (peak - (SINE_AMP as f32).tanh()).abs() < 1e-3,
+            "peak {peak}"
+        );
     }
 
     #[test]

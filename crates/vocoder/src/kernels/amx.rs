@@ -1,0 +1,357 @@
+//! A direct 1-D convolution on AMX tiles (Sapphire Rapids and later), for inference.
+//!
+//! The convolution `y[o, t] = Σ_{i, k} w[o, i, k] · x[i, t + k·d − p]` is a matrix product per tap
+//! `k`: weights `w[:, :, k]` (`out × in`) times the input shifted by `k·d`. Nothing is unrolled
+//! (no im2col): the input is packed once into the layout `tdpbf16ps` reads as its B operand
+//! (pairs of channels interleaved, one `u32` per pair and frame), and a tile of the shifted input
+//! is just that buffer read from column `t + k·d`.
+//!
+//! Accuracy: every f32 is split as `hi + lo` (two bf16, together 16 significant bits) and the
+//! product is `w_lo·x_hi + w_hi·x_hi + w_hi·x_lo`, accumulated in f32 by the hardware ("bf16x3",
+//! as in the speaker encoder's kernel, `voxclone_encoder::fused::amx`, from which the tile
+//! set-up, the permission request and the bf16 rounding are copied). Relative error per product
+//! ≤ ~3·2⁻¹⁶, far less after accumulation (see the tests).
+//!
+//! Stable Rust has no AMX intrinsics, so the tile instructions are written with `asm!`. The tile
+//! configuration is per-thread state: every call loads it and releases it before returning.
+
+use std::arch::asm;
+use std::sync::OnceLock;
+
+/// bf16 values along the reduction per tile row: 32 input channels (one 64-byte line).
+pub const KB: usize = 32;
+/// Rows per tile (the hardware maximum), and f32 columns per C tile.
+const TR: usize = 16;
+/// Output rows (channels) and columns (frames) of one block: 2 × 2 C tiles.
+pub const BLOCK: usize = 2 * TR;
+
+/// One 64-byte, cache-line-aligned row of a tile: 32 bf16 values.
+#[repr(C, align(64))]
+#[derive(Clone, Copy)]
+struct Line([u16; KB]);
+
+const ZERO_LINE: Line = Line([0; KB]);
+
+/// Whether AMX-BF16 is usable here: the CPU has AMX-TILE and AMX-BF16 (and AVX-512), and the OS
+/// granted this process permission to use tile data. Cached.
+pub fn available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        if !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw")) {
+            return false;
+        }
+        // cpuid leaf 7 exists on every CPU with AVX-512.
+        let edx = std::arch::x86_64::__cpuid_count(7, 0).edx;
+        let (amx_bf16, amx_tile) = (edx & (1 << 22) != 0, edx & (1 << 24) != 0);
+        amx_bf16 && amx_tile && request_tile_permission()
+    })
+}
+
+/// Asks Linux for the (per-process) right to use tile data; without it the first tile
+/// instruction raises SIGILL. Repeating the request is harmless. Returns whether it is granted.
+fn request_tile_permission() -> bool {
+    const SYS_ARCH_PRCTL: usize = 158;
+    const ARCH_GET_XCOMP_PERM: usize = 0x1022;
+    const ARCH_REQ_XCOMP_PERM: usize = 0x1023;
+    const XFEATURE_XTILEDATA: usize = 18;
+    let ret: isize;
+    // SAFETY: arch_prctl with these arguments only changes this process's permitted xfeatures;
+    // the syscall instruction clobbers rcx and r11.
+    unsafe {
+        asm!("syscall", inlateout("rax") SYS_ARCH_PRCTL as isize => ret,
+             in("rdi") ARCH_REQ_XCOMP_PERM, in("rsi") XFEATURE_XTILEDATA,
+             lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    if ret != 0 {
+        return false;
+    }
+    let mut mask = 0u64;
+    let ret: isize;
+    // SAFETY: the kernel writes one u64 through the pointer.
+    unsafe {
+        asm!("syscall", inlateout("rax") SYS_ARCH_PRCTL as isize => ret,
+             in("rdi") ARCH_GET_XCOMP_PERM, in("rsi") &mut mask as *mut u64,
+             lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    ret == 0 && mask & (1 << XFEATURE_XTILEDATA) != 0
+}
+
+/// bf16 nearest to `x` (round to nearest, ties to even, on the f32 bits).
+#[inline(always)]
+fn bf16(x: f32) -> u16 {
+    let b = x.to_bits();
+    (b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16) as u16
+}
+
+/// `(hi, lo)` with `hi = bf16(x)`, `lo = bf16(x - hi)`; `x - hi` is exact in f32.
+#[inline(always)]
+fn split(x: f32) -> (u16, u16) {
+    let hi = bf16(x);
+    (hi, bf16(x - f32::from_bits((hi as u32) << 16)))
+}
+
+/// Convolution weights `[out, in, taps]` split into bf16 `hi`/`lo` and laid out as A tiles:
+/// per (16-row output tile, tap, 32-channel input block, half) 16 lines of 32 bf16. Output
+/// channels are padded with zero rows to a multiple of [`BLOCK`], input channels to [`KB`].
+#[derive(Clone)]
+pub struct PackedWeights {
+    pub cout: usize,
+    pub cin: usize,
+    pub taps: usize,
+    /// `cout` rounded up to [`BLOCK`].
+    pub cout_padded: usize,
+    /// Input-channel blocks of [`KB`].
+    pub cblocks: usize,
+    tiles: Vec<Line>,
+}
+
+impl std::fmt::Debug for PackedWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PackedWeights([{}, {}, {}])",
+            self.cout, self.cin, self.taps
+        )
+    }
+}
+
+impl PackedWeights {
+    /// `w`: `[cout, cin, taps]`, row-major.
+    pub fn new(w: &[f32], cout: usize, cin: usize, taps: usize) -> Self {
+        assert_eq!(w.len(), cout * cin * taps, "weight shape");
+        let cout_padded = cout.next_multiple_of(BLOCK);
+        let cblocks = cin.div_ceil(KB);
+        let mut tiles = vec![ZERO_LINE; cout_padded / TR * taps * cblocks * 2 * TR];
+        for o in 0..cout {
+            for i in 0..cin {
+                for k in 0..taps {
+                    let (hi, lo) = split(w[(o * cin + i) * taps + k]);
+                    let tile = (((o / TR) * taps + k) * cblocks + i / KB) * 2;
+                    tiles[tile * TR + o % TR].0[i % KB] = hi;
+                    tiles[(tile + 1) * TR + o % TR].0[i % KB] = lo;
+                }
+            }
+        }
+        Self {
+            cout,
+            cin,
+            taps,
+            cout_padded,
+            cblocks,
+            tiles,
+        }
+    }
+
+    /// Reduction steps (tap × input block) per output tile.
+    fn steps(&self) -> usize {
+        self.taps * self.cblocks
+    }
+}
+
+/// The input of one convolution in the B-operand layout: for each pair of input channels a row
+/// of `width` `u32`, frame `t'` holding `bf16(x[2c, t' − pad])` in its low half and
+/// `bf16(x[2c + 1, t' − pad])` in its high half (zero outside the signal and past `cin`).
+/// `hi` and `lo` are the two halves of the bf16x3 split.
+pub struct PackedInput {
+    pub hi: Vec<u32>,
+    pub lo: Vec<u32>,
+    /// `u32` per row.
+    pub width: usize,
+}
+
+/// Packs `x` (`cin × len`, row-major) with `pad` zero frames on the left into rows of `width`
+/// frames, channel pairs `pairs` (a range, so that threads can split the work).
+///
+/// # Safety
+/// [`available`] must have returned true (AVX-512); `hi`/`lo` hold the rows of `pairs`.
+#[target_feature(enable = "avx512f,avx512bw")]
+pub unsafe fn pack_input_rows(
+    x: &[f32],
+    cin: usize,
+    len: usize,
+    pad: usize,
+    width: usize,
+    pairs: std::ops::Range<usize>,
+    (hi, lo): (&mut [u32], &mut [u32]),
+) {
+    let first = pairs.start;
+    for p in pairs {
+        let row = (p - first) * width;
+        let (h, l) = (&mut hi[row..row + width], &mut lo[row..row + width]);
+        let c0 = 2 * p;
+        let zero = [0f32; 0];
+        let x0: &[f32] = if c0 < cin {
+            &x[c0 * len..(c0 + 1) * len]
+        } else {
+            &zero
+        };
+        let x1: &[f32] = if c0 + 1 < cin {
+            &x[(c0 + 1) * len..(c0 + 2) * len]
+        } else {
+            &zero
+        };
+        let end = (pad + len).min(width);
+        h[..pad.min(width)].fill(0);
+        l[..pad.min(width)].fill(0);
+        for t in pad..end {
+            let a = x0.get(t - pad).copied().unwrap_or(0.0);
+            let b = x1.get(t - pad).copied().unwrap_or(0.0);
+            let (ah, al) = split(a);
+            let (bh, bl) = split(b);
+            h[t] = ah as u32 | (bh as u32) << 16;
+            l[t] = al as u32 | (bl as u32) << 16;
+        }
+        h[end..].fill(0);
+        l[end..].fill(0);
+    }
+}
+
+/// The 64-byte operand of `ldtilecfg` (palette 1).
+#[repr(C, align(64))]
+struct TileConfig {
+    palette: u8,
+    start_row: u8,
+    reserved: [u8; 14],
+    /// Bytes per row, per tile.
+    colsb: [u16; 16],
+    /// Rows, per tile.
+    rows: [u8; 16],
+}
+
+/// All eight tiles 16 rows × 64 bytes: tmm0..3 the C tiles `C[r][c]` = tmm(2r + c) (a 32 × 32
+/// f32 block of the output), tmm4/5 the A tiles (weights) of row tiles 0/1, tmm6/7 the B tiles
+/// (input) of column tiles 0/1.
+const CONFIG: TileConfig = TileConfig {
+    palette: 1,
+    start_row: 0,
+    reserved: [0; 14],
+    colsb: [64, 64, 64, 64, 64, 64, 64, 64, 0, 0, 0, 0, 0, 0, 0, 0],
+    rows: [16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0],
+};
+
+macro_rules! tileloadd {
+    ($t:literal, $ptr:expr, $stride:expr) => {
+        asm!(concat!("tileloadd tmm", $t, ", [{p} + {s}*1]"),
+             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, readonly, preserves_flags))
+    };
+}
+
+macro_rules! tilestored {
+    ($t:literal, $ptr:expr, $stride:expr) => {
+        asm!(concat!("tilestored [{p} + {s}*1], tmm", $t),
+             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, preserves_flags))
+    };
+}
+
+/// `tmm$c += tmm$a · tmm$b` (bf16 pairs, f32 accumulation).
+macro_rules! tdpbf16ps {
+    ($c:literal, $a:literal, $b:literal) => {
+        asm!(
+            concat!("tdpbf16ps tmm", $c, ", tmm", $a, ", tmm", $b),
+            options(nostack, nomem, preserves_flags)
+        )
+    };
+}
+
+/// `C[r][c] += A[r] · B[c]` for the 2 × 2 tiles.
+#[inline(always)]
+unsafe fn tdp4() {
+    tdpbf16ps!(0, 4, 6);
+    tdpbf16ps!(1, 4, 7);
+    tdpbf16ps!(2, 5, 6);
+    tdpbf16ps!(3, 5, 7);
+}
+
+/// A raw output pointer that threads share; each writes its own blocks.
+#[derive(Clone, Copy)]
+pub struct OutPtr(pub *mut f32);
+// SAFETY: callers give every thread disjoint blocks.
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+/// `out += conv(x, w)` for the output blocks `items` (see [`block_item`]): `out` is
+/// `cout_padded × ldo` f32 (row-major, `ldo` a multiple of [`BLOCK`]), `x` the packed input whose
+/// row `t'` is output frame `t' − k·dilation` for tap `k`.
+///
+/// # Safety
+/// [`available`] must have returned true; `x.width ≥ ldo + (taps − 1)·dilation`; `out` holds
+/// `cout_padded × ldo` floats and no other thread writes the same items.
+pub unsafe fn conv_items(
+    out: OutPtr,
+    ldo: usize,
+    x: &PackedInput,
+    w: &PackedWeights,
+    dilation: usize,
+    items: std::ops::Range<usize>,
+    cols_per_group: usize,
+) {
+    asm!("ldtilecfg [{}]", in(reg) &CONFIG as *const TileConfig, options(nostack, readonly));
+    let row_pairs = w.cout_padded / BLOCK;
+    let col_blocks = ldo / BLOCK;
+    for item in items {
+        let (group, rp) = (item / row_pairs, item % row_pairs);
+        let first = group * cols_per_group;
+        let last = (first + cols_per_group).min(col_blocks);
+        for cb in first..last {
+            block(out.0, ldo, x, w, dilation, rp, cb * BLOCK);
+        }
+    }
+    asm!("tilerelease", options(nostack, nomem, preserves_flags));
+}
+
+/// One 32 × 32 block of the output: rows `rp·32..`, columns `col..col + 32`, accumulated over
+/// every tap and input block. Per step, the twelve products (three terms × 2 × 2 tiles) run in the
+/// order lo·hi, hi·hi, hi·lo so that each operand is loaded once: 8 tile loads per 12 products.
+#[inline(always)]
+unsafe fn block(
+    out: *mut f32,
+    ldo: usize,
+    x: &PackedInput,
+    w: &PackedWeights,
+    dilation: usize,
+    rp: usize,
+    col: usize,
+) {
+    let ldc = ldo * 4;
+    let c0 = out.add(rp * BLOCK * ldo + col);
+    let c1 = c0.add(TR * ldo);
+    let steps = w.steps();
+    // A: tile (row tile, step, half) at ((row tile · steps + step) · 2 + half) · 16 lines.
+    let a0 = w.tiles.as_ptr().add(2 * rp * steps * 2 * TR);
+    let a1 = a0.add(steps * 2 * TR);
+    let lda = 64usize;
+    let ldb = x.width * 4;
+    let (xh, xl) = (x.hi.as_ptr(), x.lo.as_ptr());
+
+    tileloadd!(0, c0, ldc);
+    tileloadd!(1, c0.add(TR), ldc);
+    tileloadd!(2, c1, ldc);
+    tileloadd!(3, c1.add(TR), ldc);
+    for k in 0..w.taps {
+        for ib in 0..w.cblocks {
+            let s = k * w.cblocks + ib;
+            let (a0_hi, a1_hi) = (a0.add(s * 2 * TR), a1.add(s * 2 * TR));
+            let (a0_lo, a1_lo) = (a0_hi.add(TR), a1_hi.add(TR));
+            let b = ib * TR * x.width + col + k * dilation;
+            let (b_hi, b_lo) = (xh.add(b), xl.add(b));
+            // w_lo · x_hi
+            tileloadd!(4, a0_lo, lda);
+            tileloadd!(6, b_hi, ldb);
+            tileloadd!(5, a1_lo, lda);
+            tileloadd!(7, b_hi.add(TR), ldb);
+            tdp4();
+            // w_hi · x_hi
+            tileloadd!(4, a0_hi, lda);
+            tileloadd!(5, a1_hi, lda);
+            tdp4();
+            // w_hi · x_lo
+            tileloadd!(6, b_lo, ldb);
+            tileloadd!(7, b_lo.add(TR), ldb);
+            tdp4();
+        }
+    }
+    tilestored!(0, c0, ldc);
+    tilestored!(1, c0.add(TR), ldc);
+    tilestored!(2, c1, ldc);
+    tilestored!(3, c1.add(TR), ldc);
+}

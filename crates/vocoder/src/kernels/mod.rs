@@ -1,0 +1,432 @@
+//! Fast CPU kernels for the decoder's inference, each with the plain candle computation as its
+//! reference, its fallback and its gradient.
+//!
+//! Why: the generator spends ~26 G multiply-adds per second of audio in 1-D convolutions, and
+//! candle's CPU convolution (im2col, then the `gemm` crate's AVX2 kernel) reaches only a few
+//! tens of GMAC/s on two cores, most of the vocoder's time. [`FastConv1d`] runs the convolution
+//! directly on AMX tiles ([`amx`]) where the CPU has them.
+//!
+//! Differentiability: the fast forward is a candle [`CustomOp1`] whose `bwd` is written with
+//! ordinary candle operations (the input's gradient is a convolution with the flipped,
+//! transposed kernel), so a gradient still reaches the input, e.g. the style vector through
+//! AdaIN. Weights that are themselves being trained (`Var`s) take candle's own convolution, so
+//! their gradient is candle's and a packed copy can never go stale.
+//!
+//! Which kernel runs is decided at run time ([`Kernel::detect`]); `VOXCLONE_KERNEL=portable`
+//! forces candle's convolution everywhere (also the path on CPUs without AMX).
+
+use std::sync::Arc;
+
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, Tensor};
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub mod amx;
+
+/// Which convolution kernel runs: the fastest the CPU has, unless `VOXCLONE_KERNEL` says
+/// `portable` (for benchmarks and for checking one kernel against another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// AMX tiles, bf16x3 (f32-level accuracy): Sapphire Rapids and later.
+    Amx,
+    /// candle's own convolution (im2col and the `gemm` crate).
+    Portable,
+}
+
+impl Kernel {
+    /// Whether this CPU can run the kernel.
+    pub fn is_available(self) -> bool {
+        match self {
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            Kernel::Amx => amx::available(),
+            #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+            Kernel::Amx => false,
+            Kernel::Portable => true,
+        }
+    }
+
+    /// The fastest kernel this CPU runs, or, when `VOXCLONE_KERNEL` names one (`amx`,
+    /// `portable`; `avx512` means `portable` here), the fastest from that one down.
+    pub fn detect() -> Self {
+        let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
+        Self::choose(&wanted)
+    }
+
+    fn choose(wanted: &str) -> Self {
+        if matches!(wanted, "portable" | "avx512") || !Kernel::Amx.is_available() {
+            Kernel::Portable
+        } else {
+            Kernel::Amx
+        }
+    }
+}
+
+/// A stride-1 1-D convolution (`weight` `[out, in, k]`, any dilation and padding, optional
+/// bias) with a fast inference path.
+#[derive(Debug, Clone)]
+pub struct FastConv1d {
+    inner: Arc<ConvOp>,
+}
+
+#[derive(Debug)]
+struct ConvOp {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    padding: usize,
+    dilation: usize,
+    kernel: Kernel,
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    packed: Option<amx::PackedWeights>,
+    bias_values: Vec<f32>,
+}
+
+impl FastConv1d {
+    /// Packs the weights for the kernel [`Kernel::detect`] picks.
+    pub fn new(
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        padding: usize,
+        dilation: usize,
+    ) -> Result<Self> {
+        Self::with_kernel(weight, bias, padding, dilation, Kernel::detect())
+    }
+
+    /// Like [`new`](Self::new) with a given kernel (it must be available).
+    pub fn with_kernel(
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        padding: usize,
+        dilation: usize,
+        kernel: Kernel,
+    ) -> Result<Self> {
+        let (cout, cin, taps) = weight.dims3()?;
+        if let Some(b) = bias {
+            if b.dims1()? != cout {
+                candle_core::bail!("bias {:?} for a weight {:?}", b.shape(), weight.shape());
+            }
+        }
+        let fast = kernel != Kernel::Portable
+            && kernel.is_available()
+            && matches!(weight.device(), Device::Cpu)
+            && weight.dtype() == DType::F32
+            && padding <= dilation * (taps - 1);
+        let kernel = if fast { kernel } else { Kernel::Portable };
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        let packed = if kernel == Kernel::Amx {
+            let w = weight.flatten_all()?.to_vec1::<f32>()?;
+            Some(amx::PackedWeights::new(&w, cout, cin, taps))
+        } else {
+            None
+        };
+        let bias_values = match (bias, kernel) {
+            (Some(b), Kernel::Amx) => b.to_dtype(DType::F32)?.to_vec1::<f32>()?,
+            _ => Vec::new(),
+        };
+        Ok(Self {
+            inner: Arc::new(ConvOp {
+                weight: weight.clone(),
+                bias: bias.cloned(),
+                padding,
+                dilation,
+                kernel,
+                #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+                packed,
+                bias_values,
+            }),
+        })
+    }
+
+    pub fn kernel(&self) -> Kernel {
+        self.inner.kernel
+    }
+
+    /// `x` `[B, in, T]` → `[B, out, T + 2·padding − dilation·(k − 1)]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let op = &self.inner;
+        let fast = op.kernel != Kernel::Portable
+            && !op.weight.track_op()
+            && !op.bias.as_ref().is_some_and(Tensor::track_op)
+            && matches!(x.device(), Device::Cpu)
+            && x.dtype() == DType::F32;
+        if !fast {
+            return op.plain(x);
+        }
+        let x = x.contiguous()?;
+        if x.track_op() {
+            x.apply_op1_arc(Arc::new(Box::new(ConvOpRef(self.inner.clone()))))
+        } else {
+            x.apply_op1_no_bwd(op.as_ref())
+        }
+    }
+}
+
+impl ConvOp {
+    /// candle's convolution: the reference, the portable path and the path for trained weights.
+    fn plain(&self, x: &Tensor) -> Result<Tensor> {
+        let y = x.conv1d(&self.weight, self.padding, 1, self.dilation, 1)?;
+        match &self.bias {
+            Some(b) => y.broadcast_add(&b.reshape((1, (), 1))?),
+            None => Ok(y),
+        }
+    }
+}
+
+/// The op as stored in the autograd graph (it needs an owned, shareable value).
+struct ConvOpRef(Arc<ConvOp>);
+
+impl CustomOp1 for ConvOpRef {
+    fn name(&self) -> &'static str {
+        "voxclone-conv1d"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        self.0.cpu_fwd(storage, layout)
+    }
+
+    /// The input's gradient: `∂x[i, u] = Σ_{o, k} w[o, i, k] · g[o, u − k·d + p]`, a convolution of
+    /// `g` with the kernel transposed (`[in, out, k]`) and reversed along `k`, padding
+    /// `d·(k − 1) − p`.
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let op = &self.0;
+        let taps = op.weight.dim(2)?;
+        let reversed: Vec<u32> = (0..taps as u32).rev().collect();
+        let reversed = Tensor::new(reversed.as_slice(), op.weight.device())?;
+        let flipped = op
+            .weight
+            .transpose(0, 1)?
+            .contiguous()?
+            .index_select(&reversed, 2)?;
+        let pad = op.dilation * (taps - 1) - op.padding;
+        let g = grad.conv1d(&flipped, pad, 1, op.dilation, 1)?;
+        debug_assert_eq!(g.dims(), arg.dims());
+        Ok(Some(g))
+    }
+}
+
+impl CustomOp1 for ConvOp {
+    fn name(&self) -> &'static str {
+        "voxclone-conv1d"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (b, cin, len) = layout.shape().dims3()?;
+        let (cout, win, taps) = self.weight.dims3()?;
+        if cin != win {
+            candle_core::bail!(
+                "conv1d: input {:?}, weight {:?}",
+                layout.shape(),
+                self.weight.shape()
+            );
+        }
+        let span = self.dilation * (taps - 1);
+        if len + 2 * self.padding < span + 1 {
+            candle_core::bail!("conv1d: input of {len} frames is shorter than the kernel's span");
+        }
+        let tout = len + 2 * self.padding - span;
+        let x = match (storage, layout.contiguous_offsets()) {
+            (CpuStorage::F32(v), Some((start, end))) => &v[start..end],
+            _ => candle_core::bail!("conv1d: a contiguous f32 input is required"),
+        };
+        let out = match self.kernel {
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            Kernel::Amx => {
+                let packed = self.packed.as_ref().expect("packed for the AMX kernel");
+                let mut out = Vec::with_capacity(b * cout * tout);
+                for xb in x.chunks_exact(cin * len) {
+                    out.extend(amx_conv(
+                        xb,
+                        len,
+                        packed,
+                        &self.bias_values,
+                        self.padding,
+                        self.dilation,
+                        tout,
+                    ));
+                }
+                out
+            }
+            _ => candle_core::bail!("conv1d: no fast kernel selected"),
+        };
+        Ok((CpuStorage::F32(out), Shape::from((b, cout, tout))))
+    }
+}
+
+/// A pointer that threads share; each writes its own part.
+#[derive(Clone, Copy)]
+struct SharedMut<T>(*mut T);
+// SAFETY: users give every thread a disjoint part.
+unsafe impl<T> Send for SharedMut<T> {}
+unsafe impl<T> Sync for SharedMut<T> {}
+
+/// Output columns (in 32-frame blocks) per work item, so that an item's packed input stays in
+/// L2 while the weights of its output rows stream.
+const COL_BLOCKS_PER_ITEM: usize = 8;
+
+/// One batch entry on the AMX kernel: `x` `cin × len` → `cout × tout`.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn amx_conv(
+    x: &[f32],
+    len: usize,
+    w: &amx::PackedWeights,
+    bias: &[f32],
+    padding: usize,
+    dilation: usize,
+    tout: usize,
+) -> Vec<f32> {
+    let pool = candle_core::utils::barrier_pool();
+    let ldo = tout.next_multiple_of(amx::BLOCK);
+    let width = ldo + dilation * (w.taps - 1);
+    let pairs = w.cblocks * amx::KB / 2;
+    let mut input = amx::PackedInput {
+        hi: vec![0u32; pairs * width],
+        lo: vec![0u32; pairs * width],
+        width,
+    };
+    {
+        let (hi, lo) = (
+            SharedMut(input.hi.as_mut_ptr()),
+            SharedMut(input.lo.as_mut_ptr()),
+        );
+        pool.execute_chunked(pairs, |range| {
+            let (hi, lo) = (hi, lo);
+            let n = (range.end - range.start) * width;
+            // SAFETY: the ranges are disjoint rows of the buffers; AVX-512 comes with AMX.
+            unsafe {
+                let hi = std::slice::from_raw_parts_mut(hi.0.add(range.start * width), n);
+                let lo = std::slice::from_raw_parts_mut(lo.0.add(range.start * width), n);
+                amx::pack_input_rows(x, w.cin, len, padding, width, range, (hi, lo));
+            }
+        });
+    }
+    let mut out = vec![0f32; w.cout_padded * ldo];
+    for (row, &b) in out.chunks_exact_mut(ldo).zip(bias) {
+        row.fill(b);
+    }
+    let groups = (ldo / amx::BLOCK).div_ceil(COL_BLOCKS_PER_ITEM);
+    let items = groups * (w.cout_padded / amx::BLOCK);
+    let ptr = amx::OutPtr(out.as_mut_ptr());
+    pool.execute_chunked(items, |range| {
+        // SAFETY: AMX is available (the kernel was chosen so); items are disjoint blocks of
+        // `out`, which has `cout_padded × ldo` floats; `width` covers every tap's shift.
+        unsafe { amx::conv_items(ptr, ldo, &input, w, dilation, range, COL_BLOCKS_PER_ITEM) };
+    });
+    // Keep the first `cout` rows and `tout` columns, in place.
+    if ldo != tout {
+        for r in 1..w.cout {
+            out.copy_within(r * ldo..r * ldo + tout, r * tout);
+        }
+    }
+    out.truncate(w.cout * tout);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Var;
+
+    fn max_abs(t: &Tensor) -> f32 {
+        t.abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    fn skip() -> bool {
+        if !Kernel::Amx.is_available() {
+            eprintln!("AMX not available here: fast-kernel comparison skipped");
+            return true;
+        }
+        false
+    }
+
+    /// (out, in, taps, dilation, padding, len): the decoder's shapes and ragged ones.
+    const SHAPES: [(usize, usize, usize, usize, usize, usize); 8] = [
+        (64, 64, 3, 1, 1, 100),
+        (32, 48, 7, 3, 9, 77),
+        (40, 33, 11, 5, 25, 130),
+        (22, 128, 7, 1, 3, 65),
+        (96, 1090, 3, 1, 1, 37),
+        (70, 22, 1, 1, 0, 40),
+        (48, 16, 2, 1, 0, 33),
+        (16, 8, 5, 2, 3, 9),
+    ];
+
+    #[test]
+    fn amx_convolution_matches_candle() -> Result<()> {
+        if skip() {
+            return Ok(());
+        }
+        let dev = Device::Cpu;
+        for (out, inp, taps, d, p, len) in SHAPES {
+            let w =
+                (Tensor::randn(0f32, 1.0, (out, inp, taps), &dev)? / ((inp * taps) as f64).sqrt())?;
+            let bias = Tensor::randn(0f32, 1.0, out, &dev)?;
+            let x = Tensor::randn(0f32, 1.0, (2, inp, len), &dev)?;
+            let fast = FastConv1d::with_kernel(&w, Some(&bias), p, d, Kernel::Amx)?;
+            assert_eq!(fast.kernel(), Kernel::Amx);
+            let got = fast.forward(&x)?;
+            let want = fast.inner.plain(&x)?;
+            assert_eq!(got.dims(), want.dims());
+            let err = max_abs(&(got - &want)?) / max_abs(&want);
+            eprintln!("({out}, {inp}, {taps}, d{d}, p{p}, {len}): relative error {err:.2e}");
+            assert!(
+                err < 2e-5,
+                "({out}, {inp}, {taps}, d{d}, p{p}, {len}): {err:e}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_gradient_matches_candle() -> Result<()> {
+        // On a CPU without AMX both sides are candle's convolution; the test still checks that
+        // the forced portable kernel gives the same values and gradients.
+        let dev = Device::Cpu;
+        let kernel = if Kernel::Amx.is_available() {
+            Kernel::Amx
+        } else {
+            Kernel::Portable
+        };
+        for (out, inp, taps, d, p, len) in SHAPES {
+            let w = Tensor::randn(0f32, 0.2, (out, inp, taps), &dev)?;
+            let bias = Tensor::randn(0f32, 1.0, out, &dev)?;
+            let x = Var::randn(0f32, 1.0, (1, inp, len), &dev)?;
+            let target = Tensor::randn(0f32, 1.0, (1, out, len + 2 * p - d * (taps - 1)), &dev)?;
+            let loss = |y: Tensor| (y * &target).unwrap().sum_all().unwrap();
+            let fast = FastConv1d::with_kernel(&w, Some(&bias), p, d, kernel)?;
+            let g_fast = loss(fast.forward(x.as_tensor())?).backward()?;
+            let g_plain = loss(fast.inner.plain(x.as_tensor())?).backward()?;
+            let (a, b) = (
+                g_fast.get(x.as_tensor()).unwrap(),
+                g_plain.get(x.as_tensor()).unwrap(),
+            );
+            let err = max_abs(&(a - b)?) / max_abs(b);
+            assert!(
+                err < 1e-5,
+                "({out}, {inp}, {taps}, d{d}, p{p}): gradient error {err:e}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn trained_weights_take_candles_path_and_get_a_gradient() -> Result<()> {
+        let dev = Device::Cpu;
+        let w = Var::randn(0f32, 0.2, (8, 4, 3), &dev)?;
+        let x = Tensor::randn(0f32, 1.0, (1, 4, 20), &dev)?;
+        let fast = FastConv1d::new(w.as_tensor(), None, 1, 1)?;
+        let grads = fast.forward(&x)?.sqr()?.sum_all()?.backward()?;
+        assert!(max_abs(grads.get(w.as_tensor()).expect("weight gradient")) > 0.0);
+        Ok(())
+    }
+
+    #[test]
+    fn the_portable_kernel_can_be_forced() {
+        assert_eq!(Kernel::choose("portable"), Kernel::Portable);
+        assert_eq!(Kernel::choose("avx512"), Kernel::Portable);
+        let best = Kernel::choose("");
+        assert_eq!(best == Kernel::Amx, Kernel::Amx.is_available());
+    }
+}
