@@ -61,7 +61,8 @@ impl Attention {
             .matmul(&v)?
             .transpose(1, 2)?
             .reshape((b, t, hidden))?;
-        self.layer_norm.forward(&(x + self.dense.forward(&context)?)?)
+        self.layer_norm
+            .forward(&(x + self.dense.forward(&context)?)?)
     }
 }
 
@@ -112,7 +113,9 @@ impl Albert {
                 emb.pp("position_embeddings"),
             )?,
             // Kokoro reads one sentence at a time: token type 0 throughout.
-            token_type_embedding: emb.get((2, e), "token_type_embeddings.weight")?.narrow(0, 0, 1)?,
+            token_type_embedding: emb
+                .get((2, e), "token_type_embeddings.weight")?
+                .narrow(0, 0, 1)?,
             embeddings_norm: ln(e, emb.pp("LayerNorm"))?,
             mapping_in: candle_nn::linear(e, h, vb.pp("encoder.embedding_hidden_mapping_in"))?,
             layer: Layer {
@@ -137,12 +140,18 @@ impl Albert {
     pub fn forward(&self, tokens: &Tensor) -> Result<Tensor> {
         let t = tokens.dim(D::Minus1)?;
         if t > self.max_positions {
-            candle_core::bail!("{t} tokens exceed ALBERT's {} positions", self.max_positions);
+            candle_core::bail!(
+                "{t} tokens exceed ALBERT's {} positions",
+                self.max_positions
+            );
         }
         let positions = Tensor::arange(0u32, t as u32, tokens.device())?.unsqueeze(0)?;
-        let x = (self.word_embeddings.forward(tokens)? + self.position_embeddings.forward(&positions)?)?
-            .broadcast_add(&self.token_type_embedding)?;
-        let mut x = self.mapping_in.forward(&self.embeddings_norm.forward(&x)?)?;
+        let x = (self.word_embeddings.forward(tokens)?
+            + self.position_embeddings.forward(&positions)?)?
+        .broadcast_add(&self.token_type_embedding)?;
+        let mut x = self
+            .mapping_in
+            .forward(&self.embeddings_norm.forward(&x)?)?;
         for _ in 0..self.repeats {
             x = self.layer.forward(&x)?;
         }

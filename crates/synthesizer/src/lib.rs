@@ -16,7 +16,7 @@ pub mod voice;
 
 pub use albert::AlbertConfig;
 pub use model::{AcousticFeatures, Kokoro, KokoroConfig, Synthesis, STYLE_DIM};
-pub use voice::{VoicePack, VoiceError, Vocab};
+pub use voice::{Vocab, VoiceError, VoicePack};
 
 use candle_core::{Result, Tensor, D};
 

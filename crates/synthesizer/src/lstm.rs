@@ -39,7 +39,10 @@ impl Direction {
             let t = if reverse { steps - 1 - i } else { i };
             let gates = (xg.narrow(0, t, 1)? + h.matmul(&w_hh_t)?)?;
             let ifo = candle_nn::ops::sigmoid(&Tensor::cat(
-                &[gates.narrow(1, 0, 2 * hidden)?, gates.narrow(1, 3 * hidden, hidden)?],
+                &[
+                    gates.narrow(1, 0, 2 * hidden)?,
+                    gates.narrow(1, 3 * hidden, hidden)?,
+                ],
                 1,
             )?)?;
             let (input, forget, output) = (
@@ -52,7 +55,10 @@ impl Direction {
             h = (output * c.tanh()?)?;
             outputs[t] = Some(h.clone());
         }
-        let outputs: Vec<Tensor> = outputs.into_iter().map(|o| o.expect("every step ran")).collect();
+        let outputs: Vec<Tensor> = outputs
+            .into_iter()
+            .map(|o| o.expect("every step ran"))
+            .collect();
         Tensor::cat(&outputs, 0)
     }
 }
@@ -93,10 +99,22 @@ mod tests {
         let mut t = HashMap::new();
         for s in ["", "_reverse"] {
             // Gates i, f, g, o.
-            t.insert(format!("weight_ih_l0{s}"), Tensor::new(&[[0.5f32], [-0.3], [0.8], [0.2]], &dev)?);
-            t.insert(format!("weight_hh_l0{s}"), Tensor::new(&[[0.1f32], [0.2], [-0.4], [0.3]], &dev)?);
-            t.insert(format!("bias_ih_l0{s}"), Tensor::new(&[0.1f32, 0.0, 0.0, 0.0], &dev)?);
-            t.insert(format!("bias_hh_l0{s}"), Tensor::new(&[0.0f32, 0.1, 0.0, -0.1], &dev)?);
+            t.insert(
+                format!("weight_ih_l0{s}"),
+                Tensor::new(&[[0.5f32], [-0.3], [0.8], [0.2]], &dev)?,
+            );
+            t.insert(
+                format!("weight_hh_l0{s}"),
+                Tensor::new(&[[0.1f32], [0.2], [-0.4], [0.3]], &dev)?,
+            );
+            t.insert(
+                format!("bias_ih_l0{s}"),
+                Tensor::new(&[0.1f32, 0.0, 0.0, 0.0], &dev)?,
+            );
+            t.insert(
+                format!("bias_hh_l0{s}"),
+                Tensor::new(&[0.0f32, 0.1, 0.0, -0.1], &dev)?,
+            );
         }
         let lstm = BiLstm::load(&VarBuilder::from_tensors(t, DType::F32, &dev), 1, 1)?;
         let x = Tensor::new(&[[[1.0f32], [2.0]]], &dev)?;

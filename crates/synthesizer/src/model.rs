@@ -89,8 +89,18 @@ impl Kokoro {
         let c = &config;
         Ok(Self {
             bert: Albert::load(&vb.pp("bert"), &c.albert)?,
-            bert_encoder: candle_nn::linear(c.albert.hidden_size, c.hidden_dim, vb.pp("bert_encoder"))?,
-            predictor: ProsodyPredictor::load(&vb.pp("predictor"), c.hidden_dim, c.style_dim, c.n_layer, c.max_dur)?,
+            bert_encoder: candle_nn::linear(
+                c.albert.hidden_size,
+                c.hidden_dim,
+                vb.pp("bert_encoder"),
+            )?,
+            predictor: ProsodyPredictor::load(
+                &vb.pp("predictor"),
+                c.hidden_dim,
+                c.style_dim,
+                c.n_layer,
+                c.max_dur,
+            )?,
             text_encoder: TextEncoder::load(
                 &vb.pp("text_encoder"),
                 c.albert.vocab_size,
@@ -126,7 +136,12 @@ impl Kokoro {
 
     /// Stage 2: phoneme ids (without the boundary tokens) and a style vector `[1, 256]` →
     /// durations, aligned features, F0 and energy. `speed` > 1 speaks faster.
-    pub fn features(&self, phonemes: &[u32], style: &Tensor, speed: f32) -> Result<AcousticFeatures> {
+    pub fn features(
+        &self,
+        phonemes: &[u32],
+        style: &Tensor,
+        speed: f32,
+    ) -> Result<AcousticFeatures> {
         self.features_with_durations(phonemes, style, speed, None)
     }
 
@@ -183,7 +198,10 @@ impl Kokoro {
         };
         let alignment = Tensor::new(alignment_indices(&durations).as_slice(), &self.device)?;
 
-        let en = d.transpose(1, 2)?.contiguous()?.index_select(&alignment, 2)?;
+        let en = d
+            .transpose(1, 2)?
+            .contiguous()?
+            .index_select(&alignment, 2)?;
         let (f0, energy) = self.predictor.f0_energy(&en, &prosody)?;
         let t_en = self.text_encoder.forward(&tokens)?;
         let asr = t_en.contiguous()?.index_select(&alignment, 2)?;
@@ -197,14 +215,32 @@ impl Kokoro {
     }
 
     /// Stage 3: features and the style vector `[1, 256]` → 24 kHz waveform `[1, samples]`.
-    pub fn vocode(&self, features: &AcousticFeatures, style: &Tensor, noise: SourceNoise) -> Result<Tensor> {
-        let timbre = style.reshape((1, STYLE_DIM))?.narrow(1, 0, self.config.style_dim)?;
-        self.decoder
-            .forward(&features.asr, &features.f0, &features.energy, &timbre, noise)
+    pub fn vocode(
+        &self,
+        features: &AcousticFeatures,
+        style: &Tensor,
+        noise: SourceNoise,
+    ) -> Result<Tensor> {
+        let timbre = style
+            .reshape((1, STYLE_DIM))?
+            .narrow(1, 0, self.config.style_dim)?;
+        self.decoder.forward(
+            &features.asr,
+            &features.f0,
+            &features.energy,
+            &timbre,
+            noise,
+        )
     }
 
     /// Both stages.
-    pub fn synthesize(&self, phonemes: &[u32], style: &Tensor, speed: f32, noise: SourceNoise) -> Result<Synthesis> {
+    pub fn synthesize(
+        &self,
+        phonemes: &[u32],
+        style: &Tensor,
+        speed: f32,
+        noise: SourceNoise,
+    ) -> Result<Synthesis> {
         let features = self.features(phonemes, style, speed)?;
         let audio = self.vocode(&features, style, noise)?;
         Ok(Synthesis { audio, features })

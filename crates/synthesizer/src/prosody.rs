@@ -92,7 +92,13 @@ pub struct ProsodyPredictor {
 }
 
 impl ProsodyPredictor {
-    pub fn load(vb: &VarBuilder, d_hid: usize, style_dim: usize, layers: usize, max_dur: usize) -> Result<Self> {
+    pub fn load(
+        vb: &VarBuilder,
+        d_hid: usize,
+        style_dim: usize,
+        layers: usize,
+        max_dur: usize,
+    ) -> Result<Self> {
         let wide = d_hid + style_dim;
         let enc = vb.pp("text_encoder.lstms");
         let layers = (0..layers)
@@ -133,6 +139,9 @@ impl ProsodyPredictor {
     /// `[1, d_hid + style, frames]`.
     pub fn f0_energy(&self, en: &Tensor, prosody: &Tensor) -> Result<(Tensor, Tensor)> {
         let x = self.shared.forward(&en.transpose(1, 2)?)?.transpose(1, 2)?;
-        Ok((self.f0.forward(&x, prosody)?, self.energy.forward(&x, prosody)?))
+        Ok((
+            self.f0.forward(&x, prosody)?,
+            self.energy.forward(&x, prosody)?,
+        ))
     }
 }

@@ -5,8 +5,8 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder};
 use voxclone_vocoder::layers::{leaky_relu, Conv1d};
 
-use crate::lstm::BiLstm;
 use crate::channel_layer_norm;
+use crate::lstm::BiLstm;
 
 #[derive(Debug, Clone)]
 struct ConvBlock {
@@ -23,7 +23,13 @@ pub struct TextEncoder {
 }
 
 impl TextEncoder {
-    pub fn load(vb: &VarBuilder, vocab: usize, channels: usize, kernel: usize, depth: usize) -> Result<Self> {
+    pub fn load(
+        vb: &VarBuilder,
+        vocab: usize,
+        channels: usize,
+        kernel: usize,
+        depth: usize,
+    ) -> Result<Self> {
         let cnn = (0..depth)
             .map(|i| {
                 let block = vb.pp("cnn").pp(i);

@@ -61,7 +61,8 @@ impl VoicePack {
             path: path.display().to_string(),
             reason,
         };
-        let tensors = candle_core::safetensors::load(path, device).map_err(|e| bad(e.to_string()))?;
+        let tensors =
+            candle_core::safetensors::load(path, device).map_err(|e| bad(e.to_string()))?;
         let mut voices = tensors
             .into_iter()
             .map(|(name, t)| {
@@ -91,7 +92,8 @@ impl Vocab {
             reason,
         };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         let map = json
             .get("vocab")
             .and_then(|v| v.as_object())

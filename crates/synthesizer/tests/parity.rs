@@ -66,7 +66,10 @@ fn predicted_durations_match_the_reference() {
         total += case.durations.len();
         // Before rounding, within ORT's quantisation noise.
         for (a, b) in f.expected_durations.iter().zip(&case.expected_durations) {
-            assert!((a - b).abs() < 0.35, "expected duration {a} vs reference {b}");
+            assert!(
+                (a - b).abs() < 0.35,
+                "expected duration {a} vs reference {b}"
+            );
         }
     }
     let share = equal as f64 / total as f64;
@@ -90,18 +93,33 @@ fn speed_scales_durations() {
     let (slow_frames, fast_frames) = (frames(normal.speed), frames(fast.speed));
     let want: u32 = fast.durations.iter().sum();
     assert!(fast_frames < slow_frames);
-    assert!(fast_frames.abs_diff(want) <= 2, "{fast_frames} frames at speed {}, reference {want}", fast.speed);
+    assert!(
+        fast_frames.abs_diff(want) <= 2,
+        "{fast_frames} frames at speed {}, reference {want}",
+        fast.speed
+    );
 }
 
 #[test]
 fn f0_and_energy_correlate_with_the_reference() {
     for (i, case) in golden().iter().enumerate() {
         let f = model()
-            .features_with_durations(phonemes(case), &style(case), case.speed, Some(&case.durations))
+            .features_with_durations(
+                phonemes(case),
+                &style(case),
+                case.speed,
+                Some(&case.durations),
+            )
             .unwrap();
         let (f0, energy) = (to_vec(&f.f0), to_vec(&f.energy));
-        let (cf, ce) = (correlation(&f0, &case.f0), correlation(&energy, &case.energy));
-        assert!(cf >= 0.99 && ce >= 0.99, "case {i}: F0 correlation {cf:.4}, energy {ce:.4}");
+        let (cf, ce) = (
+            correlation(&f0, &case.f0),
+            correlation(&energy, &case.energy),
+        );
+        assert!(
+            cf >= 0.99 && ce >= 0.99,
+            "case {i}: F0 correlation {cf:.4}, energy {ce:.4}"
+        );
     }
 }
 
@@ -168,10 +186,16 @@ fn the_waveform_is_differentiable_with_respect_to_the_style() {
     let f = model()
         .features_with_durations(phonemes, style.as_tensor(), 1.0, Some(&durations))
         .unwrap();
-    let audio = model().vocode(&f, style.as_tensor(), SourceNoise::Off).unwrap();
+    let audio = model()
+        .vocode(&f, style.as_tensor(), SourceNoise::Off)
+        .unwrap();
     let loss = audio.sqr().unwrap().mean_all().unwrap();
     let grads = loss.backward().unwrap();
-    let g = to_vec(grads.get(style.as_tensor()).expect("a gradient for the style"));
+    let g = to_vec(
+        grads
+            .get(style.as_tensor())
+            .expect("a gradient for the style"),
+    );
     assert!(g.iter().all(|v| v.is_finite()));
     let norm = |s: &[f32]| s.iter().map(|v| v * v).sum::<f32>().sqrt();
     let (timbre, prosody) = g.split_at(128);

@@ -20,10 +20,20 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
             let path = ctx.store.ge2e_encoder(&progress)?;
             println!("GE2E speaker encoder: {}", path.display());
             let kokoro = ctx.store.kokoro(&progress)?;
-            println!("Kokoro-82M synthesizer and vocoder: {}", kokoro.weights.display());
+            println!(
+                "Kokoro-82M synthesizer and vocoder: {}",
+                kokoro.weights.display()
+            );
             println!("Kokoro voices: {}", kokoro.voices.display());
             let lexicons = ctx.store.misaki_lexicons(&progress)?;
-            println!("English lexicons (misaki): {}", lexicons.us_gold.parent().unwrap_or(&lexicons.us_gold).display());
+            println!(
+                "English lexicons (misaki): {}",
+                lexicons
+                    .us_gold
+                    .parent()
+                    .unwrap_or(&lexicons.us_gold)
+                    .display()
+            );
         }
         ModelsCommand::List => {
             println!("cache: {}", ctx.store.root().display());
