@@ -230,7 +230,7 @@ fn a_corrupt_voice_file_is_an_error() {
     let npy = {
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100,), }";
         let mut h = header.to_string();
-        while (10 + h.len() + 1) % 64 != 0 {
+        while !(10 + h.len() + 1).is_multiple_of(64) {
             h.push(' ');
         }
         h.push('\n');
