@@ -4,6 +4,7 @@
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 
+use crate::kernels::adain::{self, Activation};
 use crate::kernels::FastConv1d;
 
 /// Instance and layer norms of the reference use PyTorch's default epsilon.
@@ -215,6 +216,8 @@ pub struct AdaIn1d {
     fc: Linear,
     /// The instance norm's own affine parameters, present in exports made with `affine=True`.
     affine: Option<(Tensor, Tensor)>,
+    /// The same, as plain values for the fused kernel.
+    affine_values: Option<(Vec<f32>, Vec<f32>)>,
     channels: usize,
 }
 
@@ -230,11 +233,65 @@ impl AdaIn1d {
         } else {
             None
         };
+        let affine_values = match &affine {
+            Some((w, b)) => Some((w.flatten_all()?.to_vec1()?, b.flatten_all()?.to_vec1()?)),
+            None => None,
+        };
         Ok(Self {
             fc,
             affine,
+            affine_values,
             channels,
         })
+    }
+
+    /// `leaky_relu(forward(x, style), slope)`, fused when nothing needs a gradient.
+    pub fn forward_leaky_relu(&self, x: &Tensor, style: &Tensor, slope: f32) -> Result<Tensor> {
+        match self.fused(x, style, Activation::LeakyRelu(slope), false) {
+            Some(y) => y,
+            None => leaky_relu(&self.forward(x, style)?, slope as f64),
+        }
+    }
+
+    /// `snake(forward(x, style))`, fused when nothing needs a gradient.
+    pub fn forward_snake(&self, x: &Tensor, style: &Tensor, snake: &Snake) -> Result<Tensor> {
+        let act = Activation::Snake(&snake.alpha_values);
+        match self.fused(x, style, act, snake.alpha.track_op()) {
+            Some(y) => y,
+            None => snake.forward(&self.forward(x, style)?),
+        }
+    }
+
+    /// The fused kernel ([`adain::adain_activation`]), or `None` when an input needs a gradient
+    /// (then candle's operations run, and they are the reference).
+    fn fused(
+        &self,
+        x: &Tensor,
+        style: &Tensor,
+        act: Activation,
+        tracked: bool,
+    ) -> Option<Result<Tensor>> {
+        let tracked = tracked
+            || x.track_op()
+            || style.track_op()
+            || self.fc.weight().track_op()
+            || self.fc.bias().is_some_and(Tensor::track_op)
+            || self
+                .affine
+                .as_ref()
+                .is_some_and(|(w, b)| w.track_op() || b.track_op());
+        if tracked || !adain::supports(x) {
+            return None;
+        }
+        let affine = self
+            .affine_values
+            .as_ref()
+            .map(|(w, b)| (w.as_slice(), b.as_slice()));
+        Some(
+            self.fc
+                .forward(style)
+                .and_then(|gb| adain::adain_activation(x, &gb, affine, act)),
+        )
     }
 
     /// `x` `[B, C, T]`, `style` `[B, style_dim]`.
@@ -255,6 +312,7 @@ impl AdaIn1d {
 pub struct Snake {
     alpha: Tensor,
     inv_alpha: Tensor,
+    alpha_values: Vec<f32>,
 }
 
 impl Snake {
@@ -262,6 +320,7 @@ impl Snake {
         let alpha = vb.get((1, channels, 1), name)?;
         Ok(Self {
             inv_alpha: alpha.recip()?,
+            alpha_values: alpha.flatten_all()?.to_vec1()?,
             alpha,
         })
     }
@@ -333,12 +392,12 @@ impl AdainResBlk1d {
     }
 
     pub fn forward(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
-        let mut r = leaky_relu(&self.norm1.forward(x, style)?, 0.2)?;
+        let mut r = self.norm1.forward_leaky_relu(x, style, 0.2)?;
         if let Some(pool) = &self.pool {
             r = pool.forward(&r)?;
         }
         let r = self.conv1.forward(&r)?;
-        let r = leaky_relu(&self.norm2.forward(&r, style)?, 0.2)?;
+        let r = self.norm2.forward_leaky_relu(&r, style, 0.2)?;
         let r = self.conv2.forward(&r)?;
 
         let mut shortcut = x.clone();
@@ -406,9 +465,9 @@ impl AdaInResBlock1 {
     pub fn forward(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
         let mut x = x.clone();
         for s in &self.stages {
-            let t = s.snake1.forward(&s.adain1.forward(&x, style)?)?;
+            let t = s.adain1.forward_snake(&x, style, &s.snake1)?;
             let t = s.conv1.forward(&t)?;
-            let t = s.snake2.forward(&s.adain2.forward(&t, style)?)?;
+            let t = s.adain2.forward_snake(&t, style, &s.snake2)?;
             let t = s.conv2.forward(&t)?;
             x = (t + x)?;
         }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, Tensor};
 
+pub mod adain;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 pub mod amx;
 
