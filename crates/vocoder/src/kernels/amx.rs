@@ -10,7 +10,8 @@
 //! product is `w_lo·x_hi + w_hi·x_hi + w_hi·x_lo`, accumulated in f32 by the hardware ("bf16x3",
 //! as in the speaker encoder's kernel, `voxclone_encoder::fused::amx`, from which the tile
 //! set-up, the permission request and the bf16 rounding are copied). Relative error per product
-//! ≤ ~3·2⁻¹⁶, far less after accumulation (see the tests).
+//! ≤ ~3·2⁻¹⁶, far less after accumulation (see the tests). Or, three times faster, only
+//! `w_hi·x_hi` (plain bf16 operands, f32 accumulation): [`super::Precision`].
 //!
 //! Stable Rust has no AMX intrinsics, so the tile instructions are written with `asm!`. The tile
 //! configuration is per-thread state: every call loads it and releases it before returning.
@@ -276,7 +277,7 @@ unsafe impl Sync for OutPtr {}
 /// # Safety
 /// [`available`] must have returned true; `x.width ≥ ldo + (taps − 1)·dilation`; `out` holds
 /// `cout_padded × ldo` floats and no other thread writes the same items.
-pub unsafe fn conv_items(
+pub unsafe fn conv_items<const X3: bool>(
     out: OutPtr,
     ldo: usize,
     x: &PackedInput,
@@ -293,7 +294,7 @@ pub unsafe fn conv_items(
         let first = group * cols_per_group;
         let last = (first + cols_per_group).min(col_blocks);
         for cb in first..last {
-            block(out.0, ldo, x, w, dilation, rp, cb * BLOCK);
+            block::<X3>(out.0, ldo, x, w, dilation, rp, cb * BLOCK);
         }
     }
     asm!("tilerelease", options(nostack, nomem, preserves_flags));
@@ -302,8 +303,9 @@ pub unsafe fn conv_items(
 /// One 32 × 32 block of the output: rows `rp·32..`, columns `col..col + 32`, accumulated over
 /// every tap and input block. Per step, the twelve products (three terms × 2 × 2 tiles) run in the
 /// order lo·hi, hi·hi, hi·lo so that each operand is loaded once: 8 tile loads per 12 products.
+/// Without `X3`, only hi·hi (plain bf16 operands, f32 accumulation).
 #[inline(always)]
-unsafe fn block(
+unsafe fn block<const X3: bool>(
     out: *mut f32,
     ldo: usize,
     x: &PackedInput,
@@ -334,6 +336,14 @@ unsafe fn block(
             let (a0_lo, a1_lo) = (a0_hi.add(TR), a1_hi.add(TR));
             let b = ib * TR * x.width + col + k * dilation;
             let (b_hi, b_lo) = (xh.add(b), xl.add(b));
+            if !X3 {
+                tileloadd!(4, a0_hi, lda);
+                tileloadd!(6, b_hi, ldb);
+                tileloadd!(5, a1_hi, lda);
+                tileloadd!(7, b_hi.add(TR), ldb);
+                tdp4();
+                continue;
+            }
             // w_lo · x_hi
             tileloadd!(4, a0_lo, lda);
             tileloadd!(6, b_hi, ldb);
