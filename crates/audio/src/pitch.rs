@@ -117,7 +117,11 @@ pub fn track(samples: &[f32], params: &PitchParams) -> PitchTrack {
             for tau in 1..=max_lag {
                 let d: f32 = (0..window).map(|j| (x[j] - x[j + tau]).powi(2)).sum();
                 running += d;
-                diff[tau] = if running > 0.0 { d * tau as f32 / running } else { 1.0 };
+                diff[tau] = if running > 0.0 {
+                    d * tau as f32 / running
+                } else {
+                    1.0
+                };
             }
             let tau = (min_lag..=max_lag)
                 .find(|&t| diff[t] < params.threshold)
@@ -166,8 +170,14 @@ mod tests {
     #[test]
     fn finds_the_fundamental_of_harmonic_tones() {
         for hz in [70.0, 110.0, 180.0, 260.0, 420.0] {
-            let stats = track(&tone(hz, 0.5, 6), &PitchParams::SPEECH).stats().unwrap();
-            assert!(semitones(hz, stats.median_hz).abs() < 0.1, "{hz} Hz read as {}", stats.median_hz);
+            let stats = track(&tone(hz, 0.5, 6), &PitchParams::SPEECH)
+                .stats()
+                .unwrap();
+            assert!(
+                semitones(hz, stats.median_hz).abs() < 0.1,
+                "{hz} Hz read as {}",
+                stats.median_hz
+            );
             assert!(stats.voiced_fraction > 0.95);
             assert!(stats.spread_semitones < 0.1);
         }
@@ -175,7 +185,9 @@ mod tests {
 
     #[test]
     fn silence_and_noise_are_unvoiced() {
-        assert!(track(&vec![0.0; 16_000], &PitchParams::SPEECH).stats().is_none());
+        assert!(track(&vec![0.0; 16_000], &PitchParams::SPEECH)
+            .stats()
+            .is_none());
         let mut state = 12345u32;
         let noise: Vec<f32> = (0..16_000)
             .map(|_| {
@@ -183,22 +195,36 @@ mod tests {
                 (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
             })
             .collect();
-        let voiced = track(&noise, &PitchParams::SPEECH).f0.iter().flatten().count();
+        let voiced = track(&noise, &PitchParams::SPEECH)
+            .f0
+            .iter()
+            .flatten()
+            .count();
         assert!(voiced < 10, "{voiced} noise frames voiced");
     }
 
     #[test]
     fn a_male_and_a_female_reader_are_told_apart() {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/speech");
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/speech");
         let median = |name: &str| {
             let audio = crate::load(fixtures.join(name)).unwrap();
             let samples = crate::resample::resample(audio, 16_000).unwrap();
-            track(&samples, &PitchParams::SPEECH).stats().unwrap().median_hz
+            track(&samples, &PitchParams::SPEECH)
+                .stats()
+                .unwrap()
+                .median_hz
         };
         // LibriSpeech speaker 2414 is a man, 367 a woman.
-        let (male, female) = (median("2414-128291-0000.flac"), median("367-130732-0000.flac"));
+        let (male, female) = (
+            median("2414-128291-0000.flac"),
+            median("367-130732-0000.flac"),
+        );
         assert!((75.0..170.0).contains(&male), "male median {male} Hz");
-        assert!((150.0..320.0).contains(&female), "female median {female} Hz");
+        assert!(
+            (150.0..320.0).contains(&female),
+            "female median {female} Hz"
+        );
         assert!(semitones(male, female) > 4.0, "{male} Hz vs {female} Hz");
     }
 
@@ -217,6 +243,9 @@ mod tests {
         let t = track(&samples, &PitchParams::SPEECH);
         let first = t.f0.iter().flatten().next().copied().unwrap();
         let last = t.f0.iter().flatten().last().copied().unwrap();
-        assert!((first - 120.0).abs() < 10.0 && (last - 240.0).abs() < 25.0, "{first} → {last}");
+        assert!(
+            (first - 120.0).abs() < 10.0 && (last - 240.0).abs() < 25.0,
+            "{first} → {last}"
+        );
     }
 }

@@ -10,12 +10,14 @@
 pub mod albert;
 pub mod lstm;
 pub mod model;
+pub mod pitch;
 pub mod prosody;
 pub mod text_encoder;
 pub mod voice;
 
 pub use albert::AlbertConfig;
 pub use model::{AcousticFeatures, Kokoro, KokoroConfig, Synthesis, STYLE_DIM};
+pub use pitch::{retarget_f0, PitchTarget};
 pub use voice::{Vocab, VoiceError, VoicePack};
 
 use candle_core::{Result, Tensor, D};

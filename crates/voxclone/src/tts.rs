@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 use voxclone_models::{ModelError, ModelStore, Progress};
-use voxclone_synthesizer::{Kokoro, VoiceError, VoicePack, STYLE_DIM};
+pub use voxclone_synthesizer::PitchTarget;
+use voxclone_synthesizer::{retarget_f0, Kokoro, VoiceError, VoicePack, STYLE_DIM};
 use voxclone_text::{Frontend, Lexicon, PhonemeChunk, TextError};
 use voxclone_vocoder::SourceNoise;
 
@@ -31,6 +32,8 @@ pub enum TtsError {
     NothingToSay,
     #[error("speed must be between {min} and {max}, got {got}")]
     Speed { min: f32, max: f32, got: f32 },
+    #[error("pitch must be between {min} and {max} Hz, got {got}")]
+    Pitch { min: f32, max: f32, got: f32 },
 }
 
 /// How to say it.
@@ -41,6 +44,9 @@ pub struct SpeakOptions {
     /// Seeds the noise of the vocoder's excitation: the same text, voice, speed and seed give
     /// the same samples, bit for bit.
     pub seed: u64,
+    /// Moves the predicted pitch contour to this register (median F0, optionally spread);
+    /// `None` keeps the voice's own.
+    pub pitch: Option<PitchTarget>,
 }
 
 impl Default for SpeakOptions {
@@ -48,6 +54,7 @@ impl Default for SpeakOptions {
         Self {
             speed: 1.0,
             seed: 0,
+            pitch: None,
         }
     }
 }
@@ -190,14 +197,21 @@ impl Tts {
         index: u64,
     ) -> Result<Vec<f32>, TtsError> {
         check_speed(options.speed)?;
+        if let Some(p) = &options.pitch {
+            check_pitch(p)?;
+        }
         let ids = chunk.token_ids();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let style = voice.style_for(ids.len())?;
         let noise = SourceNoise::Seeded(options.seed.wrapping_add(index));
-        let synthesis = self.model.synthesize(&ids, &style, options.speed, noise)?;
-        Ok(synthesis.audio.flatten_all()?.to_vec1()?)
+        let mut features = self.model.features(&ids, &style, options.speed)?;
+        if let Some(target) = &options.pitch {
+            features.f0 = retarget_f0(&features.f0, target)?;
+        }
+        let audio = self.model.vocode(&features, &style, noise)?;
+        Ok(audio.flatten_all()?.to_vec1()?)
     }
 
     /// The whole text's waveform (24 kHz). For long texts prefer [`chunks`](Self::chunks) and
@@ -219,6 +233,23 @@ impl Tts {
             return Err(TtsError::NothingToSay);
         }
         Ok(audio)
+    }
+}
+
+/// Pitch targets outside this range (Hz) are not speech.
+pub const PITCH_RANGE: (f32, f32) = (50.0, 500.0);
+
+/// Whether a pitch target is within [`PITCH_RANGE`].
+pub fn check_pitch(target: &PitchTarget) -> Result<(), TtsError> {
+    let (min, max) = PITCH_RANGE;
+    if target.median_hz.is_finite() && (min..=max).contains(&target.median_hz) {
+        Ok(())
+    } else {
+        Err(TtsError::Pitch {
+            min,
+            max,
+            got: target.median_hz,
+        })
     }
 }
 

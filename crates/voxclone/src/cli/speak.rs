@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use voxclone::tts::{check_speed, SpeakOptions, TtsError, SAMPLE_RATE};
+use voxclone::tts::{check_pitch, check_speed, PitchTarget, SpeakOptions, TtsError, SAMPLE_RATE};
 
 use super::{interrupt, Context};
 
@@ -35,6 +35,9 @@ pub struct SpeakArgs {
     /// Pace: 1.0 is natural, 1.3 is 30% faster (0.25 to 4).
     #[arg(long, default_value_t = 1.0)]
     speed: f32,
+    /// Median pitch in Hz (50 to 500): moves the voice's intonation to this register.
+    #[arg(long, value_name = "HZ")]
+    pitch: Option<f32>,
     /// Seed of the vocoder's noise: the same seed gives the same audio, bit for bit.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -227,8 +230,15 @@ pub fn run(ctx: &Context, args: SpeakArgs) -> Result<()> {
     let options = SpeakOptions {
         speed: args.speed,
         seed: args.seed,
+        pitch: args.pitch.map(|median_hz| PitchTarget {
+            median_hz,
+            spread_semitones: None,
+        }),
     };
     check_speed(options.speed)?;
+    if let Some(p) = &options.pitch {
+        check_pitch(p)?;
+    }
     let tts = ctx.tts()?;
     let voice = if is_voice_file(&args.voice) {
         tts.voice_from_file(Path::new(&args.voice))?
