@@ -17,6 +17,7 @@
 pub mod corpus;
 pub mod pipeline;
 pub mod plot;
+pub mod profile;
 pub mod tts;
 
 pub use pipeline::Voxclone;
