@@ -37,6 +37,11 @@ impl VoicePack {
         }
     }
 
+    /// All style vectors, `[N, 256]`.
+    pub fn styles(&self) -> &Tensor {
+        &self.styles
+    }
+
     /// The style vector `[1, 256]` for an utterance of `phonemes` phonemes.
     pub fn style_for(&self, phonemes: usize) -> candle_core::Result<Tensor> {
         let rows = self.styles.dim(0)?;

@@ -14,6 +14,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod clone;
 pub mod corpus;
 pub mod pipeline;
 pub mod plot;

@@ -1,5 +1,6 @@
 //! Commands and global options.
 
+mod clone;
 mod embed;
 mod eval_sv;
 mod interrupt;
@@ -68,6 +69,11 @@ enum Command {
     Speak(speak::SpeakArgs),
     /// List the built-in voices.
     Voices,
+    /// Voice profiles: make one from recordings of a speaker, or inspect one.
+    #[command(subcommand)]
+    Voice(clone::VoiceCommand),
+    /// Clone a voice from recordings and say text in it, in one step.
+    Clone(clone::CloneArgs),
     /// Train a stage on your own data.
     #[command(subcommand)]
     Train(train::TrainCommand),
@@ -162,5 +168,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(cmd) => train::run(&ctx, cmd),
         Command::Speak(args) => speak::run(&ctx, args),
         Command::Voices => speak::run_voices(&ctx),
+        Command::Voice(cmd) => clone::run_voice(&ctx, cmd),
+        Command::Clone(args) => clone::run_clone(&ctx, args),
     }
 }

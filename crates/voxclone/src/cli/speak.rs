@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use voxclone::tts::{check_pitch, check_speed, PitchTarget, SpeakOptions, TtsError, SAMPLE_RATE};
+use voxclone::profile::VoiceProfile;
+use voxclone::tts::{
+    check_pitch, check_speed, PitchTarget, SpeakOptions, Tts, TtsError, SAMPLE_RATE,
+};
+use voxclone_synthesizer::VoicePack;
 
 use super::{interrupt, Context};
 
@@ -15,36 +19,16 @@ use super::{interrupt, Context};
 pub const DEFAULT_VOICE: &str = "jf_alpha";
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["text", "file", "stdin"])))]
 pub struct SpeakArgs {
-    /// A built-in voice (see `voxclone voices`) or a voice file (.npy or .safetensors style vectors).
+    /// A built-in voice (see `voxclone voices`), a voice profile (.voice, from `voxclone voice
+    /// create`) or a style file (.npy or .safetensors style vectors).
     #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_VOICE)]
     voice: String,
-    /// The text to say.
-    #[arg(long, value_name = "TEXT")]
-    text: Option<String>,
-    /// Read the text from a UTF-8 file.
-    #[arg(long, value_name = "FILE")]
-    file: Option<PathBuf>,
-    /// `-`: read the text from standard input.
-    #[arg(value_name = "-", value_parser = parse_stdin)]
-    stdin: Option<bool>,
-    /// Output file (.wav, or .raw/.pcm for headerless 16-bit PCM); `-` streams to standard output.
-    #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
-    /// Pace: 1.0 is natural, 1.3 is 30% faster (0.25 to 4).
-    #[arg(long, default_value_t = 1.0)]
-    speed: f32,
     /// Median pitch in Hz (50 to 500): moves the voice's intonation to this register.
     #[arg(long, value_name = "HZ")]
     pitch: Option<f32>,
-    /// Seed of the vocoder's noise: the same seed gives the same audio, bit for bit.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Audio format: wav (24 kHz 16-bit mono) or raw (the same samples, no header). Default:
-    /// from the output's extension, wav for `-`.
-    #[arg(long, value_enum)]
-    format: Option<Format>,
+    #[command(flatten)]
+    out: TextOut,
 }
 
 fn parse_stdin(s: &str) -> std::result::Result<bool, String> {
@@ -187,7 +171,7 @@ impl AudioSink {
     }
 }
 
-fn read_text(args: &SpeakArgs) -> Result<String> {
+pub fn read_text(args: &TextOut) -> Result<String> {
     if let Some(t) = &args.text {
         return Ok(t.clone());
     }
@@ -218,35 +202,99 @@ fn is_voice_file(voice: &str) -> bool {
         || p.is_file()
 }
 
-pub fn run(ctx: &Context, args: SpeakArgs) -> Result<()> {
-    let format = match args.format {
-        Some(f) => f,
-        None => match args.output.extension().and_then(|e| e.to_str()) {
-            Some("raw") | Some("pcm") => Format::Raw,
-            _ => Format::Wav,
-        },
-    };
-    let text = read_text(&args)?;
-    let options = SpeakOptions {
-        speed: args.speed,
-        seed: args.seed,
-        pitch: args.pitch.map(|median_hz| PitchTarget {
-            median_hz,
-            spread_semitones: None,
-        }),
-    };
-    check_speed(options.speed)?;
-    if let Some(p) = &options.pitch {
-        check_pitch(p)?;
+/// The text, output and rendering options `speak` and `clone` share.
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["text", "file", "stdin"])))]
+pub struct TextOut {
+    /// The text to say.
+    #[arg(long, value_name = "TEXT")]
+    text: Option<String>,
+    /// Read the text from a UTF-8 file.
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// `-`: read the text from standard input.
+    #[arg(value_name = "-", value_parser = parse_stdin)]
+    stdin: Option<bool>,
+    /// Output file (.wav, or .raw/.pcm for headerless 16-bit PCM); `-` streams to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Pace: 1.0 is natural, 1.3 is 30% faster (0.25 to 4).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f32,
+    /// Seed of the vocoder's noise: the same seed gives the same audio, bit for bit.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Audio format: wav (24 kHz 16-bit mono) or raw (the same samples, no header). Default:
+    /// from the output's extension, wav for `-`.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+impl TextOut {
+    fn format(&self) -> Format {
+        self.format
+            .unwrap_or_else(|| match self.output.extension().and_then(|e| e.to_str()) {
+                Some("raw") | Some("pcm") => Format::Raw,
+                _ => Format::Wav,
+            })
     }
+
+    pub fn options(&self, pitch: Option<PitchTarget>) -> Result<SpeakOptions> {
+        let options = SpeakOptions {
+            speed: self.speed,
+            seed: self.seed,
+            pitch,
+        };
+        check_speed(options.speed)?;
+        if let Some(p) = &options.pitch {
+            check_pitch(p)?;
+        }
+        Ok(options)
+    }
+}
+
+/// A voice argument: a built-in name, a `.voice` profile (style and pitch), or a style file.
+pub fn resolve_voice(
+    ctx: &Context,
+    tts: &Tts,
+    voice: &str,
+) -> Result<(VoicePack, Option<PitchTarget>)> {
+    let path = Path::new(voice);
+    if path.extension().is_some_and(|e| e == "voice") {
+        let profile = VoiceProfile::load(path, &ctx.device()?)?;
+        return Ok((profile.voice_pack(), profile.pitch));
+    }
+    if is_voice_file(voice) {
+        return Ok((tts.voice_from_file(path)?, None));
+    }
+    Ok((tts.voice(voice)?, None))
+}
+
+pub fn run(ctx: &Context, args: SpeakArgs) -> Result<()> {
+    let pitch = args.pitch.map(|median_hz| PitchTarget {
+        median_hz,
+        spread_semitones: None,
+    });
+    // Check what can be checked before loading anything.
+    args.out.options(pitch)?;
+    let text = read_text(&args.out)?;
     let tts = ctx.tts()?;
-    let voice = if is_voice_file(&args.voice) {
-        tts.voice_from_file(Path::new(&args.voice))?
-    } else {
-        tts.voice(&args.voice)?
-    };
+    let (voice, profile_pitch) = resolve_voice(ctx, &tts, &args.voice)?;
+    let options = args.out.options(pitch.or(profile_pitch))?;
+    say(ctx, &tts, &text, &voice, options, &args.out)
+}
+
+/// Speaks `text` into `out`, chunk by chunk, with a progress bar; Ctrl-C stops cleanly.
+pub fn say(
+    ctx: &Context,
+    tts: &Tts,
+    text: &str,
+    voice: &VoicePack,
+    options: SpeakOptions,
+    out: &TextOut,
+) -> Result<()> {
     // Check the input before creating any output.
-    let mut chunks = tts.chunks(&text).peekable();
+    let mut chunks = tts.chunks(text).peekable();
     if chunks.peek().is_none() {
         return Err(TtsError::NothingToSay.into());
     }
@@ -265,7 +313,7 @@ pub fn run(ctx: &Context, args: SpeakArgs) -> Result<()> {
     bar.set_message("Speaking");
 
     interrupt::catch();
-    let mut sink = AudioSink::open(&args.output, format)?;
+    let mut sink = AudioSink::open(&out.output, out.format())?;
     let mut last_sentence = String::new();
     for (i, chunk) in chunks.enumerate() {
         if interrupt::requested() {
@@ -273,7 +321,7 @@ pub fn run(ctx: &Context, args: SpeakArgs) -> Result<()> {
             sink.abandon();
             bail!("interrupted; no output written");
         }
-        let audio = match tts.speak_chunk(&chunk, &voice, options, i as u64) {
+        let audio = match tts.speak_chunk(&chunk, voice, options, i as u64) {
             Ok(a) => a,
             Err(e) => {
                 bar.abandon();
@@ -293,10 +341,10 @@ pub fn run(ctx: &Context, args: SpeakArgs) -> Result<()> {
     let seconds = sink.samples as f64 / SAMPLE_RATE as f64;
     sink.finish()?;
     bar.finish_and_clear();
-    if args.output != Path::new("-") && !ctx.quiet {
+    if out.output != Path::new("-") && !ctx.quiet {
         eprintln!(
             "wrote {} ({seconds:.1} s of audio, voice {})",
-            args.output.display(),
+            out.output.display(),
             voice.name
         );
     }

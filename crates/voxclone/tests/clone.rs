@@ -1,0 +1,216 @@
+//! End-to-end tests of `voxclone clone` and `voxclone voice create|show` on two LibriSpeech
+//! readers (a man and a woman), with the real weights, and of bad references and profiles.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Once;
+
+use tempfile::TempDir;
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxclone"));
+    cmd.arg("--quiet").stdin(Stdio::null());
+    cmd
+}
+
+fn weights_ready() {
+    static FETCH: Once = Once::new();
+    FETCH.call_once(|| {
+        let out = bin()
+            .args(["models", "fetch"])
+            .output()
+            .expect("run voxclone");
+        assert!(
+            out.status.success(),
+            "models fetch: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+fn run(args: &[&str]) -> Output {
+    weights_ready();
+    bin().args(args).output().expect("run voxclone")
+}
+
+fn speech(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/speech")
+        .join(name)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn one_line_error(out: &Output, expected: &[&str]) {
+    let err = stderr(out);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got {err:?}");
+    for e in expected {
+        assert!(lines[0].contains(e), "{e:?} not in {:?}", lines[0]);
+    }
+}
+
+fn median_pitch(path: &Path) -> f32 {
+    let audio = voxclone::audio::load(path).unwrap();
+    let samples = voxclone::audio::resample::resample(audio, 16_000).unwrap();
+    voxclone::audio::pitch::track(&samples, &voxclone::audio::pitch::PitchParams::SPEECH)
+        .stats()
+        .unwrap()
+        .median_hz
+}
+
+fn similarity(a: &Path, b: &Path) -> f32 {
+    let out = run(&["similarity", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+const TEXT: &str = "I never expected the old lighthouse to be so quiet at night.";
+
+/// Speaker 2414 is a man, 367 a woman; clip 0000 is the reference, the other is held out.
+const SPEAKERS: [(&str, &str); 2] = [
+    ("2414-128291-0000.flac", "2414-128291-0003.flac"),
+    ("367-130732-0000.flac", "367-130732-0006.flac"),
+];
+
+#[test]
+fn clones_speak_at_the_reference_pitch_and_sound_like_their_speaker() {
+    let dir = TempDir::new().unwrap();
+    let mut clones = Vec::new();
+    for (reference, _) in SPEAKERS {
+        let out_path = dir.path().join(format!("{reference}.wav"));
+        let out = run(&[
+            "clone",
+            "--reference",
+            speech(reference).to_str().unwrap(),
+            "--text",
+            TEXT,
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let (want, got) = (median_pitch(&speech(reference)), median_pitch(&out_path));
+        let off = voxclone::audio::pitch::semitones(want, got);
+        assert!(
+            off.abs() < 1.5,
+            "{reference}: reference {want} Hz, clone {got} Hz"
+        );
+        clones.push(out_path);
+    }
+    // Each clone is closer to its own speaker's held-out clip than to the other speaker's.
+    let held_out: Vec<PathBuf> = SPEAKERS.iter().map(|(_, h)| speech(h)).collect();
+    for (i, clone) in clones.iter().enumerate() {
+        let own = similarity(clone, &held_out[i]);
+        let other = similarity(clone, &held_out[1 - i]);
+        assert!(
+            own > other,
+            "clone {i}: own speaker {own:.3}, other {other:.3}"
+        );
+    }
+}
+
+#[test]
+fn a_profile_is_made_once_and_used_by_speak() {
+    let dir = TempDir::new().unwrap();
+    let profile = dir.path().join("reader.voice");
+    let reference = speech(SPEAKERS[0].0);
+    let out = run(&[
+        "voice",
+        "create",
+        "--reference",
+        reference.to_str().unwrap(),
+        "-o",
+        profile.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let show = run(&["voice", "show", profile.to_str().unwrap()]);
+    let shown = String::from_utf8(show.stdout).unwrap();
+    assert!(
+        shown.contains("name\treader")
+            && shown.contains("nearest-stock:")
+            && shown.contains("2414-128291-0000.flac"),
+        "{shown}"
+    );
+    let wav = dir.path().join("said.wav");
+    let out = run(&[
+        "speak",
+        "--voice",
+        profile.to_str().unwrap(),
+        "--text",
+        TEXT,
+        "-o",
+        wav.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let off = voxclone::audio::pitch::semitones(median_pitch(&reference), median_pitch(&wav));
+    assert!(off.abs() < 1.5, "{off} semitones off");
+}
+
+#[test]
+fn bad_references_and_profiles_fail_with_one_line() {
+    let dir = TempDir::new().unwrap();
+    let out_path = dir.path().join("x.wav");
+    // Silence: no speech to clone.
+    let silence = dir.path().join("silence.wav");
+    voxclone::audio::wav::write_wav_i16(&silence, &vec![0.0; 32_000], 16_000).unwrap();
+    let out = run(&[
+        "clone",
+        "--reference",
+        silence.to_str().unwrap(),
+        "--text",
+        TEXT,
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    one_line_error(&out, &["silence.wav"]);
+    assert!(!out_path.exists());
+    // A corrupt profile and a profile from a newer voxclone.
+    let garbage = dir.path().join("garbage.voice");
+    std::fs::write(&garbage, b"not a profile at all").unwrap();
+    let out = run(&[
+        "speak",
+        "--voice",
+        garbage.to_str().unwrap(),
+        "--text",
+        TEXT,
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    one_line_error(&out, &["garbage.voice", "not a voxclone voice profile"]);
+    assert!(!out_path.exists());
+}
+
+#[test]
+fn a_short_reference_warns_but_still_clones() {
+    let dir = TempDir::new().unwrap();
+    // The first 0.9 s of a clip.
+    let audio = voxclone::audio::load(speech(SPEAKERS[1].0)).unwrap();
+    let short = dir.path().join("short.wav");
+    let n = (audio.sample_rate as f32 * 0.9) as usize;
+    voxclone::audio::wav::write_wav_i16(&short, &audio.samples[..n], audio.sample_rate).unwrap();
+    let out_path = dir.path().join("x.wav");
+    weights_ready();
+    let out = Command::new(env!("CARGO_BIN_EXE_voxclone"))
+        .args([
+            "clone",
+            "--reference",
+            short.to_str().unwrap(),
+            "--text",
+            "Hello there.",
+            "-o",
+            out_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: only"), "{}", stderr(&out));
+    assert!(out_path.exists());
+}
