@@ -2,66 +2,12 @@
 //! readers (a man and a woman), with the real weights, and of bad references and profiles.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::Once;
+use std::process::Command;
 
 use tempfile::TempDir;
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxclone"));
-    cmd.arg("--quiet").stdin(Stdio::null());
-    cmd
-}
-
-fn weights_ready() {
-    static FETCH: Once = Once::new();
-    FETCH.call_once(|| {
-        let out = bin()
-            .args(["models", "fetch"])
-            .output()
-            .expect("run voxclone");
-        assert!(
-            out.status.success(),
-            "models fetch: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
-fn run(args: &[&str]) -> Output {
-    weights_ready();
-    bin().args(args).output().expect("run voxclone")
-}
-
-fn speech(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/speech")
-        .join(name)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn one_line_error(out: &Output, expected: &[&str]) {
-    let err = stderr(out);
-    assert!(!err.contains("panicked"), "panic: {err}");
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line, got {err:?}");
-    for e in expected {
-        assert!(lines[0].contains(e), "{e:?} not in {:?}", lines[0]);
-    }
-}
-
-fn median_pitch(path: &Path) -> f32 {
-    let audio = voxclone::audio::load(path).unwrap();
-    let samples = voxclone::audio::resample::resample(audio, 16_000).unwrap();
-    voxclone::audio::pitch::track(&samples, &voxclone::audio::pitch::PitchParams::SPEECH)
-        .stats()
-        .unwrap()
-        .median_hz
-}
+mod common;
+use common::{median_pitch, one_line_error, run, speech, stderr, weights_ready};
 
 fn similarity(a: &Path, b: &Path) -> f32 {
     let out = run(&["similarity", a.to_str().unwrap(), b.to_str().unwrap()]);

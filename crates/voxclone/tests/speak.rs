@@ -4,33 +4,13 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::Once;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxclone"));
-    cmd.arg("--quiet").stdin(Stdio::null());
-    cmd
-}
-
-/// Fills the default cache once, before parallel tests need it.
-fn weights_ready() {
-    static FETCH: Once = Once::new();
-    FETCH.call_once(|| {
-        let out = bin()
-            .args(["models", "fetch"])
-            .output()
-            .expect("run voxclone");
-        assert!(
-            out.status.success(),
-            "models fetch: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
+mod common;
+use common::{bin, median_pitch, one_line_error, stderr, weights_ready};
 
 fn speak(args: &[&str]) -> Output {
     weights_ready();
@@ -39,24 +19,6 @@ fn speak(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run voxclone")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Exit code 1, exactly one `voxclone: error: …` line naming each of `expected`.
-fn one_line_error(out: &Output, expected: &[&str]) -> String {
-    let err = stderr(out);
-    assert!(!err.contains("panicked"), "panic: {err}");
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line, got {err:?}");
-    assert!(lines[0].starts_with("voxclone: error: "), "{}", lines[0]);
-    for e in expected {
-        assert!(lines[0].contains(e), "{:?} not in {:?}", e, lines[0]);
-    }
-    lines[0].to_owned()
 }
 
 fn no_files_in(dir: &Path) {
@@ -379,17 +341,6 @@ fn a_megabyte_of_text_streams_to_stdout_with_bounded_memory() {
         rss_kb < 2_000_000,
         "resident memory {rss_kb} kB after the first chunk"
     );
-}
-
-/// Median F0 of a 24 kHz WAV, by the same tracker the cloning uses on references.
-fn median_pitch(path: &Path) -> f32 {
-    let audio = voxclone::audio::load(path).unwrap();
-    let samples = voxclone::audio::resample::resample(audio, 16_000).unwrap();
-    let params = voxclone::audio::pitch::PitchParams::SPEECH;
-    voxclone::audio::pitch::track(&samples, &params)
-        .stats()
-        .unwrap()
-        .median_hz
 }
 
 #[test]
