@@ -3,7 +3,9 @@
 //! Weight names follow Hugging Face's `AlbertModel`.
 
 use candle_core::{Module, Result, Tensor, D};
-use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Embedding, LayerNorm, VarBuilder};
+
+use crate::linear::Linear;
 
 /// `plbert` of Kokoro-82M's `config.json`.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,18 +119,18 @@ impl Albert {
                 .get((2, e), "token_type_embeddings.weight")?
                 .narrow(0, 0, 1)?,
             embeddings_norm: ln(e, emb.pp("LayerNorm"))?,
-            mapping_in: candle_nn::linear(e, h, vb.pp("encoder.embedding_hidden_mapping_in"))?,
+            mapping_in: Linear::load(e, h, vb.pp("encoder.embedding_hidden_mapping_in"))?,
             layer: Layer {
                 attention: Attention {
-                    query: candle_nn::linear(h, h, att.pp("query"))?,
-                    key: candle_nn::linear(h, h, att.pp("key"))?,
-                    value: candle_nn::linear(h, h, att.pp("value"))?,
-                    dense: candle_nn::linear(h, h, att.pp("dense"))?,
+                    query: Linear::load(h, h, att.pp("query"))?,
+                    key: Linear::load(h, h, att.pp("key"))?,
+                    value: Linear::load(h, h, att.pp("value"))?,
+                    dense: Linear::load(h, h, att.pp("dense"))?,
                     layer_norm: ln(h, att.pp("LayerNorm"))?,
                     heads: cfg.num_attention_heads,
                 },
-                ffn: candle_nn::linear(h, cfg.intermediate_size, layer.pp("ffn"))?,
-                ffn_output: candle_nn::linear(cfg.intermediate_size, h, layer.pp("ffn_output"))?,
+                ffn: Linear::load(h, cfg.intermediate_size, layer.pp("ffn"))?,
+                ffn_output: Linear::load(cfg.intermediate_size, h, layer.pp("ffn_output"))?,
                 full_layer_layer_norm: ln(h, layer.pp("full_layer_layer_norm"))?,
             },
             repeats: cfg.num_hidden_layers,

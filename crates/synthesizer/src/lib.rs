@@ -8,6 +8,7 @@
 //! decoder, its last 128 (the *prosody*) drive the predictor.
 
 pub mod albert;
+pub mod linear;
 pub mod lstm;
 pub mod model;
 pub mod pitch;

@@ -11,6 +11,8 @@ struct Direction {
     w_hh: Tensor,
     /// `b_ih + b_hh`, `4H`.
     bias: Tensor,
+    /// `W_hhᵀ` row-major (`H × 4H`), for the recurrence outside the graph.
+    w_hh_t: std::sync::Arc<Vec<f32>>,
 }
 
 impl Direction {
@@ -18,15 +20,64 @@ impl Direction {
         let g = 4 * hidden;
         let b_ih = vb.get(g, &format!("bias_ih_l0{suffix}"))?;
         let b_hh = vb.get(g, &format!("bias_hh_l0{suffix}"))?;
+        let w_hh = vb.get((g, hidden), &format!("weight_hh_l0{suffix}"))?;
+        let w_hh_t = w_hh.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         Ok(Self {
             w_ih: vb.get((g, input), &format!("weight_ih_l0{suffix}"))?,
-            w_hh: vb.get((g, hidden), &format!("weight_hh_l0{suffix}"))?,
+            w_hh,
             bias: (b_ih + b_hh)?,
+            w_hh_t: std::sync::Arc::new(w_hh_t),
         })
+    }
+
+    fn needs_grad(&self, x: &Tensor) -> bool {
+        x.track_op() || self.w_ih.track_op() || self.w_hh.track_op() || self.bias.track_op()
+    }
+
+    /// [`run`](Self::run) without autograd: the input products in one candle product, the
+    /// recurrence in plain Rust. A step is one 256 × 1024 product; as candle operations its
+    /// dozen small ops cost far more than the arithmetic.
+    fn run_inference(&self, x: &Tensor, reverse: bool) -> Result<Tensor> {
+        let steps = x.dim(0)?;
+        let hidden = self.w_hh.dim(1)?;
+        let g = 4 * hidden;
+        let xg = x.matmul(&self.w_ih.t()?)?.broadcast_add(&self.bias)?;
+        let xg: Vec<f32> = xg.flatten_all()?.to_vec1()?;
+        let w = &self.w_hh_t;
+        let mut h = vec![0f32; hidden];
+        let mut c = vec![0f32; hidden];
+        let mut gates = vec![0f32; g];
+        let mut out = vec![0f32; steps * hidden];
+        let sigmoid = |v: f32| 1.0 / (1.0 + (-v).exp());
+        for i in 0..steps {
+            let t = if reverse { steps - 1 - i } else { i };
+            gates.copy_from_slice(&xg[t * g..(t + 1) * g]);
+            // gates += Σₖ h[k] · W_hhᵀ[k, :]
+            for (k, &hk) in h.iter().enumerate() {
+                if hk != 0.0 {
+                    for (gate, &wk) in gates.iter_mut().zip(&w[k * g..(k + 1) * g]) {
+                        *gate += hk * wk;
+                    }
+                }
+            }
+            for j in 0..hidden {
+                let input = sigmoid(gates[j]);
+                let forget = sigmoid(gates[hidden + j]);
+                let cell = gates[2 * hidden + j].tanh();
+                let output = sigmoid(gates[3 * hidden + j]);
+                c[j] = forget * c[j] + input * cell;
+                h[j] = output * c[j].tanh();
+            }
+            out[t * hidden..(t + 1) * hidden].copy_from_slice(&h);
+        }
+        Tensor::from_vec(out, (steps, hidden), x.device())
     }
 
     /// Hidden states of a pass over `x` `[T, in]`, in time order whatever the direction.
     fn run(&self, x: &Tensor, reverse: bool) -> Result<Tensor> {
+        if !self.needs_grad(x) && x.device().is_cpu() {
+            return self.run_inference(x, reverse);
+        }
         let steps = x.dim(0)?;
         let hidden = self.w_hh.dim(1)?;
         // The input half of every gate, for all steps in one product.
@@ -80,9 +131,20 @@ impl BiLstm {
     /// `x` `[1, T, in]` → `[1, T, 2H]` (forward states, then backward).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let x = x.squeeze(0)?;
-        let f = self.forward.run(&x, false)?;
-        let b = self.backward.run(&x, true)?;
-        Tensor::cat(&[f, b], D::Minus1)?.unsqueeze(0)
+        // At inference the two directions are independent loops: one per core when there are two.
+        let parallel = candle_core::utils::get_num_threads() > 1
+            && !self.forward.needs_grad(&x)
+            && !self.backward.needs_grad(&x);
+        let (f, b) = if parallel {
+            std::thread::scope(|scope| {
+                let backward = scope.spawn(|| self.backward.run(&x, true));
+                let f = self.forward.run(&x, false);
+                (f, backward.join().expect("the LSTM thread does not panic"))
+            })
+        } else {
+            (self.forward.run(&x, false), self.backward.run(&x, true))
+        };
+        Tensor::cat(&[f?, b?], D::Minus1)?.unsqueeze(0)
     }
 }
 
@@ -91,6 +153,43 @@ mod tests {
     use super::*;
     use candle_core::{DType, Device};
     use std::collections::HashMap;
+
+    /// The inference loop and the autograd path agree.
+    #[test]
+    fn inference_path_matches_the_graph_path() -> Result<()> {
+        let dev = Device::Cpu;
+        let (input, hidden) = (5, 4);
+        let mut t = HashMap::new();
+        for s in ["", "_reverse"] {
+            t.insert(
+                format!("weight_ih_l0{s}"),
+                Tensor::randn(0f32, 0.5, (4 * hidden, input), &dev)?,
+            );
+            t.insert(
+                format!("weight_hh_l0{s}"),
+                Tensor::randn(0f32, 0.5, (4 * hidden, hidden), &dev)?,
+            );
+            t.insert(
+                format!("bias_ih_l0{s}"),
+                Tensor::randn(0f32, 0.5, 4 * hidden, &dev)?,
+            );
+            t.insert(
+                format!("bias_hh_l0{s}"),
+                Tensor::randn(0f32, 0.5, 4 * hidden, &dev)?,
+            );
+        }
+        let lstm = BiLstm::load(
+            &VarBuilder::from_tensors(t, DType::F32, &dev),
+            input,
+            hidden,
+        )?;
+        let x = candle_core::Var::randn(0f32, 1.0, (1, 7, input), &dev)?;
+        let tracked = lstm.forward(x.as_tensor())?;
+        let plain = lstm.forward(&x.as_tensor().detach())?;
+        let diff = (tracked - plain)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-5, "max difference {diff}");
+        Ok(())
+    }
 
     /// A scalar LSTM (H = 1) computed by hand.
     #[test]

@@ -2,7 +2,7 @@
 //! stage boundary: [`Kokoro::features`] (stage 2) and [`Kokoro::vocode`] (stage 3).
 
 use candle_core::{DType, Device, IndexOp, Module, Result, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 use voxclone_vocoder::{Decoder, IstftnetConfig, SourceNoise};
 
 use crate::albert::{Albert, AlbertConfig};
@@ -74,7 +74,7 @@ pub struct Synthesis {
 #[derive(Debug, Clone)]
 pub struct Kokoro {
     bert: Albert,
-    bert_encoder: Linear,
+    bert_encoder: crate::linear::Linear,
     predictor: ProsodyPredictor,
     text_encoder: TextEncoder,
     decoder: Decoder,
@@ -89,7 +89,7 @@ impl Kokoro {
         let c = &config;
         Ok(Self {
             bert: Albert::load(&vb.pp("bert"), &c.albert)?,
-            bert_encoder: candle_nn::linear(
+            bert_encoder: crate::linear::Linear::load(
                 c.albert.hidden_size,
                 c.hidden_dim,
                 vb.pp("bert_encoder"),
