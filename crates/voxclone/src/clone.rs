@@ -23,6 +23,9 @@ pub const CALIBRATION_TEXT: &str =
     "The rainbow is a division of white light into many beautiful colors, shaped like a long round arch.";
 /// Less reference speech than this makes a weak d-vector and pitch estimate.
 pub const MIN_REFERENCE_SECONDS: f32 = 1.0;
+/// Two stretches of speech whose d-vectors are less similar than this are taken for different
+/// speakers: the `verify` threshold, near the equal-error point on LibriSpeech test-other (0.718).
+pub const SAME_SPEAKER_SIMILARITY: f32 = 0.72;
 /// The calibration correction is bounded: beyond this the target is not trusted.
 const MAX_CORRECTION_SEMITONES: f32 = 4.0;
 
@@ -78,6 +81,39 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_else(|| p.display().to_string())
 }
 
+/// Cosine of `item` with the normalised mean of `others`.
+fn similarity_to_rest<'a>(item: &[f32], others: impl Iterator<Item = &'a [f32]>) -> Option<f32> {
+    let rest = Embedding::mean(others)?;
+    Embedding::normalized(item.to_vec()).map(|e| e.cosine(&rest))
+}
+
+/// Warnings when the references seem to hold more than one voice: a file whose embedding is
+/// unlike the others'. (One file mixing speakers is not detected yet.)
+fn mixed_speaker_warnings(
+    references: &[PathBuf],
+    utterances: &[voxclone_encoder::UtteranceEmbedding],
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if utterances.len() > 1 {
+        for (i, u) in utterances.iter().enumerate() {
+            let others = utterances
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, o)| o.embedding.as_slice());
+            if let Some(s) = similarity_to_rest(u.embedding.as_slice(), others) {
+                if s < SAME_SPEAKER_SIMILARITY {
+                    warnings.push(format!(
+                        "{} sounds like another speaker than the other references (similarity {s:.2}); clone one speaker at a time",
+                        file_name(&references[i])
+                    ));
+                }
+            }
+        }
+    }
+    warnings
+}
+
 /// Makes a voice profile from reference recordings (zero-shot: no training).
 pub fn create_profile(
     vc: &Voxclone,
@@ -107,6 +143,7 @@ pub fn create_profile(
         .map_err(PipelineError::from)?;
     let d_vector = Embedding::mean(utterances.iter().map(|u| u.embedding.as_slice()))
         .expect("at least one reference");
+    warnings.extend(mixed_speaker_warnings(references, &utterances));
     let mut voiced = Vec::new();
     for wav in &wavs {
         let params = PitchParams {

@@ -160,3 +160,31 @@ fn a_short_reference_warns_but_still_clones() {
     assert!(stderr(&out).contains("warning: only"), "{}", stderr(&out));
     assert!(out_path.exists());
 }
+
+#[test]
+fn references_of_different_speakers_are_flagged() {
+    let dir = TempDir::new().unwrap();
+    let out_path = dir.path().join("x.wav");
+    let clone_with = |refs: &[PathBuf]| {
+        weights_ready();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxclone"));
+        cmd.args([
+            "clone",
+            "--text",
+            "Hello there.",
+            "-o",
+            out_path.to_str().unwrap(),
+            "--reference",
+        ]);
+        cmd.args(refs);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    // Two files, two speakers.
+    let err = clone_with(&[speech(SPEAKERS[0].0), speech(SPEAKERS[1].0)]);
+    assert!(err.contains("sounds like another speaker"), "{err}");
+    // Two files of one speaker: no warning.
+    let err = clone_with(&[speech(SPEAKERS[0].0), speech(SPEAKERS[0].1)]);
+    assert!(!err.contains("warning"), "{err}");
+}
