@@ -188,3 +188,38 @@ fn references_of_different_speakers_are_flagged() {
     let err = clone_with(&[speech(SPEAKERS[0].0), speech(SPEAKERS[0].1)]);
     assert!(!err.contains("warning"), "{err}");
 }
+
+#[test]
+fn eval_clone_reports_similarity_identification_and_pitch() {
+    // The fixtures as a two-speaker corpus: one reference and one held-out clip each.
+    let dir = TempDir::new().unwrap();
+    for (reference, held) in SPEAKERS {
+        let speaker = dir.path().join(reference.split('-').next().unwrap());
+        std::fs::create_dir_all(&speaker).unwrap();
+        for clip in [reference, held] {
+            std::fs::copy(speech(clip), speaker.join(clip)).unwrap();
+        }
+    }
+    let out = run(&[
+        "eval-clone",
+        dir.path().to_str().unwrap(),
+        "--references",
+        "1",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let speakers = v["speakers"].as_array().unwrap();
+    assert_eq!(speakers.len(), 2);
+    for s in speakers {
+        let sim = s["similarity"].as_f64().unwrap();
+        let (ceiling, floor) = (s["ceiling"].as_f64().unwrap(), s["floor"].as_f64().unwrap());
+        assert!((0.0..1.0).contains(&sim) && ceiling > floor, "{s}");
+        assert!(
+            s["pitch_error_semitones"].as_f64().unwrap().abs() < 1.5,
+            "{s}"
+        );
+    }
+    let id = v["identification"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&id));
+}

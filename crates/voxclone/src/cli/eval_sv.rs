@@ -87,7 +87,7 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
 }
 
 /// The speakers of `dir` (any layout `Corpus` reads) with their recordings; at least two.
-fn speaker_files(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
+pub(super) fn speaker_files(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
     let corpus = Corpus::scan(dir, None)?;
     let speakers: Vec<(String, Vec<PathBuf>)> = corpus
         .speakers

@@ -2,6 +2,7 @@
 
 mod clone;
 mod embed;
+mod eval_clone;
 mod eval_sv;
 mod interrupt;
 mod models;
@@ -74,6 +75,8 @@ enum Command {
     Voice(clone::VoiceCommand),
     /// Clone a voice from recordings and say text in it, in one step.
     Clone(clone::CloneArgs),
+    /// How well cloning works on a folder with one sub-folder per speaker (similarity to held-out speech, speaker identification, pitch).
+    EvalClone(eval_clone::EvalCloneArgs),
     /// Train a stage on your own data.
     #[command(subcommand)]
     Train(train::TrainCommand),
@@ -170,5 +173,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Voices => speak::run_voices(&ctx),
         Command::Voice(cmd) => clone::run_voice(&ctx, cmd),
         Command::Clone(args) => clone::run_clone(&ctx, args),
+        Command::EvalClone(args) => eval_clone::run(&ctx, args),
     }
 }
