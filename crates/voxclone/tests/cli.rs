@@ -9,7 +9,6 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -38,27 +37,8 @@ const MALE: [&str; 2] = ["2414-128291-0000.flac", "2414-128291-0003.flac"];
 /// Speaker 367 (female), two clips.
 const FEMALE: [&str; 2] = ["367-130732-0000.flac", "367-130732-0006.flac"];
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxclone"));
-    cmd.arg("--quiet").stdin(Stdio::null());
-    cmd
-}
-
-/// Fills the default cache before the first test needs it, so parallel tests never download at once.
-fn weights_ready() {
-    static FETCH: Once = Once::new();
-    FETCH.call_once(|| {
-        let out = bin()
-            .args(["models", "fetch"])
-            .output()
-            .expect("run voxclone");
-        assert!(
-            out.status.success(),
-            "`voxclone models fetch` failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
+mod common;
+use common::{bin, weights_ready};
 
 /// Runs `voxclone --quiet ARGS` with the weights in the default cache.
 fn voxclone<I, S>(args: I) -> Output

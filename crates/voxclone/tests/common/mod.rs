@@ -1,4 +1,4 @@
-//! Helpers shared by the speech tests (`speak.rs`, `clone.rs`): run the binary with the real
+//! Helpers shared by the CLI tests (`cli.rs`, `speak.rs`, `clone.rs`): run the binary with the real
 //! weights in the default cache, and check one-line errors.
 #![allow(dead_code)] // each test file uses a different subset
 
