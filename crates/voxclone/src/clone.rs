@@ -114,10 +114,32 @@ fn mixed_speaker_warnings(
     warnings
 }
 
+/// The d-vector of each stock voice saying [`CALIBRATION_TEXT`]: the same for every clone, so
+/// made once and passed to [`create_profile`].
+#[derive(Debug, Clone)]
+pub struct StockVoices {
+    pub voices: Vec<(String, Embedding)>,
+}
+
+impl StockVoices {
+    pub fn embed(vc: &Voxclone, tts: &Tts) -> Result<Self, CloneError> {
+        let voices = tts
+            .voices()
+            .iter()
+            .map(|voice| {
+                let samples = tts.speak(CALIBRATION_TEXT, voice, SpeakOptions::default())?;
+                Ok((voice.name.clone(), embed_synthesized(vc, samples)?))
+            })
+            .collect::<Result<_, CloneError>>()?;
+        Ok(Self { voices })
+    }
+}
+
 /// Makes a voice profile from reference recordings (zero-shot: no training).
 pub fn create_profile(
     vc: &Voxclone,
     tts: &Tts,
+    stock: &StockVoices,
     references: &[PathBuf],
     name: &str,
 ) -> Result<(VoiceProfile, CloneReport), CloneError> {
@@ -169,12 +191,11 @@ pub fn create_profile(
 
     // The stock voice the encoder hears as closest.
     let plain = SpeakOptions::default();
-    let mut stock_similarity = Vec::new();
-    for voice in tts.voices() {
-        let samples = tts.speak(CALIBRATION_TEXT, voice, plain)?;
-        let e = embed_synthesized(vc, samples)?;
-        stock_similarity.push((voice.name.clone(), e.cosine(&d_vector)));
-    }
+    let mut stock_similarity: Vec<(String, f32)> = stock
+        .voices
+        .iter()
+        .map(|(name, e)| (name.clone(), e.cosine(&d_vector)))
+        .collect();
     stock_similarity.sort_by(|a, b| b.1.total_cmp(&a.1));
     let base = tts.voice(&stock_similarity[0].0)?;
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use voxclone::clone::{create_profile, CloneReport};
+use voxclone::clone::{create_profile, CloneReport, StockVoices};
 use voxclone::profile::VoiceProfile;
 
 use super::speak::{say, TextOut};
@@ -83,7 +83,9 @@ fn make(
 ) -> Result<(voxclone::Tts, VoiceProfile)> {
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
-    let (profile, r) = create_profile(&vc, &tts, references, name).context("cloning the voice")?;
+    let stock = StockVoices::embed(&vc, &tts).context("cloning the voice")?;
+    let (profile, r) =
+        create_profile(&vc, &tts, &stock, references, name).context("cloning the voice")?;
     report(ctx, &r, &profile);
     Ok((tts, profile))
 }
