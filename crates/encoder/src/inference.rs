@@ -93,6 +93,11 @@ impl VoiceEncoder {
         &self.params
     }
 
+    /// The same encoder as a differentiable graph from waveform to d-vector.
+    pub fn differentiable(&self) -> Result<crate::DifferentiableEncoder> {
+        crate::DifferentiableEncoder::new(self.model.clone(), self.params)
+    }
+
     /// Resamples, normalises and trims raw audio as the encoder expects.
     pub fn preprocess(&self, audio: Audio) -> Result<Vec<f32>> {
         crate::preprocess(audio, &self.params)

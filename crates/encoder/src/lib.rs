@@ -5,6 +5,7 @@
 //! LSTM and a ReLU projection to a unit-norm 256-d *d-vector*. An utterance's embedding is the
 //! normalised mean of its partials'; a speaker's is the normalised mean of their utterances'.
 
+pub mod differentiable;
 pub mod embedding;
 pub mod fused;
 pub mod ge2e;
@@ -17,6 +18,7 @@ pub mod projection;
 pub mod train;
 pub mod verification;
 
+pub use differentiable::DifferentiableEncoder;
 pub use embedding::Embedding;
 pub use inference::{UtteranceEmbedding, VoiceEncoder};
 pub use model::SpeakerEncoder;
