@@ -262,36 +262,39 @@ impl AdaIn1d {
         }
     }
 
-    /// The fused kernel ([`adain::adain_activation`]), or `None` when an input needs a gradient
-    /// (then candle's operations run, and they are the reference).
+    /// The fused kernel, or `None` when a parameter of the layer is being trained (then
+    /// candle's operations run, and they are the reference). When the input or the style
+    /// needs a gradient (voice adaptation), the fused kernel runs as a graph node with its own
+    /// backward ([`adain::adain_activation_graph`]).
     fn fused(
         &self,
         x: &Tensor,
         style: &Tensor,
         act: Activation,
-        tracked: bool,
+        alpha_tracked: bool,
     ) -> Option<Result<Tensor>> {
-        let tracked = tracked
-            || x.track_op()
-            || style.track_op()
+        let params_tracked = alpha_tracked
             || self.fc.weight().track_op()
             || self.fc.bias().is_some_and(Tensor::track_op)
             || self
                 .affine
                 .as_ref()
                 .is_some_and(|(w, b)| w.track_op() || b.track_op());
-        if tracked || !adain::supports(x) {
+        if params_tracked || !adain::supports(x) {
             return None;
         }
-        let affine = self
-            .affine_values
-            .as_ref()
-            .map(|(w, b)| (w.as_slice(), b.as_slice()));
-        Some(
-            self.fc
-                .forward(style)
-                .and_then(|gb| adain::adain_activation(x, &gb, affine, act)),
-        )
+        let inputs_tracked = x.track_op() || style.track_op();
+        Some(self.fc.forward(style).and_then(|gb| {
+            if inputs_tracked {
+                adain::adain_activation_graph(x, &gb, self.affine_values.clone(), act.to_owned())
+            } else {
+                let affine = self
+                    .affine_values
+                    .as_ref()
+                    .map(|(w, b)| (w.as_slice(), b.as_slice()));
+                adain::adain_activation(x, &gb, affine, act)
+            }
+        }))
     }
 
     /// `x` `[B, C, T]`, `style` `[B, style_dim]`.

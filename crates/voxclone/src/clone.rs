@@ -14,6 +14,7 @@ use voxclone_audio::pitch::{self, PitchParams, PitchStats};
 use voxclone_encoder::Embedding;
 use voxclone_models::KOKORO_ONNX_SHA256;
 
+use crate::adapt::{adapt, AdaptOptions};
 use crate::pipeline::{PipelineError, Voxclone};
 use crate::profile::VoiceProfile;
 use crate::tts::{PitchTarget, SpeakOptions, Tts, TtsError};
@@ -34,6 +35,8 @@ pub enum CloneError {
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
+    Adapt(#[from] crate::adapt::AdaptError),
+    #[error(transparent)]
     Tts(#[from] TtsError),
     #[error("no reference recordings given")]
     NoReferences,
@@ -51,7 +54,17 @@ pub struct CloneReport {
     pub stock_similarity: Vec<(String, f32)>,
     /// Median F0 of the calibration synthesis before and after the correction.
     pub calibration: (f32, f32),
+    /// Similarity to the reference at each adaptation step (empty for zero-shot).
+    pub adaptation: Vec<f32>,
     pub warnings: Vec<String>,
+}
+
+/// Which cloning route to take.
+#[derive(Debug, Clone, Default)]
+pub struct CloneOptions {
+    /// Speaker adaptation: fit the style to the reference by gradient descent. `None` is
+    /// speaker encoding (zero-shot).
+    pub adapt: Option<AdaptOptions>,
 }
 
 /// d-vector of 24 kHz synthesized speech, prepared exactly as a recording would be.
@@ -135,13 +148,16 @@ impl StockVoices {
     }
 }
 
-/// Makes a voice profile from reference recordings (zero-shot: no training).
+/// Makes a voice profile from reference recordings, by the route `options` picks.
+/// `progress(step, similarity)` follows adaptation; returning `false` stops it early.
 pub fn create_profile(
     vc: &Voxclone,
     tts: &Tts,
     stock: &StockVoices,
     references: &[PathBuf],
     name: &str,
+    options: &CloneOptions,
+    progress: &mut dyn FnMut(usize, f32) -> bool,
 ) -> Result<(VoiceProfile, CloneReport), CloneError> {
     if references.is_empty() {
         return Err(CloneError::NoReferences);
@@ -229,13 +245,34 @@ pub fn create_profile(
     )?;
     let after = median_pitch(&second).unwrap_or(measured);
 
+    let (voice, method, adaptation) = match &options.adapt {
+        None => (
+            base.clone(),
+            format!("nearest-stock:{}", base.name),
+            Vec::new(),
+        ),
+        Some(adapt_options) => {
+            let graph = vc.encoder().differentiable().map_err(PipelineError::from)?;
+            let fitted = adapt(
+                tts,
+                &graph,
+                &base,
+                Some(corrected),
+                &d_vector,
+                adapt_options,
+                progress,
+            )?;
+            let method = format!("adapted:{}:{}-steps", base.name, fitted.similarity.len());
+            (fitted.voice, method, fitted.similarity)
+        }
+    };
     let profile = VoiceProfile {
         name: name.to_owned(),
-        styles: base.styles().clone(),
+        styles: voice.styles().clone(),
         pitch: Some(corrected),
         reference_pitch_hz: Some(reference_pitch.median_hz),
         d_vector: Some(d_vector.as_slice().to_vec()),
-        method: format!("nearest-stock:{}", base.name),
+        method,
         references: references.iter().map(|p| file_name(p)).collect(),
         created: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -248,6 +285,7 @@ pub fn create_profile(
         speech_seconds,
         stock_similarity,
         calibration: (measured, after),
+        adaptation,
         warnings,
     };
     Ok((profile, report))

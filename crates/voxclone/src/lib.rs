@@ -14,6 +14,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod adapt;
+pub mod allocator;
 pub mod clone;
 pub mod corpus;
 pub mod pipeline;

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use voxclone::clone::{create_profile, CloneReport, StockVoices};
+use indicatif::{ProgressBar, ProgressStyle};
+use voxclone::adapt::AdaptOptions;
+use voxclone::clone::{create_profile, CloneOptions, CloneReport, StockVoices};
 use voxclone::profile::VoiceProfile;
 
 use super::speak::{say, TextOut};
@@ -32,6 +34,36 @@ pub struct CreateArgs {
     /// The voice's name (default: the output's file name).
     #[arg(long)]
     name: Option<String>,
+    #[command(flatten)]
+    route: RouteArgs,
+}
+
+/// Zero-shot (instant) or adapted (fitted to the reference, about a minute).
+#[derive(Args, Debug, Clone)]
+pub struct RouteArgs {
+    /// Fit the voice to the reference by gradient descent (speaker adaptation) instead of
+    /// predicting it at once (speaker encoding). Slower, closer.
+    #[arg(long)]
+    adapt: bool,
+    /// Most adaptation steps (each synthesizes one short sentence); it stops earlier when the
+    /// likeness stops improving. Implies --adapt.
+    #[arg(long, value_name = "N")]
+    adapt_steps: Option<usize>,
+}
+
+impl RouteArgs {
+    pub fn options(&self) -> Result<CloneOptions> {
+        let adapt = match (self.adapt, self.adapt_steps) {
+            (_, Some(0)) => anyhow::bail!("--adapt-steps must be at least 1"),
+            (_, Some(steps)) => Some(AdaptOptions {
+                steps,
+                ..AdaptOptions::default()
+            }),
+            (true, None) => Some(AdaptOptions::default()),
+            (false, None) => None,
+        };
+        Ok(CloneOptions { adapt })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -43,6 +75,8 @@ pub struct CloneArgs {
     #[arg(long, value_name = "FILE")]
     save_voice: Option<PathBuf>,
     #[command(flatten)]
+    route: RouteArgs,
+    #[command(flatten)]
     out: TextOut,
 }
 
@@ -53,6 +87,7 @@ fn stem(path: &Path) -> String {
 }
 
 fn report(ctx: &Context, report: &CloneReport, profile: &VoiceProfile) {
+    tracing::debug!(method = %profile.method, "voice made");
     for w in &report.warnings {
         eprintln!("voxclone: warning: {w}");
     }
@@ -64,7 +99,10 @@ fn report(ctx: &Context, report: &CloneReport, profile: &VoiceProfile) {
         "{:.1} s of reference speech, median pitch {:.0} Hz; closest stock voice {} ({}); pitch after calibration {:.0} Hz (first try {:.0} Hz)",
         report.speech_seconds,
         report.reference_pitch.median_hz,
-        profile.method.trim_start_matches("nearest-stock:"),
+        report
+            .stock_similarity
+            .first()
+            .map_or("-", |(n, _)| n.as_str()),
         report
             .stock_similarity
             .iter()
@@ -74,18 +112,43 @@ fn report(ctx: &Context, report: &CloneReport, profile: &VoiceProfile) {
         after,
         before,
     );
+    if let (Some(first), Some(last)) = (report.adaptation.first(), report.adaptation.last()) {
+        eprintln!(
+            "adapted in {} steps: likeness to the reference {first:.3} → {last:.3}",
+            report.adaptation.len()
+        );
+    }
 }
 
 fn make(
     ctx: &Context,
     references: &[PathBuf],
     name: &str,
+    route: &RouteArgs,
 ) -> Result<(voxclone::Tts, VoiceProfile)> {
+    let options = route.options()?;
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
     let stock = StockVoices::embed(&vc, &tts).context("cloning the voice")?;
-    let (profile, r) =
-        create_profile(&vc, &tts, &stock, references, name).context("cloning the voice")?;
+    let bar = match &options.adapt {
+        Some(a) if !ctx.quiet => ProgressBar::new(a.steps as u64),
+        _ => ProgressBar::hidden(),
+    };
+    bar.set_style(
+        ProgressStyle::with_template("adapting [{bar:30}] step {pos}/{len} {msg} ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    // Ctrl-C during adaptation keeps the best voice so far instead of losing the work.
+    super::interrupt::catch();
+    let mut on_step = |step: usize, similarity: f32| {
+        bar.set_position(step as u64 + 1);
+        bar.set_message(format!("likeness {similarity:.3}"));
+        !super::interrupt::requested()
+    };
+    let made = create_profile(&vc, &tts, &stock, references, name, &options, &mut on_step);
+    bar.finish_and_clear();
+    let (profile, r) = made.context("cloning the voice")?;
     report(ctx, &r, &profile);
     Ok((tts, profile))
 }
@@ -94,7 +157,7 @@ pub fn run_voice(ctx: &Context, cmd: VoiceCommand) -> Result<()> {
     match cmd {
         VoiceCommand::Create(args) => {
             let name = args.name.clone().unwrap_or_else(|| stem(&args.output));
-            let (_, profile) = make(ctx, &args.references, &name)?;
+            let (_, profile) = make(ctx, &args.references, &name, &args.route)?;
             profile.save(&args.output)?;
             if !ctx.quiet {
                 eprintln!("wrote {}", args.output.display());
@@ -133,7 +196,7 @@ pub fn run_clone(ctx: &Context, args: CloneArgs) -> Result<()> {
         .first()
         .map(|p| stem(p))
         .unwrap_or_else(|| "clone".into());
-    let (tts, profile) = make(ctx, &args.references, &name)?;
+    let (tts, profile) = make(ctx, &args.references, &name, &args.route)?;
     if let Some(path) = &args.save_voice {
         profile.save(path)?;
     }

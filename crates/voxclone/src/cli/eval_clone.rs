@@ -38,6 +38,11 @@ pub struct EvalCloneArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Evaluate only the first N speakers (all are still candidates for identification).
+    #[arg(long, value_name = "N")]
+    clone_speakers: Option<usize>,
+    #[command(flatten)]
+    route: super::clone::RouteArgs,
 }
 
 #[derive(Serialize)]
@@ -55,6 +60,8 @@ struct SpeakerResult {
     floor: f32,
     method: String,
     seconds_per_clone: f32,
+    /// Adaptation's similarity to the reference, first and last step (empty for zero-shot).
+    adaptation: Vec<f32>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +103,7 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
             args.references
         );
     }
+    let options = args.route.options()?;
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
     let embed_mean = |files: &[PathBuf]| -> Result<Embedding> {
@@ -127,9 +135,14 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
     let stock = StockVoices::embed(&vc, &tts)?;
     let stock_seconds = start.elapsed().as_secs_f32();
     let mut results = Vec::new();
-    for (i, (name, refs, _)) in speakers.iter().enumerate() {
+    let n_clone = args
+        .clone_speakers
+        .unwrap_or(speakers.len())
+        .min(speakers.len());
+    for (i, (name, refs, _)) in speakers.iter().enumerate().take(n_clone) {
         let start = Instant::now();
-        let (profile, report) = create_profile(&vc, &tts, &stock, refs, name)?;
+        let (profile, report) =
+            create_profile(&vc, &tts, &stock, refs, name, &options, &mut |_, _| true)?;
         let seconds_per_clone = stock_seconds + start.elapsed().as_secs_f32();
         let voice = profile.voice_pack();
         let options = SpeakOptions {
@@ -168,6 +181,10 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
             floor,
             method: profile.method.clone(),
             seconds_per_clone,
+            adaptation: match (report.adaptation.first(), report.adaptation.last()) {
+                (Some(&a), Some(&b)) => vec![a, b],
+                _ => Vec::new(),
+            },
         });
         bar.inc(1);
     }
