@@ -2,11 +2,17 @@
 //! reference audio → d-vector and pitch (stage 1) → a style and a pitch target → speech
 //! (stages 2 and 3).
 //!
-//! Route implemented so far (speaker encoding, zero-shot, baseline): the style of the stock voice
-//! whose synthesized speech the GE2E encoder finds closest to the reference, with the predicted
-//! pitch moved to the reference speaker's register. The register is calibrated once per profile:
-//! the decoder does not follow a moved contour exactly (a female voice asked to speak an octave
-//! lower lands about two semitones high), so one synthesis is measured and the target corrected.
+//! Two routes (Arik et al. 2018):
+//! - **speaker encoding** (zero-shot, instant): the style is predicted from the reference
+//!   d-vector ([`SpeakerEncoding`]: the learned bank of [`crate::speaker_encoding`], or as a
+//!   baseline the stock voice the encoder hears as closest);
+//! - **speaker adaptation**: that prediction is then fitted to the reference by gradient
+//!   descent ([`crate::adapt`]).
+//!
+//! Either way the predicted pitch is moved to the reference speaker's register. The register is
+//! calibrated once per profile: the decoder does not follow a moved contour exactly (a female
+//! voice asked to speak an octave lower lands about two semitones high), so one synthesis is
+//! measured and the target corrected.
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +23,9 @@ use voxclone_models::KOKORO_ONNX_SHA256;
 use crate::adapt::{adapt, AdaptOptions};
 use crate::pipeline::{PipelineError, Voxclone};
 use crate::profile::VoiceProfile;
+use crate::speaker_encoding::{BankError, StyleBank};
 use crate::tts::{PitchTarget, SpeakOptions, Tts, TtsError};
+use voxclone_synthesizer::VoicePack;
 
 /// The sentence synthesized to compare stock voices with a reference and to calibrate pitch.
 pub const CALIBRATION_TEXT: &str =
@@ -42,6 +50,10 @@ pub enum CloneError {
     NoReferences,
     #[error("{0}: too little voiced speech to measure the speaker's pitch")]
     NoPitch(String),
+    #[error(transparent)]
+    Bank(#[from] BankError),
+    #[error("the speaker-encoding bank has no entries")]
+    EmptyBank,
 }
 
 /// What was learned about the references, and anything the user should hear about.
@@ -50,9 +62,10 @@ pub struct CloneReport {
     pub d_vector: Embedding,
     pub reference_pitch: PitchStats,
     pub speech_seconds: f32,
-    /// Cosine similarity of each stock voice to the reference, best first.
-    pub stock_similarity: Vec<(String, f32)>,
-    /// Median F0 of the calibration synthesis before and after the correction.
+    /// What the zero-shot prediction was made from: `(name, cosine to the reference)`, closest
+    /// first (stock voices, or bank entries).
+    pub neighbours: Vec<(String, f32)>,
+    /// Median F0 of the calibration synthesis, and the corrected target.
     pub calibration: (f32, f32),
     /// Similarity to the reference at each adaptation step (empty for zero-shot).
     pub adaptation: Vec<f32>,
@@ -100,13 +113,78 @@ fn similarity_to_rest<'a>(item: &[f32], others: impl Iterator<Item = &'a [f32]>)
     Embedding::normalized(item.to_vec()).map(|e| e.cosine(&rest))
 }
 
+/// Fewest partials (about 4 s of speech) in which two voices are looked for.
+const MIN_PARTIALS_FOR_SPLIT: usize = 5;
+/// Two groups of one file's partials less alike than this are taken for two voices. On
+/// LibriSpeech test-other, two speakers' longest clips joined score 0.53–0.73 (10 pairs); of
+/// 110 one-speaker files (each clip, and clips joined) all but one score 0.81 or more, and
+/// that one (3005-163389-0008, 0.729) is a reader doing a character's voice.
+pub const SEPARATE_VOICES_SIMILARITY: f32 = 0.73;
+/// A voice is looked for only if it has this many partials (about 2 s of speech).
+const MIN_PARTIALS_PER_VOICE: usize = 2;
+
+/// Whether one utterance's partials fall into two groups that sound like different speakers:
+/// the groups of [`split_partials`] each hold at least two partials and their mean d-vectors
+/// are less alike than [`SEPARATE_VOICES_SIMILARITY`]. Returns that similarity.
+pub fn two_voices_in(partials: &[Vec<f32>]) -> Option<f32> {
+    let (between, sizes) = split_partials(partials)?;
+    let smaller = sizes.0.min(sizes.1);
+    (smaller >= MIN_PARTIALS_PER_VOICE && between < SEPARATE_VOICES_SIMILARITY).then_some(between)
+}
+
+/// 2-means on partial d-vectors (seeded with the least similar pair): the cosine between the
+/// two groups' means and the groups' sizes. `None` under [`MIN_PARTIALS_FOR_SPLIT`] partials.
+pub fn split_partials(partials: &[Vec<f32>]) -> Option<(f32, (usize, usize))> {
+    let n = partials.len();
+    if n < MIN_PARTIALS_FOR_SPLIT {
+        return None;
+    }
+    let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let mut seeds = (0, 1, f32::MAX);
+    for i in 0..n {
+        for j in i + 1..n {
+            let c = cos(&partials[i], &partials[j]);
+            if c < seeds.2 {
+                seeds = (i, j, c);
+            }
+        }
+    }
+    let mut centroids = [partials[seeds.0].clone(), partials[seeds.1].clone()];
+    let mut groups = vec![0usize; n];
+    for _ in 0..10 {
+        for (g, p) in groups.iter_mut().zip(partials) {
+            *g = usize::from(cos(p, &centroids[1]) > cos(p, &centroids[0]));
+        }
+        for (k, centroid) in centroids.iter_mut().enumerate() {
+            let members = partials
+                .iter()
+                .zip(&groups)
+                .filter(|(_, g)| **g == k)
+                .map(|(p, _)| p.as_slice());
+            if let Some(mean) = Embedding::mean(members) {
+                *centroid = mean.into_vec();
+            }
+        }
+    }
+    let ones = groups.iter().filter(|g| **g == 1).count();
+    Some((cos(&centroids[0], &centroids[1]), (n - ones, ones)))
+}
+
 /// Warnings when the references seem to hold more than one voice: a file whose embedding is
-/// unlike the others'. (One file mixing speakers is not detected yet.)
+/// unlike the others', or a file whose partials split into two voices.
 fn mixed_speaker_warnings(
-    references: &[PathBuf],
+    references: &[ReferenceSpeech],
     utterances: &[voxclone_encoder::UtteranceEmbedding],
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    for (r, u) in references.iter().zip(utterances) {
+        if let Some(between) = two_voices_in(&u.partials) {
+            warnings.push(format!(
+                "{} seems to hold more than one speaker (two groups of its speech, similarity {between:.2}); give recordings of one speaker",
+                r.label
+            ));
+        }
+    }
     if utterances.len() > 1 {
         for (i, u) in utterances.iter().enumerate() {
             let others = utterances
@@ -118,7 +196,7 @@ fn mixed_speaker_warnings(
                 if s < SAME_SPEAKER_SIMILARITY {
                     warnings.push(format!(
                         "{} sounds like another speaker than the other references (similarity {s:.2}); clone one speaker at a time",
-                        file_name(&references[i])
+                        references[i].label
                     ));
                 }
             }
@@ -148,13 +226,92 @@ impl StockVoices {
     }
 }
 
+/// The zero-shot predictor of a style from a d-vector.
+#[derive(Debug, Clone)]
+pub enum SpeakerEncoding {
+    /// The learned bank ([`StyleBank`]).
+    Bank(StyleBank),
+    /// Baseline: the stock voice whose speech is closest.
+    NearestStock(StockVoices),
+}
+
+impl SpeakerEncoding {
+    /// The bank built into the binary.
+    pub fn shipped() -> Result<Self, CloneError> {
+        Ok(Self::Bank(StyleBank::shipped()?))
+    }
+
+    /// The starting voice for `d_vector`, how it was made, and what it was made from.
+    pub fn predict(
+        &self,
+        tts: &Tts,
+        d_vector: &Embedding,
+    ) -> Result<(VoicePack, String, Vec<(String, f32)>), CloneError> {
+        match self {
+            SpeakerEncoding::NearestStock(stock) => {
+                let mut scored: Vec<(String, f32)> = stock
+                    .voices
+                    .iter()
+                    .map(|(name, e)| (name.clone(), e.cosine(d_vector)))
+                    .collect();
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+                let voice = tts.voice(&scored[0].0)?;
+                Ok((voice, format!("nearest-stock:{}", scored[0].0), scored))
+            }
+            SpeakerEncoding::Bank(bank) => {
+                let p = bank
+                    .predict(d_vector, &|_| false)
+                    .ok_or(CloneError::EmptyBank)?;
+                let voice = p
+                    .voice("speaker-encoding", tts.model().device())
+                    .map_err(TtsError::from)?;
+                let method = format!("speaker-encoding:{}", bank.entries.len());
+                Ok((
+                    voice,
+                    method,
+                    p.neighbours.into_iter().map(|(n, s, _)| (n, s)).collect(),
+                ))
+            }
+        }
+    }
+}
+
+/// Reference speech prepared for the encoder (16 kHz, normalised, trimmed), named for messages.
+#[derive(Debug, Clone)]
+pub struct ReferenceSpeech {
+    pub label: String,
+    pub wav: Vec<f32>,
+}
+
 /// Makes a voice profile from reference recordings, by the route `options` picks.
 /// `progress(step, similarity)` follows adaptation; returning `false` stops it early.
 pub fn create_profile(
     vc: &Voxclone,
     tts: &Tts,
-    stock: &StockVoices,
+    encoding: &SpeakerEncoding,
     references: &[PathBuf],
+    name: &str,
+    options: &CloneOptions,
+    progress: &mut dyn FnMut(usize, f32) -> bool,
+) -> Result<(VoiceProfile, CloneReport), CloneError> {
+    let speech = references
+        .iter()
+        .map(|path| {
+            Ok(ReferenceSpeech {
+                label: file_name(path),
+                wav: vc.prepare_reference(path)?,
+            })
+        })
+        .collect::<Result<Vec<_>, CloneError>>()?;
+    clone_speech(vc, tts, encoding, &speech, name, options, progress)
+}
+
+/// [`create_profile`] for speech already in memory.
+pub fn clone_speech(
+    vc: &Voxclone,
+    tts: &Tts,
+    encoding: &SpeakerEncoding,
+    references: &[ReferenceSpeech],
     name: &str,
     options: &CloneOptions,
     progress: &mut dyn FnMut(usize, f32) -> bool,
@@ -163,11 +320,8 @@ pub fn create_profile(
         return Err(CloneError::NoReferences);
     }
     let mut warnings = Vec::new();
-    // Stage 1 on the references: speech, d-vector, pitch.
-    let mut wavs = Vec::with_capacity(references.len());
-    for path in references {
-        wavs.push(vc.prepare_reference(path)?);
-    }
+    // Stage 1 on the references: d-vector, pitch.
+    let wavs: Vec<&[f32]> = references.iter().map(|r| r.wav.as_slice()).collect();
     let rate = vc.encoder().params().sample_rate as f32;
     let speech_seconds = wavs.iter().map(|w| w.len() as f32 / rate).sum::<f32>();
     if speech_seconds < MIN_REFERENCE_SECONDS {
@@ -199,23 +353,16 @@ pub fn create_profile(
         CloneError::NoPitch(
             references
                 .iter()
-                .map(|p| file_name(p))
+                .map(|r| r.label.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
         )
     })?;
 
-    // The stock voice the encoder hears as closest.
-    let plain = SpeakOptions::default();
-    let mut stock_similarity: Vec<(String, f32)> = stock
-        .voices
-        .iter()
-        .map(|(name, e)| (name.clone(), e.cosine(&d_vector)))
-        .collect();
-    stock_similarity.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let base = tts.voice(&stock_similarity[0].0)?;
+    // Speaker encoding: a style for this d-vector at once.
+    let (base, base_method, neighbours) = encoding.predict(tts, &d_vector)?;
 
-    // Pitch: aim at the reference's register, measure, correct once in the log domain.
+    // Pitch: aim at the reference's register, measure once, correct in the log domain.
     let aim = PitchTarget {
         median_hz: reference_pitch.median_hz,
         spread_semitones: Some(reference_pitch.spread_semitones),
@@ -225,7 +372,7 @@ pub fn create_profile(
         &base,
         SpeakOptions {
             pitch: Some(aim),
-            ..plain
+            ..SpeakOptions::default()
         },
     )?;
     let measured = median_pitch(&first).unwrap_or(aim.median_hz);
@@ -235,22 +382,10 @@ pub fn create_profile(
         median_hz: aim.median_hz * 2f32.powf(-error / 12.0),
         ..aim
     };
-    let second = tts.speak(
-        CALIBRATION_TEXT,
-        &base,
-        SpeakOptions {
-            pitch: Some(corrected),
-            ..plain
-        },
-    )?;
-    let after = median_pitch(&second).unwrap_or(measured);
 
+    // Speaker adaptation, when asked: fit the prediction to the reference.
     let (voice, method, adaptation) = match &options.adapt {
-        None => (
-            base.clone(),
-            format!("nearest-stock:{}", base.name),
-            Vec::new(),
-        ),
+        None => (base, base_method, Vec::new()),
         Some(adapt_options) => {
             let graph = vc.encoder().differentiable().map_err(PipelineError::from)?;
             let fitted = adapt(
@@ -262,7 +397,7 @@ pub fn create_profile(
                 adapt_options,
                 progress,
             )?;
-            let method = format!("adapted:{}:{}-steps", base.name, fitted.similarity.len());
+            let method = format!("adapted:{base_method}:{}-steps", fitted.similarity.len());
             (fitted.voice, method, fitted.similarity)
         }
     };
@@ -273,7 +408,7 @@ pub fn create_profile(
         reference_pitch_hz: Some(reference_pitch.median_hz),
         d_vector: Some(d_vector.as_slice().to_vec()),
         method,
-        references: references.iter().map(|p| file_name(p)).collect(),
+        references: references.iter().map(|r| r.label.clone()).collect(),
         created: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
@@ -283,8 +418,8 @@ pub fn create_profile(
         d_vector,
         reference_pitch,
         speech_seconds,
-        stock_similarity,
-        calibration: (measured, after),
+        neighbours,
+        calibration: (measured, corrected.median_hz),
         adaptation,
         warnings,
     };

@@ -81,7 +81,7 @@ fn a_profile_is_made_once_and_used_by_speak() {
     let shown = String::from_utf8(show.stdout).unwrap();
     assert!(
         shown.contains("name\treader")
-            && shown.contains("nearest-stock:")
+            && shown.contains("speaker-encoding:")
             && shown.contains("2414-128291-0000.flac"),
         "{shown}"
     );
@@ -222,4 +222,119 @@ fn eval_clone_reports_similarity_identification_and_pitch() {
     }
     let id = v["identification"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&id));
+}
+
+/// Speaker adaptation from the nearest stock voice: a few steps already bring the clone's new
+/// sentence closer to the speaker's held-out speech than the starting voice, and the profile
+/// says how it was made.
+#[test]
+fn adaptation_brings_the_clone_closer_to_its_speaker() {
+    let dir = TempDir::new().unwrap();
+    let (reference, held) = SPEAKERS[0];
+    let mut said = Vec::new();
+    for route in [
+        &["--nearest-stock"][..],
+        &["--nearest-stock", "--adapt-steps", "8"][..],
+    ] {
+        let profile = dir.path().join(format!("{}.voice", route.len()));
+        let mut args = vec![
+            "voice",
+            "create",
+            "--reference",
+            speech(reference).to_str().unwrap().to_owned().leak(),
+            "-o",
+            profile.to_str().unwrap().to_owned().leak(),
+        ];
+        args.extend_from_slice(route);
+        let out = run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let wav = dir.path().join(format!("{}.wav", route.len()));
+        let out = run(&[
+            "speak",
+            "--voice",
+            profile.to_str().unwrap(),
+            "--text",
+            TEXT,
+            "-o",
+            wav.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let show = run(&["voice", "show", profile.to_str().unwrap()]);
+        said.push((wav, String::from_utf8(show.stdout).unwrap()));
+    }
+    assert!(
+        said[1].1.contains("adapted:nearest-stock:"),
+        "{}",
+        said[1].1
+    );
+    let start = similarity(&said[0].0, &speech(held));
+    let adapted = similarity(&said[1].0, &speech(held));
+    assert!(
+        adapted > start + 0.02,
+        "held-out similarity: start {start:.3}, adapted {adapted:.3}"
+    );
+}
+
+/// `train speaker-encoding` on a one-speaker folder makes a bank with sampled and adapted
+/// entries, resumes without redoing them, and `clone --bank` uses it.
+#[test]
+fn a_speaker_encoding_bank_is_trained_resumed_and_used() {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(speech(SPEAKERS[1].0), data.join(SPEAKERS[1].0)).unwrap();
+    let bank = dir.path().join("bank.safetensors");
+    let train = || {
+        run(&[
+            "train",
+            "speaker-encoding",
+            data.to_str().unwrap(),
+            "-o",
+            bank.to_str().unwrap(),
+            "--sampled",
+            "2",
+            "--adapt-steps",
+            "2",
+        ])
+    };
+    let out = train();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 entries (1 adapted)"),
+        "{}",
+        stderr(&out)
+    );
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(report.contains("367\t"), "{report}");
+    let started = std::time::Instant::now();
+    let again = train();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("3 entries (1 adapted)"),
+        "{}",
+        stderr(&again)
+    );
+    // Nothing redone: no per-speaker report the second time.
+    assert!(
+        again.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    eprintln!("resumed run took {:?}", started.elapsed());
+
+    let profile = dir.path().join("x.voice");
+    let out = run(&[
+        "voice",
+        "create",
+        "--reference",
+        speech(SPEAKERS[1].1).to_str().unwrap(),
+        "--bank",
+        bank.to_str().unwrap(),
+        "-o",
+        profile.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown =
+        String::from_utf8(run(&["voice", "show", profile.to_str().unwrap()]).stdout).unwrap();
+    assert!(shown.contains("speaker-encoding:3"), "{shown}");
 }

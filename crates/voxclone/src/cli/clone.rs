@@ -6,8 +6,9 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::adapt::AdaptOptions;
-use voxclone::clone::{create_profile, CloneOptions, CloneReport, StockVoices};
+use voxclone::clone::{create_profile, CloneOptions, CloneReport, SpeakerEncoding, StockVoices};
 use voxclone::profile::VoiceProfile;
+use voxclone::speaker_encoding::StyleBank;
 
 use super::speak::{say, TextOut};
 use super::Context;
@@ -49,6 +50,13 @@ pub struct RouteArgs {
     /// likeness stops improving. Implies --adapt.
     #[arg(long, value_name = "N")]
     adapt_steps: Option<usize>,
+    /// Zero-shot prediction from this speaker-encoding bank (`voxclone train
+    /// speaker-encoding`) instead of the built-in one.
+    #[arg(long, value_name = "FILE", conflicts_with = "nearest_stock")]
+    bank: Option<PathBuf>,
+    /// Baseline zero-shot prediction: the stock voice the encoder hears as closest.
+    #[arg(long)]
+    nearest_stock: bool,
 }
 
 impl RouteArgs {
@@ -63,6 +71,21 @@ impl RouteArgs {
             (false, None) => None,
         };
         Ok(CloneOptions { adapt })
+    }
+
+    /// The zero-shot predictor these flags pick.
+    pub fn encoding(
+        &self,
+        vc: &voxclone::Voxclone,
+        tts: &voxclone::Tts,
+    ) -> Result<SpeakerEncoding> {
+        Ok(if self.nearest_stock {
+            SpeakerEncoding::NearestStock(StockVoices::embed(vc, tts)?)
+        } else if let Some(path) = &self.bank {
+            SpeakerEncoding::Bank(StyleBank::load(path)?)
+        } else {
+            SpeakerEncoding::shipped()?
+        })
     }
 }
 
@@ -87,30 +110,27 @@ fn stem(path: &Path) -> String {
 }
 
 fn report(ctx: &Context, report: &CloneReport, profile: &VoiceProfile) {
-    tracing::debug!(method = %profile.method, "voice made");
     for w in &report.warnings {
         eprintln!("voxclone: warning: {w}");
     }
     if ctx.quiet {
         return;
     }
-    let (before, after) = report.calibration;
+    let (measured, target) = report.calibration;
     eprintln!(
-        "{:.1} s of reference speech, median pitch {:.0} Hz; closest stock voice {} ({}); pitch after calibration {:.0} Hz (first try {:.0} Hz)",
+        "{:.1} s of reference speech, median pitch {:.0} Hz; {} (nearest: {}); pitch target {:.0} Hz (uncorrected synthesis gave {:.0} Hz)",
         report.speech_seconds,
         report.reference_pitch.median_hz,
+        profile.method,
         report
-            .stock_similarity
-            .first()
-            .map_or("-", |(n, _)| n.as_str()),
-        report
-            .stock_similarity
+            .neighbours
             .iter()
+            .take(3)
             .map(|(n, s)| format!("{n} {s:.2}"))
             .collect::<Vec<_>>()
             .join(", "),
-        after,
-        before,
+        target,
+        measured,
     );
     if let (Some(first), Some(last)) = (report.adaptation.first(), report.adaptation.last()) {
         eprintln!(
@@ -129,7 +149,7 @@ fn make(
     let options = route.options()?;
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
-    let stock = StockVoices::embed(&vc, &tts).context("cloning the voice")?;
+    let encoding = route.encoding(&vc, &tts).context("cloning the voice")?;
     let bar = match &options.adapt {
         Some(a) if !ctx.quiet => ProgressBar::new(a.steps as u64),
         _ => ProgressBar::hidden(),
@@ -146,7 +166,15 @@ fn make(
         bar.set_message(format!("likeness {similarity:.3}"));
         !super::interrupt::requested()
     };
-    let made = create_profile(&vc, &tts, &stock, references, name, &options, &mut on_step);
+    let made = create_profile(
+        &vc,
+        &tts,
+        &encoding,
+        references,
+        name,
+        &options,
+        &mut on_step,
+    );
     bar.finish_and_clear();
     let (profile, r) = made.context("cloning the voice")?;
     report(ctx, &r, &profile);

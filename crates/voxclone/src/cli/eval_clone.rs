@@ -15,7 +15,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use voxclone::clone::{create_profile, embed_synthesized, median_pitch, StockVoices};
+use voxclone::clone::{create_profile, embed_synthesized, median_pitch};
 use voxclone::encoder::Embedding;
 use voxclone::tts::SpeakOptions;
 
@@ -129,11 +129,11 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
         held_out.push(embed_mean(held)?);
     }
     bar.set_message("Cloning");
-    // Made once: every clone compares the reference with the same stock voices. A single
-    // `voxclone clone` pays for it, so it counts in each clone's time.
+    // Made once: every clone uses the same predictor. A single `voxclone clone` pays for
+    // it, so it counts in each clone's time.
     let start = Instant::now();
-    let stock = StockVoices::embed(&vc, &tts)?;
-    let stock_seconds = start.elapsed().as_secs_f32();
+    let encoding = args.route.encoding(&vc, &tts)?;
+    let setup_seconds = start.elapsed().as_secs_f32();
     let mut results = Vec::new();
     let n_clone = args
         .clone_speakers
@@ -142,8 +142,8 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
     for (i, (name, refs, _)) in speakers.iter().enumerate().take(n_clone) {
         let start = Instant::now();
         let (profile, report) =
-            create_profile(&vc, &tts, &stock, refs, name, &options, &mut |_, _| true)?;
-        let seconds_per_clone = stock_seconds + start.elapsed().as_secs_f32();
+            create_profile(&vc, &tts, &encoding, refs, name, &options, &mut |_, _| true)?;
+        let seconds_per_clone = setup_seconds + start.elapsed().as_secs_f32();
         let voice = profile.voice_pack();
         let options = SpeakOptions {
             pitch: profile.pitch,

@@ -12,6 +12,7 @@ mod progress;
 mod similarity;
 mod speak;
 mod train;
+mod train_speaker_encoding;
 
 use std::path::PathBuf;
 

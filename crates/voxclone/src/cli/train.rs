@@ -18,6 +18,9 @@ use super::{progress, Context};
 pub enum TrainCommand {
     /// Train the GE2E speaker encoder (from scratch, or fine-tune the pretrained one).
     Encoder(EncoderArgs),
+    /// Build the zero-shot speaker-encoding bank: styles adapted to real speakers, plus styles
+    /// sampled around the stock voices (resumes where an existing output stopped).
+    SpeakerEncoding(super::train_speaker_encoding::SpeakerEncodingArgs),
 }
 
 #[derive(Args, Debug)]
@@ -60,6 +63,7 @@ pub struct EncoderArgs {
 pub fn run(ctx: &Context, cmd: TrainCommand) -> Result<()> {
     match cmd {
         TrainCommand::Encoder(args) => train_encoder(ctx, args),
+        TrainCommand::SpeakerEncoding(args) => super::train_speaker_encoding::run(ctx, args),
     }
 }
 
