@@ -66,7 +66,7 @@ pub struct AdaptOptions {
 impl Default for AdaptOptions {
     fn default() -> Self {
         Self {
-            steps: 60,
+            steps: 40,
             learning_rate: 0.05,
             regularisation: 0.02,
             patience: 16,
@@ -152,8 +152,8 @@ pub fn adapt(
             let recent = &similarity[similarity.len() - window..];
             let smoothed = recent.iter().sum::<f32>() / window as f32;
             if smoothed > best.0 {
-                // The offset before this step's update: the one these similarities measured,
-                // approximately (it moved over the window).
+                // The offset after the window's updates: the one these similarities measured,
+                // approximately (it moved a little over the window).
                 best = (smoothed, offset.as_tensor().copy()?, step);
             }
         }

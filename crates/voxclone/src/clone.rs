@@ -28,13 +28,18 @@ use crate::tts::{PitchTarget, SpeakOptions, Tts, TtsError};
 use voxclone_synthesizer::VoicePack;
 
 /// The sentence synthesized to compare stock voices with a reference and to calibrate pitch.
-pub const CALIBRATION_TEXT: &str =
-    "The rainbow is a division of white light into many beautiful colors, shaped like a long round arch.";
+/// About three seconds: enough voiced frames for a median, short enough to keep zero-shot
+/// cloning under a second.
+pub const CALIBRATION_TEXT: &str = "The rainbow is a division of white light into many colors.";
 /// Less reference speech than this makes a weak d-vector and pitch estimate.
 pub const MIN_REFERENCE_SECONDS: f32 = 1.0;
 /// Two stretches of speech whose d-vectors are less similar than this are taken for different
 /// speakers: the `verify` threshold, near the equal-error point on LibriSpeech test-other (0.718).
 pub const SAME_SPEAKER_SIMILARITY: f32 = 0.72;
+/// Speech is voiced only part of the time (consonants, pauses): on LibriSpeech test-other the
+/// tracker finds 8–61% of a clip's frames voiced. Music and sustained tones are pitched
+/// throughout.
+pub const MAX_SPEECH_VOICED_FRACTION: f32 = 0.9;
 /// The calibration correction is bounded: beyond this the target is not trusted.
 const MAX_CORRECTION_SEMITONES: f32 = 4.0;
 
@@ -50,6 +55,8 @@ pub enum CloneError {
     NoReferences,
     #[error("{0}: too little voiced speech to measure the speaker's pitch")]
     NoPitch(String),
+    #[error("{files}: does not sound like speech: {percent:.0}% of it is pitched, as music or a tone is (talking is pitched well under 90% of the time); give recordings of someone talking")]
+    NotSpeech { files: String, percent: f32 },
     #[error(transparent)]
     Bank(#[from] BankError),
     #[error("the speaker-encoding bank has no entries")]
@@ -105,6 +112,14 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| p.display().to_string())
+}
+
+fn labels(references: &[ReferenceSpeech]) -> String {
+    references
+        .iter()
+        .map(|r| r.label.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Cosine of `item` with the normalised mean of `others`.
@@ -226,6 +241,15 @@ impl StockVoices {
     }
 }
 
+/// A zero-shot prediction: the starting voice, how it was made (for the profile's `method`),
+/// and what it was made from (`(name, cosine to the reference)`, closest first).
+#[derive(Debug, Clone)]
+pub struct StartingVoice {
+    pub voice: VoicePack,
+    pub method: String,
+    pub neighbours: Vec<(String, f32)>,
+}
+
 /// The zero-shot predictor of a style from a d-vector.
 #[derive(Debug, Clone)]
 pub enum SpeakerEncoding {
@@ -241,12 +265,8 @@ impl SpeakerEncoding {
         Ok(Self::Bank(StyleBank::shipped()?))
     }
 
-    /// The starting voice for `d_vector`, how it was made, and what it was made from.
-    pub fn predict(
-        &self,
-        tts: &Tts,
-        d_vector: &Embedding,
-    ) -> Result<(VoicePack, String, Vec<(String, f32)>), CloneError> {
+    /// The starting voice for `d_vector`.
+    pub fn predict(&self, tts: &Tts, d_vector: &Embedding) -> Result<StartingVoice, CloneError> {
         match self {
             SpeakerEncoding::NearestStock(stock) => {
                 let mut scored: Vec<(String, f32)> = stock
@@ -255,8 +275,11 @@ impl SpeakerEncoding {
                     .map(|(name, e)| (name.clone(), e.cosine(d_vector)))
                     .collect();
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-                let voice = tts.voice(&scored[0].0)?;
-                Ok((voice, format!("nearest-stock:{}", scored[0].0), scored))
+                Ok(StartingVoice {
+                    voice: tts.voice(&scored[0].0)?,
+                    method: format!("nearest-stock:{}", scored[0].0),
+                    neighbours: scored,
+                })
             }
             SpeakerEncoding::Bank(bank) => {
                 let p = bank
@@ -265,12 +288,11 @@ impl SpeakerEncoding {
                 let voice = p
                     .voice("speaker-encoding", tts.model().device())
                     .map_err(TtsError::from)?;
-                let method = format!("speaker-encoding:{}", bank.entries.len());
-                Ok((
+                Ok(StartingVoice {
                     voice,
-                    method,
-                    p.neighbours.into_iter().map(|(n, s, _)| (n, s)).collect(),
-                ))
+                    method: format!("speaker-encoding:{}", bank.entries.len()),
+                    neighbours: p.neighbours.into_iter().map(|(n, s, _)| (n, s)).collect(),
+                })
             }
         }
     }
@@ -349,18 +371,20 @@ pub fn clone_speech(
         f0: voiced,
     }
     .stats()
-    .ok_or_else(|| {
-        CloneError::NoPitch(
-            references
-                .iter()
-                .map(|r| r.label.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
-    })?;
+    .ok_or_else(|| CloneError::NoPitch(labels(references)))?;
+    if reference_pitch.voiced_fraction >= MAX_SPEECH_VOICED_FRACTION {
+        return Err(CloneError::NotSpeech {
+            files: labels(references),
+            percent: 100.0 * reference_pitch.voiced_fraction,
+        });
+    }
 
     // Speaker encoding: a style for this d-vector at once.
-    let (base, base_method, neighbours) = encoding.predict(tts, &d_vector)?;
+    let StartingVoice {
+        voice: base,
+        method: base_method,
+        neighbours,
+    } = encoding.predict(tts, &d_vector)?;
 
     // Pitch: aim at the reference's register, measure once, correct in the log domain.
     let aim = PitchTarget {

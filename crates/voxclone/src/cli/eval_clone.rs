@@ -41,6 +41,10 @@ pub struct EvalCloneArgs {
     /// Evaluate only the first N speakers (all are still candidates for identification).
     #[arg(long, value_name = "N")]
     clone_speakers: Option<usize>,
+    /// Also write every clone sentence here as WAV, with `list.tsv` (file, text) for the ASR
+    /// judge (`../shared/tools/asr-judge DIR/list.tsv`).
+    #[arg(long, value_name = "DIR")]
+    keep_audio: Option<PathBuf>,
     #[command(flatten)]
     route: super::clone::RouteArgs,
 }
@@ -104,6 +108,11 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
         );
     }
     let options = args.route.options()?;
+    if let Some(dir) = &args.keep_audio {
+        std::fs::create_dir_all(dir)?;
+        // A fresh list: the judge should hear this run only.
+        let _ = std::fs::remove_file(dir.join("list.tsv"));
+    }
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
     let embed_mean = |files: &[PathBuf]| -> Result<Embedding> {
@@ -150,8 +159,18 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
             ..SpeakOptions::default()
         };
         let (mut sims, mut hits, mut pitch_errors) = (Vec::new(), 0, Vec::new());
-        for sentence in SENTENCES {
+        for (k, sentence) in SENTENCES.iter().enumerate() {
             let audio = tts.speak(sentence, &voice, options)?;
+            if let Some(dir) = &args.keep_audio {
+                let path = dir.join(format!("{name}-{k}.wav"));
+                voxclone::audio::wav::write_wav_i16(&path, &audio, voxclone::tts::SAMPLE_RATE)?;
+                use std::io::Write as _;
+                let mut list = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("list.tsv"))?;
+                writeln!(list, "{}\t{sentence}", path.display())?;
+            }
             if let Some(hz) = median_pitch(&audio) {
                 pitch_errors.push(voxclone::audio::pitch::semitones(
                     report.reference_pitch.median_hz,

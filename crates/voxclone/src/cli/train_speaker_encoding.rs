@@ -173,14 +173,14 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
         bank.save(&args.out)?;
     }
     adapted.finish_and_clear();
-    if !report.is_empty() && !ctx.quiet {
+    if !report.is_empty() {
         println!("speaker\tstart held-out similarity\tadapted held-out similarity\tsteps\tseconds");
         for line in &report {
             println!("{line}");
         }
     }
-    if !ctx.quiet {
-        eprintln!(
+    {
+        println!(
             "{}: {} entries ({} adapted)",
             args.out.display(),
             bank.entries.len(),

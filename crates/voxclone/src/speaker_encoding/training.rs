@@ -166,8 +166,8 @@ pub fn adapted_entry(
         pitch: profile.pitch,
         ..SpeakOptions::default()
     };
-    let (start, _, _) = encoding.predict(tts, &report.d_vector)?;
-    let start_similarity = judge(&start, options)?;
+    let start = encoding.predict(tts, &report.d_vector)?;
+    let start_similarity = judge(&start.voice, options)?;
     let voice = profile.voice_pack();
     let held_out_similarity = judge(&voice, options)?;
     let style = voice
