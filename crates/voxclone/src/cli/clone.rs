@@ -160,7 +160,9 @@ fn make(
             .progress_chars("=> "),
     );
     // Ctrl-C during adaptation keeps the best voice so far instead of losing the work.
-    super::interrupt::catch();
+    if options.adapt.is_some() {
+        super::interrupt::catch();
+    }
     let mut on_step = |step: usize, similarity: f32| {
         bar.set_position(step as u64 + 1);
         bar.set_message(format!("likeness {similarity:.3}"));
