@@ -21,6 +21,40 @@ fn similarity(a: &Path, b: &Path) -> f32 {
 
 const TEXT: &str = "I never expected the old lighthouse to be so quiet at night.";
 
+/// `voice create --reference REFERENCE -o PROFILE EXTRA…`, which must succeed.
+fn create_voice(reference: &Path, profile: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "voice",
+        "create",
+        "--reference",
+        reference.to_str().unwrap(),
+        "-o",
+        profile.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `speak --voice PROFILE --text TEXT -o WAV`, which must succeed.
+fn speak_as(profile: &Path, wav: &Path) {
+    let out = run(&[
+        "speak",
+        "--voice",
+        profile.to_str().unwrap(),
+        "--text",
+        TEXT,
+        "-o",
+        wav.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// What `voice show PROFILE` prints.
+fn show(profile: &Path) -> String {
+    String::from_utf8(run(&["voice", "show", profile.to_str().unwrap()]).stdout).unwrap()
+}
+
 /// Speaker 2414 is a man, 367 a woman; clip 0000 is the reference, the other is held out.
 const SPEAKERS: [(&str, &str); 2] = [
     ("2414-128291-0000.flac", "2414-128291-0003.flac"),
@@ -68,17 +102,8 @@ fn a_profile_is_made_once_and_used_by_speak() {
     let dir = TempDir::new().unwrap();
     let profile = dir.path().join("reader.voice");
     let reference = speech(SPEAKERS[0].0);
-    let out = run(&[
-        "voice",
-        "create",
-        "--reference",
-        reference.to_str().unwrap(),
-        "-o",
-        profile.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let show = run(&["voice", "show", profile.to_str().unwrap()]);
-    let shown = String::from_utf8(show.stdout).unwrap();
+    create_voice(&reference, &profile, &[]);
+    let shown = show(&profile);
     assert!(
         shown.contains("name\treader")
             && shown.contains("speaker-encoding:")
@@ -86,16 +111,7 @@ fn a_profile_is_made_once_and_used_by_speak() {
         "{shown}"
     );
     let wav = dir.path().join("said.wav");
-    let out = run(&[
-        "speak",
-        "--voice",
-        profile.to_str().unwrap(),
-        "--text",
-        TEXT,
-        "-o",
-        wav.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    speak_as(&profile, &wav);
     let off = voxclone::audio::pitch::semitones(median_pitch(&reference), median_pitch(&wav));
     assert!(off.abs() < 1.5, "{off} semitones off");
 }
@@ -279,30 +295,10 @@ fn adaptation_brings_the_clone_closer_to_its_speaker() {
         &["--nearest-stock", "--adapt-steps", "8"][..],
     ] {
         let profile = dir.path().join(format!("{}.voice", route.len()));
-        let mut args = vec![
-            "voice",
-            "create",
-            "--reference",
-            speech(reference).to_str().unwrap().to_owned().leak(),
-            "-o",
-            profile.to_str().unwrap().to_owned().leak(),
-        ];
-        args.extend_from_slice(route);
-        let out = run(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
+        create_voice(&speech(reference), &profile, route);
         let wav = dir.path().join(format!("{}.wav", route.len()));
-        let out = run(&[
-            "speak",
-            "--voice",
-            profile.to_str().unwrap(),
-            "--text",
-            TEXT,
-            "-o",
-            wav.to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let show = run(&["voice", "show", profile.to_str().unwrap()]);
-        said.push((wav, String::from_utf8(show.stdout).unwrap()));
+        speak_as(&profile, &wav);
+        said.push((wav, show(&profile)));
     }
     assert!(
         said[1].1.contains("adapted:nearest-stock:"),
@@ -352,18 +348,11 @@ fn a_speaker_encoding_bank_is_trained_resumed_and_used() {
     assert!(!report.contains("367\t"), "{report}");
 
     let profile = dir.path().join("x.voice");
-    let out = run(&[
-        "voice",
-        "create",
-        "--reference",
-        speech(SPEAKERS[1].1).to_str().unwrap(),
-        "--bank",
-        bank.to_str().unwrap(),
-        "-o",
-        profile.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let shown =
-        String::from_utf8(run(&["voice", "show", profile.to_str().unwrap()]).stdout).unwrap();
+    create_voice(
+        &speech(SPEAKERS[1].1),
+        &profile,
+        &["--bank", bank.to_str().unwrap()],
+    );
+    let shown = show(&profile);
     assert!(shown.contains("speaker-encoding:3"), "{shown}");
 }
