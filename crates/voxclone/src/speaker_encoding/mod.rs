@@ -264,21 +264,28 @@ mod tests {
             entries: vec![
                 entry("adapted:a", &[1.0, 0.0], 1.0),
                 entry("adapted:b", &[0.0, 1.0], -1.0),
-                entry("sampled:0", &[0.9, 0.1], 0.5),
+                entry("sampled:0", &[0.6, 0.8], 0.5),
             ],
         };
-        let q = Embedding::normalized({
-            let mut v = vec![0f32; 256];
-            v[0] = 1.0;
-            v
-        })
-        .unwrap();
-        let p = bank.predict(&q, &|_| false).unwrap();
+        let query = |v: &[f32]| {
+            let mut k = vec![0f32; 256];
+            k[..v.len()].copy_from_slice(v);
+            Embedding::normalized(k).unwrap()
+        };
+        // Cosines 1, 0.6 and 0: the far entries' weights are e^-20 and less.
+        let p = bank.predict(&query(&[1.0, 0.0]), &|_| false).unwrap();
         assert_eq!(p.neighbours[0].0, "adapted:a");
-        assert!(p.style[0] > 0.85 && p.style[0] <= 1.0, "{}", p.style[0]);
-        let without = bank.predict(&q, &|n| n == "adapted:a").unwrap();
+        assert!((p.style[0] - 1.0).abs() < 1e-4, "{}", p.style[0]);
+        // Equally near two entries: their blend.
+        let p = bank.predict(&query(&[2.0, 1.0]), &|_| false).unwrap();
+        assert!((p.style[0] - 0.75).abs() < 1e-3, "{}", p.style[0]);
+        let without = bank
+            .predict(&query(&[1.0, 0.0]), &|n| n == "adapted:a")
+            .unwrap();
         assert_eq!(without.neighbours[0].0, "sampled:0");
-        assert!(StyleBank::default().predict(&q, &|_| false).is_none());
+        assert!(StyleBank::default()
+            .predict(&query(&[1.0]), &|_| false)
+            .is_none());
     }
 
     #[test]
