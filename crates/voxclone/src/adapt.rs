@@ -102,7 +102,8 @@ pub fn adapt(
     let half = model.config().style_dim;
     let resampler = Resampler::new(SAMPLE_RATE, encoder.params().sample_rate, device)?;
     let target = Tensor::from_slice(target.as_slice(), target.len(), device)?;
-    let spread = stock_spread(tts)?;
+    // Per timbre dimension, floored so that a dimension the stock voices never vary can move.
+    let spread = (tts.style_spread()?.narrow(1, 0, half)? + 1e-3)?;
 
     // Stage 2 once per sentence: it reads only the prosody half, which does not move.
     let sentences = ADAPTATION_SENTENCES
@@ -180,17 +181,4 @@ pub fn adapt(
         similarity,
         best: best.0,
     })
-}
-
-/// Standard deviation of each timbre dimension over every row of every stock voice, `[1, 128]`.
-fn stock_spread(tts: &Tts) -> Result<Tensor, AdaptError> {
-    let half = tts.model().config().style_dim;
-    let all = Tensor::cat(
-        &tts.voices().iter().map(|v| v.styles()).collect::<Vec<_>>(),
-        0,
-    )?
-    .narrow(1, 0, half)?;
-    let mean = all.mean_keepdim(0)?;
-    let var = all.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
-    Ok((var.sqrt()? + 1e-3)?)
 }

@@ -386,11 +386,12 @@ pub fn clone_speech(
         neighbours,
     } = encoding.predict(tts, &d_vector)?;
 
-    // Pitch: aim at the reference's register, measure once, correct in the log domain.
+    // Pitch: aim at the reference's register, measure once, correct in the log domain. A very
+    // low voice (or creak the tracker reads as pitch) can ask for less than the decoder takes;
+    // the register is then the lowest it does.
+    let (low, high) = crate::tts::PITCH_RANGE;
     let aim = PitchTarget {
-        median_hz: reference_pitch
-            .median_hz
-            .clamp(crate::tts::PITCH_RANGE.0, crate::tts::PITCH_RANGE.1),
+        median_hz: reference_pitch.median_hz.clamp(low, high),
         spread_semitones: Some(reference_pitch.spread_semitones),
     };
     let first = tts.speak(
@@ -404,9 +405,6 @@ pub fn clone_speech(
     let measured = median_pitch(&first).unwrap_or(aim.median_hz);
     let error = pitch::semitones(aim.median_hz, measured)
         .clamp(-MAX_CORRECTION_SEMITONES, MAX_CORRECTION_SEMITONES);
-    // A very low voice (or creak the tracker reads as pitch) can ask for less than the decoder
-    // takes; the register is then the lowest it does.
-    let (low, high) = crate::tts::PITCH_RANGE;
     let corrected = PitchTarget {
         median_hz: (aim.median_hz * 2f32.powf(-error / 12.0)).clamp(low, high),
         ..aim

@@ -116,7 +116,8 @@ impl Corpus {
     }
 }
 
-fn is_audio(path: &Path) -> bool {
+/// A file whose extension the audio front-end decodes.
+pub fn is_audio(path: &Path) -> bool {
     path.is_file()
         && path
             .extension()

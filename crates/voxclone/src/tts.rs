@@ -107,6 +107,17 @@ impl Tts {
         &self.voices
     }
 
+    /// The standard deviation of each style dimension over every row of every built-in voice,
+    /// `[1, 256]`: the scale in which cloning draws and penalises styles.
+    pub fn style_spread(&self) -> Result<Tensor, TtsError> {
+        let all = Tensor::cat(
+            &self.voices.iter().map(|v| v.styles()).collect::<Vec<_>>(),
+            0,
+        )?;
+        let mean = all.mean_keepdim(0)?;
+        Ok(all.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?.sqrt()?)
+    }
+
     /// A built-in voice by name.
     pub fn voice(&self, name: &str) -> Result<VoicePack, TtsError> {
         self.voices

@@ -69,11 +69,12 @@ pub fn adain_activation(
     Tensor::from_vec(out, (b, c, t), x.device())
 }
 
-/// The statistics of one row, and the per-row constants of `y = act(scale·x + shift)`.
+/// The statistics of one row (kept in f64, as the forward pass has always computed them), and
+/// the row's constants of `y = act(scale·x + shift)`. Shared by the forward and backward passes.
 struct RowNorm {
-    mean: f32,
+    mean: f64,
     /// `1/√(var + ε)`.
-    inv: f32,
+    inv: f64,
     gain: f32,
     w: f32,
     bias: f32,
@@ -84,12 +85,20 @@ impl RowNorm {
         let (mean, var) = mean_var(row);
         let (w, bias) = affine.map_or((1.0, 0.0), |(w, b)| (w[ch], b[ch]));
         Self {
-            mean: mean as f32,
-            inv: (1.0 / (var + NORM_EPS).sqrt()) as f32,
+            mean,
+            inv: 1.0 / (var + NORM_EPS).sqrt(),
             gain: 1.0 + gamma,
             w,
             bias,
         }
+    }
+
+    /// `scale = w·inv·(1 + γ)` and `shift = (b − mean·w·inv)·(1 + γ) + β`.
+    fn scale_shift(&self, beta: f32) -> (f32, f32) {
+        let (w, gain) = (self.w as f64, self.gain as f64);
+        let scale = (w * self.inv * gain) as f32;
+        let shift = ((self.bias as f64 - self.mean * w * self.inv) * gain + beta as f64) as f32;
+        (scale, shift)
     }
 }
 
@@ -105,16 +114,11 @@ fn forward_rows(
     candle_core::utils::barrier_pool().execute_chunked(b * c, |rows| {
         for r in rows {
             let (bi, ch) = (r / c, r % c);
-            let gain = 1.0 + gb[bi][ch];
-            let (w, bias) = affine.map_or((1.0, 0.0), |(w, b)| (w[ch], b[ch]));
             let row = &input[r * t..(r + 1) * t];
             // SAFETY: row `r` of `out` is written by this thread only.
             let out_row = unsafe { std::slice::from_raw_parts_mut(dst.row(r, t), t) };
-            let (mean, var) = mean_var(row);
-            let inv = 1.0 / (var + NORM_EPS).sqrt();
-            let scale = (w as f64 * inv * gain as f64) as f32;
-            let shift = ((bias as f64 - mean * w as f64 * inv) * gain as f64
-                + gb[bi][c + ch] as f64) as f32;
+            let (scale, shift) =
+                RowNorm::new(row, gb[bi][ch], affine, ch).scale_shift(gb[bi][c + ch]);
             let act = match act {
                 Activation::Identity => RowAct::Identity,
                 Activation::LeakyRelu(s) => RowAct::LeakyRelu(s),
@@ -238,12 +242,13 @@ impl candle_core::CustomOp2 for AdainOp {
                 let row = &xs[r * t..(r + 1) * t];
                 let g_row = &gs[r * t..(r + 1) * t];
                 let norm = RowNorm::new(row, gb[bi * 2 * c + ch], affine, ch);
+                let (mean, inv) = (norm.mean as f32, norm.inv as f32);
                 let beta = gb[bi * 2 * c + c + ch];
                 // SAFETY: row `r` of `dx` is written by this thread only.
                 let dx_row = unsafe { std::slice::from_raw_parts_mut(dst.row(r, t), t) };
                 let (mut d_beta, mut d_gamma, mut sum_dn, mut sum_dn_n) = (0f64, 0f64, 0f64, 0f64);
                 for ((&v, &g), d) in row.iter().zip(g_row).zip(dx_row.iter_mut()) {
-                    let n = (v - norm.mean) * norm.inv;
+                    let n = (v - mean) * inv;
                     let a = norm.w * n + norm.bias;
                     let z = norm.gain * a + beta;
                     let slope = match act {
@@ -269,8 +274,8 @@ impl candle_core::CustomOp2 for AdainOp {
                 let (mean_dn, mean_dn_n) =
                     ((sum_dn / t as f64) as f32, (sum_dn_n / t as f64) as f32);
                 for (&v, d) in row.iter().zip(dx_row.iter_mut()) {
-                    let n = (v - norm.mean) * norm.inv;
-                    *d = norm.inv * (*d - mean_dn - n * mean_dn_n);
+                    let n = (v - mean) * inv;
+                    *d = inv * (*d - mean_dn - n * mean_dn_n);
                 }
                 // SAFETY: entries (bi, ch) and (bi, c + ch) belong to this row only.
                 unsafe {

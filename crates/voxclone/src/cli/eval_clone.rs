@@ -8,6 +8,7 @@
 //! reference speech (ceiling) and for the closest other speaker's (floor). The judge belongs to
 //! the encoder family cloning uses, so the figures are upper bounds.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -108,11 +109,14 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
         );
     }
     let options = args.route.options()?;
-    if let Some(dir) = &args.keep_audio {
-        std::fs::create_dir_all(dir)?;
-        // A fresh list: the judge should hear this run only.
-        let _ = std::fs::remove_file(dir.join("list.tsv"));
-    }
+    // A fresh list: the judge should hear this run only.
+    let mut audio_list = match &args.keep_audio {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            Some(std::fs::File::create(dir.join("list.tsv"))?)
+        }
+        None => None,
+    };
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
     let embed_mean = |files: &[PathBuf]| -> Result<Embedding> {
@@ -122,10 +126,14 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
         }
         Ok(vc.encoder().embed_speaker(&wavs)?)
     };
+    let n_clone = args
+        .clone_speakers
+        .unwrap_or(speakers.len())
+        .min(speakers.len());
     let bar = if ctx.quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(speakers.len() as u64)
+        ProgressBar::new(n_clone as u64)
     };
     bar.set_style(ProgressStyle::with_template(
         "{msg} [{bar:30}] {pos}/{len} speakers ({eta})",
@@ -144,10 +152,6 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
     let encoding = args.route.encoding(&vc, &tts)?;
     let setup_seconds = start.elapsed().as_secs_f32();
     let mut results = Vec::new();
-    let n_clone = args
-        .clone_speakers
-        .unwrap_or(speakers.len())
-        .min(speakers.len());
     for (i, (name, refs, _)) in speakers.iter().enumerate().take(n_clone) {
         let start = Instant::now();
         let (profile, report) =
@@ -161,14 +165,9 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
         let (mut sims, mut hits, mut pitch_errors) = (Vec::new(), 0, Vec::new());
         for (k, sentence) in SENTENCES.iter().enumerate() {
             let audio = tts.speak(sentence, &voice, options)?;
-            if let Some(dir) = &args.keep_audio {
+            if let (Some(dir), Some(list)) = (&args.keep_audio, &mut audio_list) {
                 let path = dir.join(format!("{name}-{k}.wav"));
                 voxclone::audio::wav::write_wav_i16(&path, &audio, voxclone::tts::SAMPLE_RATE)?;
-                use std::io::Write as _;
-                let mut list = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join("list.tsv"))?;
                 writeln!(list, "{}\t{sentence}", path.display())?;
             }
             if let Some(hz) = median_pitch(&audio) {

@@ -13,7 +13,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::adapt::AdaptOptions;
 use voxclone::clone::{SpeakerEncoding, StockVoices};
-use voxclone::corpus::AUDIO_EXTENSIONS;
+use voxclone::corpus::is_audio;
 use voxclone::speaker_encoding::training::{adapted_entry, sampled_entry, StockStyles};
 use voxclone::speaker_encoding::StyleBank;
 
@@ -42,20 +42,12 @@ pub struct SpeakerEncodingArgs {
 
 /// `(speaker, files)` of DATA.
 fn speakers(data: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
-    let is_audio = |p: &Path| {
-        p.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-    };
     let mut entries: Vec<PathBuf> = std::fs::read_dir(data)
         .with_context(|| format!("reading {}", data.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
-    let files: Vec<&PathBuf> = entries
-        .iter()
-        .filter(|p| p.is_file() && is_audio(p))
-        .collect();
+    let files: Vec<&PathBuf> = entries.iter().filter(|p| is_audio(p)).collect();
     if !files.is_empty() {
         let mut out: Vec<(String, Vec<PathBuf>)> = Vec::new();
         for f in files {
@@ -125,8 +117,9 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
     }
     sampled.finish_and_clear();
 
-    // Adapted speakers, each from the stock voice the encoder hears as closest.
-    let start = SpeakerEncoding::NearestStock(StockVoices::embed(&vc, &tts)?);
+    // Adapted speakers, each from the stock voice the encoder hears as closest (the stock
+    // voices are embedded only once a speaker needs adapting: a finished bank costs nothing).
+    let mut start: Option<SpeakerEncoding> = None;
     let adapted = bar(chosen.len() as u64, "adapted speakers");
     let mut report = Vec::new();
     for (i, (speaker, files)) in chosen.iter().enumerate() {
@@ -144,7 +137,13 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
             steps: args.adapt_steps,
             ..AdaptOptions::default()
         };
-        let result = adapted_entry(&vc, &tts, &start, speaker, speech, options, &mut |_, _| {
+        let start = match &mut start {
+            Some(start) => start,
+            None => start.insert(SpeakerEncoding::NearestStock(StockVoices::embed(
+                &vc, &tts,
+            )?)),
+        };
+        let result = adapted_entry(&vc, &tts, start, speaker, speech, options, &mut |_, _| {
             !super::interrupt::requested()
         });
         let made = match result {
@@ -179,17 +178,15 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
             println!("{line}");
         }
     }
-    {
-        println!(
-            "{}: {} entries ({} adapted)",
-            args.out.display(),
-            bank.entries.len(),
-            bank.entries
-                .iter()
-                .filter(|e| e.source() == voxclone::speaker_encoding::EntrySource::Adapted)
-                .count()
-        );
-    }
+    println!(
+        "{}: {} entries ({} adapted)",
+        args.out.display(),
+        bank.entries.len(),
+        bank.entries
+            .iter()
+            .filter(|e| e.source() == voxclone::speaker_encoding::EntrySource::Adapted)
+            .count()
+    );
     if super::interrupt::requested() {
         bail!("interrupted; run the same command again to go on");
     }

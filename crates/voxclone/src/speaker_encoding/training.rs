@@ -58,23 +58,16 @@ pub struct StockStyles {
 
 impl StockStyles {
     pub fn new(tts: &Tts) -> Result<Self, TtsError> {
-        let mut rows = Vec::new();
-        let mut all: Vec<Vec<f32>> = Vec::new();
-        for v in tts.voices() {
-            rows.push(
-                v.style_for(TYPICAL_PHONEMES)?
+        let rows = tts
+            .voices()
+            .iter()
+            .map(|v| {
+                Ok(v.style_for(TYPICAL_PHONEMES)?
                     .flatten_all()?
-                    .to_vec1::<f32>()?,
-            );
-            all.extend(v.styles().to_vec2::<f32>()?);
-        }
-        let n = all.len() as f32;
-        let spread = (0..STYLE_DIM)
-            .map(|d| {
-                let mean = all.iter().map(|r| r[d]).sum::<f32>() / n;
-                (all.iter().map(|r| (r[d] - mean).powi(2)).sum::<f32>() / n).sqrt()
+                    .to_vec1::<f32>()?)
             })
-            .collect();
+            .collect::<Result<_, TtsError>>()?;
+        let spread = tts.style_spread()?.flatten_all()?.to_vec1::<f32>()?;
         Ok(Self { rows, spread })
     }
 
