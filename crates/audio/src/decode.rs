@@ -54,7 +54,22 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
         path: path.to_path_buf(),
         error,
     })?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    decode(Box::new(file), path)
+}
+
+/// Decodes audio held in memory (an upload, say). `name` stands for the source in error messages;
+/// its extension, if any, is a hint to the format.
+pub fn load_bytes(bytes: Vec<u8>, name: &str) -> Result<Audio> {
+    let path = Path::new(name);
+    if bytes.is_empty() {
+        return Err(AudioError::Empty(path.to_path_buf()));
+    }
+    decode(Box::new(std::io::Cursor::new(bytes)), path)
+}
+
+/// Decodes a whole stream into mono samples; `path` names it in errors and hints at the format.
+fn decode(source: Box<dyn symphonia::core::io::MediaSource>, path: &Path) -> Result<Audio> {
+    let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);

@@ -13,7 +13,7 @@ pub mod resample;
 pub mod vad;
 pub mod wav;
 
-pub use decode::{load, Audio};
+pub use decode::{load, load_bytes, Audio};
 pub use mel::MelSpectrogram;
 
 use std::path::PathBuf;

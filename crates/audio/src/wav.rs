@@ -33,6 +33,57 @@ pub fn write_wav_i16(path: impl AsRef<Path>, samples: &[f32], sample_rate: u32) 
     result
 }
 
+/// The length field of a WAV header whose length is not known yet (a stream): readers take the
+/// data to run to the end.
+pub const UNKNOWN_LEN: u32 = u32::MAX;
+
+/// The 44-byte header of a 16-bit mono PCM WAV holding `data_bytes` bytes of samples
+/// ([`UNKNOWN_LEN`] for a stream).
+pub fn pcm16_header(data_bytes: u32, sample_rate: u32) -> [u8; 44] {
+    let mut h = [0u8; 44];
+    let riff_len = if data_bytes == UNKNOWN_LEN {
+        UNKNOWN_LEN
+    } else {
+        data_bytes + 36
+    };
+    h[0..4].copy_from_slice(b"RIFF");
+    h[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    h[8..16].copy_from_slice(b"WAVEfmt ");
+    h[16..20].copy_from_slice(&16u32.to_le_bytes());
+    h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
+    h[22..24].copy_from_slice(&1u16.to_le_bytes()); // mono
+    h[24..28].copy_from_slice(&sample_rate.to_le_bytes());
+    h[28..32].copy_from_slice(&(sample_rate * 2).to_le_bytes());
+    h[32..34].copy_from_slice(&2u16.to_le_bytes());
+    h[34..36].copy_from_slice(&16u16.to_le_bytes());
+    h[36..40].copy_from_slice(b"data");
+    h[40..44].copy_from_slice(&data_bytes.to_le_bytes());
+    h
+}
+
+/// Float samples as 16-bit little-endian PCM bytes (clipped to [-1, 1]).
+pub fn pcm16_bytes(samples: &[f32]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(samples.len() * 2);
+    for &s in samples {
+        let v = (s.clamp(-1.0, 1.0) * i16::MAX as f32).round() as i16;
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    bytes
+}
+
+/// A whole 16-bit mono WAV file in memory.
+pub fn wav_bytes(samples: &[f32], sample_rate: u32) -> Vec<u8> {
+    let data = pcm16_bytes(samples);
+    let mut out = Vec::with_capacity(44 + data.len());
+    // Clips past u32::MAX bytes (12 hours at 24 kHz) are declared as streams.
+    let len = u32::try_from(data.len())
+        .ok()
+        .filter(|&n| n < UNKNOWN_LEN - 36);
+    out.extend_from_slice(&pcm16_header(len.unwrap_or(UNKNOWN_LEN), sample_rate));
+    out.extend_from_slice(&data);
+    out
+}
+
 /// A sibling path for writing before an atomic rename (same directory, so the rename cannot cross
 /// file systems).
 pub fn temp_path(path: &Path) -> std::path::PathBuf {
@@ -46,6 +97,21 @@ pub fn temp_path(path: &Path) -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wav_in_memory_decodes_to_its_samples() {
+        let samples: Vec<f32> = (0..2400).map(|i| (i as f32 * 0.03).sin() * 0.8).collect();
+        let audio = crate::load_bytes(wav_bytes(&samples, 24_000), "memory.wav").unwrap();
+        assert_eq!(audio.sample_rate, 24_000);
+        assert_eq!(audio.samples.len(), samples.len());
+        let max_err = audio
+            .samples
+            .iter()
+            .zip(&samples)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(max_err < 1.0 / 16_000.0, "{max_err}");
+    }
 
     #[test]
     fn round_trips_through_the_decoder() {

@@ -162,3 +162,21 @@ fn real_speech_survives_a_resampling_round_trip() {
     let corr = best_correlation(&r, &down, 0);
     assert!(corr >= 0.999, "correlation {corr}");
 }
+
+#[test]
+fn audio_in_memory_decodes_as_the_file_does_without_a_name_hint() {
+    for name in ["ref-16k.flac", "ref.mp3", "ref.m4a", "ref.ogg"] {
+        let from_file = load(fixture(name)).unwrap();
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        // Uploads have no trustworthy name: the format is found from the bytes alone.
+        let from_memory = voxclone_audio::load_bytes(bytes, "upload").unwrap();
+        assert_eq!(from_memory, from_file, "{name}");
+    }
+    let err = voxclone_audio::load_bytes(b"not audio at all".to_vec(), "upload").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "upload: not a recognised audio format (supported: wav, flac, mp3, ogg/vorbis, m4a/aac)"
+    );
+    let err = voxclone_audio::load_bytes(Vec::new(), "upload").unwrap_err();
+    assert!(matches!(err, AudioError::Empty(_)), "{err}");
+}

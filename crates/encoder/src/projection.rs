@@ -89,6 +89,58 @@ pub fn tsne(points: &[&[f32]], p: &TsneParams) -> Vec<[f64; 2]> {
     y
 }
 
+/// The first two principal components of `points`: a map that needs no neighbours, for the few
+/// points t-SNE cannot place. Found by power iteration on the centred data, so no
+/// covariance matrix is formed.
+pub fn pca(points: &[&[f32]]) -> Vec<[f64; 2]> {
+    let n = points.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let dim = points[0].len();
+    let mean: Vec<f64> = (0..dim)
+        .map(|d| points.iter().map(|p| p[d] as f64).sum::<f64>() / n as f64)
+        .collect();
+    let centred: Vec<Vec<f64>> = points
+        .iter()
+        .map(|p| p.iter().zip(&mean).map(|(v, m)| *v as f64 - m).collect())
+        .collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut axes: Vec<Vec<f64>> = Vec::new();
+    let mut rng = SplitMix::new(1);
+    for _ in 0..2 {
+        let mut v: Vec<f64> = (0..dim)
+            .map(|_| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+            .collect();
+        for _ in 0..100 {
+            // v ← Xᵀ X v, kept orthogonal to the axes already found.
+            let scores: Vec<f64> = centred.iter().map(|row| dot(row, &v)).collect();
+            let mut next = vec![0.0; dim];
+            for (row, s) in centred.iter().zip(&scores) {
+                for (x, r) in next.iter_mut().zip(row) {
+                    *x += s * r;
+                }
+            }
+            for axis in &axes {
+                let along = dot(&next, axis);
+                for (x, a) in next.iter_mut().zip(axis) {
+                    *x -= along * a;
+                }
+            }
+            let norm = dot(&next, &next).sqrt();
+            if norm < 1e-12 {
+                break; // no variance left in this direction
+            }
+            v = next.iter().map(|x| x / norm).collect();
+        }
+        axes.push(v);
+    }
+    centred
+        .iter()
+        .map(|row| [dot(row, &axes[0]), dot(row, &axes[1])])
+        .collect()
+}
+
 /// Symmetric input affinities `p_ij`, each row's Gaussian width set by binary search so its
 /// perplexity is `perplexity`.
 fn joint_probabilities(points: &[&[f32]], perplexity: f64) -> Vec<f64> {
@@ -160,6 +212,27 @@ fn joint_probabilities(points: &[&[f32]], perplexity: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pca_lays_points_along_their_widest_spread() {
+        // Points on a line in 4-D, plus a smaller spread across it.
+        let rows: Vec<Vec<f32>> = (0..6)
+            .map(|i| {
+                let t = i as f32 - 2.5;
+                vec![3.0 * t, -3.0 * t, 0.3 * (i % 2) as f32, 1.0]
+            })
+            .collect();
+        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let map = pca(&refs);
+        // The first axis orders the points as the line does (up to sign), 4.24 apart each.
+        let gaps: Vec<f64> = map.windows(2).map(|w| w[1][0] - w[0][0]).collect();
+        let step = 18f64.sqrt();
+        assert!(
+            gaps.iter().all(|g| (g.abs() - step).abs() < 1e-6),
+            "{gaps:?}"
+        );
+        assert!(map.iter().all(|p| p[1].abs() < 0.2), "{map:?}");
+    }
 
     #[test]
     fn separated_clusters_stay_separated_in_the_map() {

@@ -59,8 +59,23 @@ impl VoiceProfile {
 
     /// Writes the profile atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<(), ProfileError> {
+        let bytes = self.to_bytes(&path.display().to_string())?;
+        let tmp = voxclone_audio::wav::temp_path(path);
+        let result = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(ProfileError::Bad {
+                path: path.display().to_string(),
+                reason: format!("cannot write: {e}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The profile file's bytes; `label` names it in errors.
+    pub fn to_bytes(&self, label: &str) -> Result<Vec<u8>, ProfileError> {
         let bad = |reason: String| ProfileError::Bad {
-            path: path.display().to_string(),
+            path: label.to_owned(),
             reason,
         };
         let styles: Vec<f32> = self
@@ -112,14 +127,7 @@ impl VoiceProfile {
         if let Some(r) = self.reference_pitch_hz {
             meta.insert("reference_pitch_hz".into(), r.to_string());
         }
-        let bytes = safetensors::serialize(tensors, Some(meta)).map_err(|e| bad(e.to_string()))?;
-        let tmp = voxclone_audio::wav::temp_path(path);
-        let result = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(bad(format!("cannot write: {e}")));
-        }
-        Ok(())
+        safetensors::serialize(tensors, Some(meta)).map_err(|e| bad(e.to_string()))
     }
 
     /// Reads and checks a profile.
@@ -138,9 +146,27 @@ impl VoiceProfile {
             )));
         }
         let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        Self::from_bytes(&bytes, &shown, device)
+    }
+
+    /// Reads and checks a profile held in memory (an upload); `label` names it in errors and,
+    /// when the profile has no name, gives one.
+    pub fn from_bytes(bytes: &[u8], label: &str, device: &Device) -> Result<Self, ProfileError> {
+        let shown = label.to_owned();
+        let path = Path::new(label);
+        let bad = |reason: String| ProfileError::Bad {
+            path: shown.clone(),
+            reason,
+        };
+        if bytes.len() as u64 > MAX_PROFILE_BYTES {
+            return Err(bad(format!(
+                "{} bytes is too large for a voice profile",
+                bytes.len()
+            )));
+        }
         let not_profile =
             || bad("not a voxclone voice profile (corrupt, or another kind of file)".into());
-        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|_| not_profile())?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|_| not_profile())?;
         let meta = header.metadata().clone().unwrap_or_default();
         if meta.get("format").map(String::as_str) != Some(PROFILE_FORMAT) {
             return Err(not_profile());
@@ -155,7 +181,7 @@ impl VoiceProfile {
                 found: version,
             });
         }
-        let file = SafeTensors::deserialize(&bytes).map_err(|_| not_profile())?;
+        let file = SafeTensors::deserialize(bytes).map_err(|_| not_profile())?;
         let floats = |name: &str| -> Result<(Vec<usize>, Vec<f32>), ProfileError> {
             let view = file
                 .tensor(name)

@@ -282,3 +282,26 @@ pub fn check_speed(speed: f32) -> Result<(), TtsError> {
 fn one_line(e: &candle_core::Error) -> String {
     e.to_string().lines().next().unwrap_or_default().to_owned()
 }
+
+/// Kokoro's naming: a language letter, a gender letter, then a name.
+pub fn describe_voice(name: &str) -> String {
+    let mut letters = name.chars();
+    let language = match letters.next() {
+        Some('a') => "American English",
+        Some('b') => "British English",
+        Some('j') => "Japanese",
+        Some('z') => "Mandarin",
+        Some('e') => "Spanish",
+        Some('f') => "French",
+        Some('h') => "Hindi",
+        Some('i') => "Italian",
+        Some('p') => "Brazilian Portuguese",
+        _ => "unknown language",
+    };
+    let gender = match letters.next() {
+        Some('f') => "female",
+        Some('m') => "male",
+        _ => "voice",
+    };
+    format!("{language} {gender} (Kokoro-82M)")
+}

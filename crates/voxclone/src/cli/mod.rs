@@ -9,6 +9,7 @@ mod models;
 mod output;
 mod preprocess;
 mod progress;
+mod serve;
 mod similarity;
 mod speak;
 mod train;
@@ -81,6 +82,8 @@ enum Command {
     /// Train a stage on your own data.
     #[command(subcommand)]
     Train(train::TrainCommand),
+    /// Serve the web toolbox and the HTTP API (OpenAI-compatible speech, cloning, embeddings).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -175,5 +178,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Voice(cmd) => clone::run_voice(&ctx, cmd),
         Command::Clone(args) => clone::run_clone(&ctx, args),
         Command::EvalClone(args) => eval_clone::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
     }
 }

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use voxclone::audio::wav::{pcm16_bytes, pcm16_header, UNKNOWN_LEN};
 use voxclone::profile::VoiceProfile;
 use voxclone::tts::{
-    check_pitch, check_speed, PitchTarget, SpeakOptions, Tts, TtsError, SAMPLE_RATE,
+    check_pitch, check_speed, describe_voice, PitchTarget, SpeakOptions, Tts, TtsError, SAMPLE_RATE,
 };
 use voxclone_synthesizer::VoicePack;
 
@@ -61,31 +62,6 @@ enum Target {
     Stdout(BufWriter<std::io::Stdout>),
 }
 
-/// The length field of a WAV header whose length is not known (a stream).
-const UNKNOWN_LEN: u32 = u32::MAX;
-
-fn wav_header(data_bytes: u32) -> [u8; 44] {
-    let mut h = [0u8; 44];
-    let riff_len = if data_bytes == UNKNOWN_LEN {
-        UNKNOWN_LEN
-    } else {
-        data_bytes + 36
-    };
-    h[0..4].copy_from_slice(b"RIFF");
-    h[4..8].copy_from_slice(&riff_len.to_le_bytes());
-    h[8..16].copy_from_slice(b"WAVEfmt ");
-    h[16..20].copy_from_slice(&16u32.to_le_bytes());
-    h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
-    h[22..24].copy_from_slice(&1u16.to_le_bytes()); // mono
-    h[24..28].copy_from_slice(&SAMPLE_RATE.to_le_bytes());
-    h[28..32].copy_from_slice(&(SAMPLE_RATE * 2).to_le_bytes());
-    h[32..34].copy_from_slice(&2u16.to_le_bytes());
-    h[34..36].copy_from_slice(&16u16.to_le_bytes());
-    h[36..40].copy_from_slice(b"data");
-    h[40..44].copy_from_slice(&data_bytes.to_le_bytes());
-    h
-}
-
 impl AudioSink {
     fn open(output: &Path, format: Format) -> Result<Self> {
         let target = if output == Path::new("-") {
@@ -106,7 +82,7 @@ impl AudioSink {
             samples: 0,
         };
         if format == Format::Wav {
-            sink.write_bytes(&wav_header(UNKNOWN_LEN))?;
+            sink.write_bytes(&pcm16_header(UNKNOWN_LEN, SAMPLE_RATE))?;
         }
         Ok(sink)
     }
@@ -120,11 +96,7 @@ impl AudioSink {
     }
 
     fn write(&mut self, samples: &[f32]) -> Result<()> {
-        let mut bytes = Vec::with_capacity(samples.len() * 2);
-        for &s in samples {
-            let v = (s.clamp(-1.0, 1.0) * i16::MAX as f32).round() as i16;
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
+        let bytes = pcm16_bytes(samples);
         self.samples += samples.len() as u64;
         self.write_bytes(&bytes)?;
         if let Target::Stdout(out) = &mut self.target {
@@ -148,7 +120,7 @@ impl AudioSink {
                             .filter(|&b| b < UNKNOWN_LEN - 36)
                             .context("the audio is longer than a WAV file can hold (about 12 hours); write raw PCM instead")?;
                         file.seek(SeekFrom::Start(0))?;
-                        file.write_all(&wav_header(bytes))?;
+                        file.write_all(&pcm16_header(bytes, SAMPLE_RATE))?;
                     }
                     file.sync_all()?;
                     std::fs::rename(&tmp, &dest)?;
@@ -355,30 +327,7 @@ pub fn say(
 pub fn run_voices(ctx: &Context) -> Result<()> {
     let tts = ctx.tts()?;
     for voice in tts.voices() {
-        println!("{}\t{}", voice.name, describe(&voice.name));
+        println!("{}\t{}", voice.name, describe_voice(&voice.name));
     }
     Ok(())
-}
-
-/// Kokoro's naming: a language letter, a gender letter, then a name.
-fn describe(name: &str) -> String {
-    let mut letters = name.chars();
-    let language = match letters.next() {
-        Some('a') => "American English",
-        Some('b') => "British English",
-        Some('j') => "Japanese",
-        Some('z') => "Mandarin",
-        Some('e') => "Spanish",
-        Some('f') => "French",
-        Some('h') => "Hindi",
-        Some('i') => "Italian",
-        Some('p') => "Brazilian Portuguese",
-        _ => "unknown language",
-    };
-    let gender = match letters.next() {
-        Some('f') => "female",
-        Some('m') => "male",
-        _ => "voice",
-    };
-    format!("{language} {gender} (Kokoro-82M)")
 }

@@ -1,0 +1,113 @@
+//! `voxclone serve`: the toolbox and the HTTP API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use voxclone::clone::{SpeakerEncoding, StockVoices};
+use voxclone::server::{self, AppState, Engines, ServeOptions};
+use voxclone::speaker_encoding::StyleBank;
+
+use super::Context;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one). Keep it on loopback unless a proxy in
+    /// front adds authentication: the API has none.
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    bind: SocketAddr,
+    /// Keep cloned voice profiles in this folder, across restarts (default: in memory only).
+    #[arg(long, value_name = "DIR")]
+    profiles: Option<PathBuf>,
+    /// Requests running the networks at once (more share the same cores).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    max_running: usize,
+    /// Requests that may wait for a turn; more get 429 at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    max_waiting: usize,
+    /// Seconds a request may wait and run (to its first audio, for streamed speech).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    timeout: u64,
+    /// Largest upload, in megabytes.
+    #[arg(long, default_value_t = 25, value_name = "MB")]
+    max_upload_mb: usize,
+    /// Longest text to speak, in characters.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    max_text: usize,
+    /// Zero-shot cloning from this speaker-encoding bank instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    bank: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
+    anyhow::ensure!(args.max_running > 0, "--max-running must be at least 1");
+    anyhow::ensure!(args.timeout > 0, "--timeout must be at least 1 second");
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "voxclone=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the server's runtime")?;
+    // Bind before loading the models so a taken port fails at once.
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.bind))
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let address = listener.local_addr()?;
+
+    let vc = ctx.pipeline()?;
+    let tts = ctx.tts()?;
+    let encoding = match &args.bank {
+        Some(path) => SpeakerEncoding::Bank(StyleBank::load(path)?),
+        None => SpeakerEncoding::shipped()
+            .or_else(|_| StockVoices::embed(&vc, &tts).map(SpeakerEncoding::NearestStock))?,
+    };
+    let options = ServeOptions {
+        max_running: args.max_running,
+        max_waiting: args.max_waiting,
+        timeout: Duration::from_secs(args.timeout),
+        max_body_bytes: args.max_upload_mb << 20,
+        max_text_chars: args.max_text,
+        profiles_dir: args.profiles,
+        ..ServeOptions::default()
+    };
+    let state = AppState::new(Engines { vc, tts, encoding }, options)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    // Tests and scripts read this line for the address (the port may have been picked).
+    eprintln!("voxclone: serving the toolbox at http://{address}/ (API under /v1, description at /openapi.json)");
+    runtime.block_on(server::serve(listener, state, stop_signal()))?;
+    // Work still running (an adaptation) was told to stop; give it a moment, then leave.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    eprintln!("voxclone: stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    eprintln!("voxclone: stopping: finishing requests in flight");
+}

@@ -1,0 +1,161 @@
+//! Admission control. The networks use every core, so running more requests at once only makes
+//! each slower: a few run, a bounded queue waits, and the rest are told at once to come back
+//! (429) instead of piling up memory. A request that waits its whole time limit gets 503.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::ApiError;
+
+#[derive(Debug)]
+pub struct Gate {
+    turns: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    timeout: Duration,
+}
+
+/// A turn to run; dropping it lets the next request in.
+#[derive(Debug)]
+pub struct Turn {
+    _permit: OwnedSemaphorePermit,
+    /// When the request must be done by.
+    pub deadline: Instant,
+}
+
+impl Gate {
+    pub fn new(max_running: usize, max_waiting: usize, timeout: Duration) -> Self {
+        Self {
+            turns: Arc::new(Semaphore::new(max_running.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+            timeout,
+        }
+    }
+
+    /// Waits for a turn, or refuses at once when the queue is full.
+    pub async fn enter(&self) -> Result<Turn, ApiError> {
+        let deadline = Instant::now() + self.timeout;
+        if let Ok(permit) = self.turns.clone().try_acquire_owned() {
+            return Ok(Turn {
+                _permit: permit,
+                deadline,
+            });
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::busy(format!(
+                "the server is busy ({} requests waiting); try again shortly",
+                self.max_waiting
+            )));
+        }
+        let waited = tokio::time::timeout(self.timeout, self.turns.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match waited {
+            Ok(Ok(permit)) => Ok(Turn {
+                _permit: permit,
+                deadline,
+            }),
+            Ok(Err(_)) => Err(ApiError::internal("the server is shutting down")),
+            Err(_) => Err(ApiError::overloaded(format!(
+                "no turn to run within {} s; the server is overloaded",
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
+    /// Requests waiting for a turn now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs blocking work (the networks) on its own thread while holding `turn`, and gives up waiting
+/// for it at the turn's deadline (504). The work keeps its turn until it really ends, so the
+/// count of running requests stays true; long work should watch the deadline itself.
+pub async fn run_blocking<T: Send + 'static>(
+    turn: Turn,
+    work: impl FnOnce(Instant) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let deadline = turn.deadline;
+    let task = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work(deadline)
+    });
+    finish_by(deadline, task).await
+}
+
+async fn finish_by<T>(
+    deadline: Instant,
+    task: impl Future<Output = Result<Result<T, ApiError>, tokio::task::JoinError>>,
+) -> Result<T, ApiError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(left, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(ApiError::internal(format!("the work failed: {e}"))),
+        Err(_) => Err(ApiError::timeout(
+            "the request took longer than its time limit",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_a_long_wait_times_out() {
+        let gate = Arc::new(Gate::new(1, 1, Duration::from_millis(300)));
+        let running = gate.enter().await.unwrap();
+        // One may wait...
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await })
+        };
+        while gate.waiting() == 0 {
+            tokio::task::yield_now().await;
+        }
+        // ...the next is refused with 429 without waiting.
+        let started = Instant::now();
+        let refused = gate.enter().await.unwrap_err();
+        assert_eq!(refused.status.as_u16(), 429);
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // The waiter gives up at its time limit with 503.
+        let waited = waiter.await.unwrap().unwrap_err();
+        assert_eq!(waited.status.as_u16(), 503);
+        drop(running);
+        assert!(gate.enter().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_turn_passes_to_the_next_waiter_when_released() {
+        let gate = Arc::new(Gate::new(1, 4, Duration::from_secs(5)));
+        let first = gate.enter().await.unwrap();
+        let second = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await.map(|_| ()) })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(first);
+        assert!(second.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn work_past_its_deadline_is_answered_with_504() {
+        let gate = Gate::new(1, 0, Duration::from_millis(100));
+        let turn = gate.enter().await.unwrap();
+        let late = run_blocking(turn, |_| {
+            std::thread::sleep(Duration::from_millis(400));
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(late.status.as_u16(), 504);
+        // The slow work still holds its turn until it ends: the gate stays honest.
+        assert_eq!(gate.enter().await.unwrap_err().status.as_u16(), 429);
+    }
+}

@@ -1,0 +1,378 @@
+//! `voxclone serve` over real HTTP on loopback, with the real models: the API's routes, its
+//! limits, and a clean stop.
+
+mod common;
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use common::{multipart, speech, Server};
+use serde_json::{json, Value};
+
+/// Status and response, whether the status is a success or not.
+fn answer(result: Result<ureq::Response, ureq::Error>) -> (u16, ureq::Response) {
+    match result {
+        Ok(r) => (r.status(), r),
+        Err(ureq::Error::Status(code, r)) => (code, r),
+        Err(e) => panic!("transport error: {e}"),
+    }
+}
+
+fn json_of(r: ureq::Response) -> Value {
+    r.into_json().expect("a JSON body")
+}
+
+/// An error answer: its status, and a one-line message in OpenAI's shape.
+fn error_of(result: Result<ureq::Response, ureq::Error>) -> (u16, String) {
+    let (status, r) = answer(result);
+    assert!(status >= 400, "expected an error, got {status}");
+    let body = json_of(r);
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message")
+        .to_owned();
+    assert!(!message.contains('\n'), "{message:?}");
+    (status, message)
+}
+
+fn read_all(r: ureq::Response) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    r.into_reader().read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+fn clip(name: &str) -> Vec<u8> {
+    std::fs::read(speech(name)).unwrap()
+}
+
+const MALE: [&str; 2] = ["2414-128291-0000.flac", "2414-128291-0003.flac"];
+const FEMALE: [&str; 2] = ["367-130732-0000.flac", "367-130732-0006.flac"];
+
+#[test]
+fn the_api_embeds_compares_clones_and_speaks() {
+    let server = Server::start(&[]);
+    let url = |path: &str| format!("{}{path}", server.url);
+
+    // The encoder alone.
+    let (status, r) = answer(
+        ureq::post(&url("/v1/embed"))
+            .set("Content-Type", "audio/flac")
+            .send_bytes(&clip(MALE[0])),
+    );
+    assert_eq!(status, 200);
+    let embedded = json_of(r);
+    let d: Vec<f64> = serde_json::from_value(embedded["d_vector"].clone()).unwrap();
+    assert_eq!(d.len(), 256);
+    assert!((d.iter().map(|v| v * v).sum::<f64>() - 1.0).abs() < 1e-4);
+    assert!(
+        embedded["speech_seconds"].as_f64().unwrap()
+            < embedded["duration_seconds"].as_f64().unwrap()
+    );
+    let pitch = embedded["pitch_hz"].as_f64().unwrap();
+    assert!((70.0..180.0).contains(&pitch), "a male voice: {pitch} Hz");
+
+    let compare = |a: &str, b: &str| {
+        let (kind, body) = multipart(&[("a", Some(a), &clip(a)), ("b", Some(b), &clip(b))]);
+        json_of(
+            answer(
+                ureq::post(&url("/v1/compare"))
+                    .set("Content-Type", &kind)
+                    .send_bytes(&body),
+            )
+            .1,
+        )
+    };
+    let same = compare(MALE[0], MALE[1]);
+    let different = compare(MALE[0], FEMALE[0]);
+    assert_eq!(same["same_speaker"], true, "{same}");
+    assert_eq!(different["same_speaker"], false, "{different}");
+
+    let (status, r) = answer(ureq::post(&url("/v1/projection")).send_json(
+        json!({ "embeddings": [d, d.iter().map(|v| -v).collect::<Vec<_>>(), vec![0.0; 256]] }),
+    ));
+    assert_eq!(status, 200);
+    let map = json_of(r);
+    assert_eq!(map["method"], "PCA");
+    assert_eq!(map["points"].as_array().unwrap().len(), 3);
+
+    // Clone the male speaker, zero-shot.
+    let (kind, body) = multipart(&[
+        ("file", Some(MALE[0]), &clip(MALE[0])),
+        ("file", Some(MALE[1]), &clip(MALE[1])),
+        ("name", None, b"Reader 2414"),
+    ]);
+    let (status, r) = answer(
+        ureq::post(&url("/v1/voices"))
+            .set("Content-Type", &kind)
+            .send_bytes(&body),
+    );
+    assert_eq!(status, 201);
+    let voice = json_of(r);
+    let id = voice["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("reader-2414-"), "{id}");
+    assert_eq!(voice["kind"], "profile");
+    assert!(voice["report"]["speech_seconds"].as_f64().unwrap() > 3.0);
+    let listed = json_of(answer(ureq::get(&url("/v1/voices")).call()).1);
+    assert!(listed["voices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == id.as_str()));
+
+    // OpenAI's speech route: one sentence is one WAV at the clone's (male) pitch.
+    let (status, r) = answer(ureq::post(&url("/v1/audio/speech")).send_json(json!({
+        "model": "tts-1", "input": "The river was quiet in the morning light.", "voice": id,
+    })));
+    assert_eq!(status, 200);
+    assert_eq!(r.header("content-type"), Some("audio/wav"));
+    let audio = voxclone::audio::load_bytes(read_all(r), "speech.wav").unwrap();
+    assert_eq!(audio.sample_rate, 24_000);
+    let seconds = audio.duration_secs();
+    assert!((1.0..8.0).contains(&seconds), "{seconds} s");
+    let f0 = voxclone::clone::median_pitch(&audio.samples).unwrap();
+    assert!(f0 < 170.0, "the clone of a male reader speaks at {f0} Hz");
+
+    // Long input streams: a header of unknown length, then PCM as it is made.
+    let long = "The first sentence sets the scene. ".repeat(40);
+    let (status, r) = answer(ureq::post(&url("/v1/audio/speech")).send_json(json!({
+        "model": "kokoro", "input": long, "voice": "jf_alpha", "response_format": "wav",
+    })));
+    assert_eq!(status, 200);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    let bytes = read_all(r);
+    assert_eq!(
+        &bytes[4..8],
+        &u32::MAX.to_le_bytes(),
+        "a streamed WAV's length is unknown"
+    );
+    let streamed = (bytes.len() - 44) as f64 / 48_000.0;
+    assert!(streamed > 4.0 * seconds, "{streamed} s streamed");
+    // Raw PCM, OpenAI's pcm: no header at all.
+    let (_, r) = answer(ureq::post(&url("/v1/audio/speech")).send_json(json!({
+        "model": "tts-1", "input": "Short.", "voice": "onyx", "response_format": "pcm",
+    })));
+    assert_eq!(r.header("content-type"), Some("audio/pcm"));
+    let pcm = read_all(r);
+    assert!(pcm.len() % 2 == 0 && &pcm[0..4] != b"RIFF" && pcm.len() > 9_600);
+
+    // The toolbox's route: the clip, its mel, and its likeness to the reference.
+    let (status, r) = answer(ureq::post(&url("/v1/synthesize")).send_json(json!({
+        "text": "Is this my voice?", "voice": id,
+    })));
+    assert_eq!(status, 200);
+    let synth = json_of(r);
+    let frames = synth["mel"]["frames"].as_u64().unwrap();
+    let seconds = synth["seconds"].as_f64().unwrap();
+    assert!((frames as f64 - seconds * 24_000.0 / 256.0).abs() <= 2.0);
+    let similarity = synth["similarity"].as_f64().unwrap();
+    assert!((0.4..1.0).contains(&similarity), "{similarity}");
+
+    // The profile file round-trips: download, import under a new id.
+    let (status, r) = answer(ureq::get(&url(&format!("/v1/voices/{id}/profile"))).call());
+    assert_eq!(status, 200);
+    let profile = read_all(r);
+    let loaded =
+        voxclone::profile::VoiceProfile::from_bytes(&profile, "x.voice", &candle_core::Device::Cpu)
+            .unwrap();
+    assert_eq!(loaded.name, "Reader 2414");
+    let (kind, body) = multipart(&[
+        ("profile", Some("x.voice"), &profile),
+        ("name", None, b"copy"),
+    ]);
+    let (status, r) = answer(
+        ureq::post(&url("/v1/voices"))
+            .set("Content-Type", &kind)
+            .send_bytes(&body),
+    );
+    assert_eq!(status, 201);
+    let copy = json_of(r)["id"].as_str().unwrap().to_owned();
+    assert_ne!(copy, id);
+
+    // Deleting.
+    let (status, _) = answer(ureq::delete(&url(&format!("/v1/voices/{id}"))).call());
+    assert_eq!(status, 204);
+    assert_eq!(
+        error_of(ureq::get(&url(&format!("/v1/voices/{id}"))).call()).0,
+        404
+    );
+    assert_eq!(
+        error_of(ureq::delete(&url("/v1/voices/jm_kumo")).call()).0,
+        400
+    );
+}
+
+#[test]
+fn adaptation_runs_as_a_job_whose_progress_can_be_polled() {
+    let server = Server::start(&[]);
+    let url = |path: &str| format!("{}{path}", server.url);
+    let (kind, body) = multipart(&[
+        ("file", Some(FEMALE[0]), &clip(FEMALE[0])),
+        ("adapt", None, b"true"),
+        ("adapt_steps", None, b"3"),
+    ]);
+    let (status, r) = answer(
+        ureq::post(&url("/v1/voices?async=true"))
+            .set("Content-Type", &kind)
+            .send_bytes(&body),
+    );
+    assert_eq!(status, 202);
+    let job = json_of(r)["job"].as_str().unwrap().to_owned();
+    // A second adaptation while one runs is refused at once, not queued behind it.
+    let (status, _) = answer(
+        ureq::post(&url("/v1/voices?async=true"))
+            .set("Content-Type", &kind)
+            .send_bytes(&body),
+    );
+    assert_eq!(status, 429);
+    let started = Instant::now();
+    let mut steps_seen = Vec::new();
+    let done = loop {
+        let state = json_of(answer(ureq::get(&url(&format!("/v1/jobs/{job}"))).call()).1);
+        match state["state"].as_str().unwrap() {
+            "running" => steps_seen.push(state["step"].as_u64().unwrap()),
+            "done" => break state,
+            other => panic!("job {other}: {state}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "adaptation did not end"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let voice = &done["voice"];
+    assert!(
+        voice["method"].as_str().unwrap().starts_with("adapted:"),
+        "{voice}"
+    );
+    assert_eq!(voice["report"]["adaptation"].as_array().unwrap().len(), 3);
+    assert!(
+        steps_seen.windows(2).all(|w| w[0] <= w[1]),
+        "{steps_seen:?}"
+    );
+    assert_eq!(error_of(ureq::get(&url("/v1/jobs/job-999")).call()).0, 404);
+}
+
+#[test]
+fn bad_requests_get_one_line_errors_and_limits_hold() {
+    let server = Server::start(&[
+        "--max-running",
+        "1",
+        "--max-waiting",
+        "0",
+        "--max-upload-mb",
+        "1",
+        "--max-text",
+        "300",
+    ]);
+    let url = |path: &str| format!("{}{path}", server.url);
+    let speak = |body: Value| ureq::post(&url("/v1/audio/speech")).send_json(body);
+
+    let (status, m) = error_of(speak(
+        json!({ "model": "tts-1", "input": "Hi.", "voice": "nobody" }),
+    ));
+    assert_eq!(status, 400);
+    assert!(m.contains("unknown voice") && m.contains("jf_alpha"), "{m}");
+    let (_, m) = error_of(speak(
+        json!({ "model": "tts-1", "input": "Hi.", "voice": "alloy", "response_format": "mp3" }),
+    ));
+    assert!(m.contains("mp3") && m.contains("wav or pcm"), "{m}");
+    let (_, m) = error_of(speak(
+        json!({ "model": "tts-1", "input": "x".repeat(301), "voice": "alloy" }),
+    ));
+    assert!(m.contains("limit is 300"), "{m}");
+    let (_, m) = error_of(speak(
+        json!({ "model": "tts-1", "input": "Hi.", "voice": "alloy", "speed": 10 }),
+    ));
+    assert!(m.contains("speed"), "{m}");
+    let (status, _) = error_of(
+        ureq::post(&url("/v1/audio/speech"))
+            .set("Content-Type", "application/json")
+            .send_string("{\"model\":"),
+    );
+    assert_eq!(status, 400);
+    let (_, m) = error_of(ureq::post(&url("/v1/embed")).send_bytes(b"not audio"));
+    assert!(m.contains("not a recognised audio format"), "{m}");
+    let (status, _) = error_of(ureq::post(&url("/v1/embed")).send_bytes(&vec![0u8; 2 << 20]));
+    assert_eq!(status, 413);
+    let (kind, body) = multipart(&[("name", None, b"nobody")]);
+    let (_, m) = error_of(
+        ureq::post(&url("/v1/voices"))
+            .set("Content-Type", &kind)
+            .send_bytes(&body),
+    );
+    assert!(m.contains("no reference audio"), "{m}");
+    // Music-like input (a pure tone) is refused as a reference.
+    let tone: Vec<f32> = (0..48_000).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+    let wav = voxclone::audio::wav::wav_bytes(&tone, 16_000);
+    let (kind, body) = multipart(&[("file", Some("tone.wav"), &wav)]);
+    let (status, m) = error_of(
+        ureq::post(&url("/v1/voices"))
+            .set("Content-Type", &kind)
+            .send_bytes(&body),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        m.contains("does not sound like speech") || m.contains("speech"),
+        "{m}"
+    );
+
+    // Nothing in a request reaches the file system.
+    for path in [
+        "/v1/samples/..%2F..%2FCargo.toml",
+        "/v1/voices/..%2F..%2Fetc%2Fpasswd/profile",
+        "/etc/passwd",
+    ] {
+        assert_eq!(error_of(ureq::get(&url(path)).call()).0, 404, "{path}");
+    }
+
+    // One request runs and none may wait: a second one meanwhile gets 429 at once.
+    let long_url = url("/v1/synthesize");
+    let runner = std::thread::spawn(move || {
+        answer(ureq::post(&long_url).send_json(json!({ "text": "A sentence to keep the server busy for a while. ".repeat(5), "voice": "jf_alpha" }))).0
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let (status, r) = answer(speak(
+        json!({ "model": "tts-1", "input": "Hi.", "voice": "alloy" }),
+    ));
+    assert_eq!(status, 429);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(runner.join().unwrap(), 200);
+}
+
+#[test]
+fn the_server_stops_cleanly_on_sigterm() {
+    let server = Server::start(&[]);
+    let (status, _) = answer(ureq::get(&format!("{}/healthz", server.url)).call());
+    assert_eq!(status, 200);
+    let log = server.log.clone();
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(server.pid() as i32, libc::SIGTERM) }, 0);
+    let exit = server
+        .wait(Duration::from_secs(20))
+        .expect("the server stopped");
+    assert!(exit.success(), "{exit:?}");
+    assert!(log.lock().unwrap().contains("stopped"));
+}
+
+#[test]
+fn the_openapi_description_and_the_toolbox_are_served() {
+    let server = Server::start(&[]);
+    let (status, r) = answer(ureq::get(&format!("{}/openapi.json", server.url)).call());
+    assert_eq!(status, 200);
+    let doc = json_of(r);
+    assert!(doc["paths"]["/v1/audio/speech"]["post"].is_object());
+    let (status, r) = answer(ureq::get(&format!("{}/", server.url)).call());
+    assert_eq!(status, 200);
+    assert!(r.into_string().unwrap().contains("toolbox.js"));
+    let samples = json_of(answer(ureq::get(&format!("{}/v1/samples", server.url)).call()).1);
+    let first = samples["samples"][0]["id"].as_str().unwrap().to_owned();
+    let (_, r) = answer(ureq::get(&format!("{}/v1/samples/{first}", server.url)).call());
+    assert!(
+        voxclone::audio::load_bytes(read_all(r), "sample")
+            .unwrap()
+            .duration_secs()
+            > 2.0
+    );
+}
