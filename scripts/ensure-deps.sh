@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building voxclone needs on a fresh Debian/Ubuntu machine, and nothing when it is
 # already there: a C compiler (WebRTC VAD and TLS are built from C), CA certificates, espeak-ng
-# (pronunciations of words the lexicons lack), and a Rust toolchain (rustup's, since Debian's
+# (pronunciations of words the lexicons lack), Chromium and ChromeDriver (the toolbox's browser
+# test), and a Rust toolchain (rustup's, since Debian's
 # cargo is too old for candle).
 set -euo pipefail
 
@@ -12,6 +13,9 @@ command -v cargo >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/cargo" ] || need_apt+
 # The English front-end's fallback for words its lexicons lack (a separate GPL-3 program, optional
 # at run time; the tests expect it).
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+# The toolbox's browser test drives Debian's Chromium headless through ChromeDriver.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""

@@ -212,7 +212,9 @@ async function loadSample() {
 
 async function loadFile(file) {
   const stem = file.name.replace(/\.[^.]*$/, '') || 'upload';
-  await addRecording(file, file.name, stem);
+  // LibriSpeech-style names (speaker-chapter-utterance) say who is speaking.
+  const libri = /^(\d+)-\d+-\d+$/.exec(stem);
+  await addRecording(file, file.name, libri ? libri[1] : stem);
 }
 
 // The server embeds the raw file; the blob is kept so it can later be a clone reference.
