@@ -2,7 +2,7 @@
 # Installs what building voxclone needs on a fresh Debian/Ubuntu machine, and nothing when it is
 # already there: a C compiler (WebRTC VAD and TLS are built from C), CA certificates, espeak-ng
 # (pronunciations of words the lexicons lack), Chromium and ChromeDriver (the toolbox's browser
-# test), and a Rust toolchain (rustup's, since Debian's
+# test), Python with venv (the OpenAI client test), and a Rust toolchain (rustup's, since Debian's
 # cargo is too old for candle).
 set -euo pipefail
 
@@ -16,6 +16,9 @@ command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 # The toolbox's browser test drives Debian's Chromium headless through ChromeDriver.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+# The API's compatibility test runs the official OpenAI Python client in a virtual environment.
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
