@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use voxclone::clone::{SpeakerEncoding, StockVoices};
+use voxclone::clone::SpeakerEncoding;
 use voxclone::server::{self, AppState, Engines, ServeOptions};
 use voxclone::speaker_encoding::StyleBank;
 
@@ -66,8 +66,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
     let tts = ctx.tts()?;
     let encoding = match &args.bank {
         Some(path) => SpeakerEncoding::Bank(StyleBank::load(path)?),
-        None => SpeakerEncoding::shipped()
-            .or_else(|_| StockVoices::embed(&vc, &tts).map(SpeakerEncoding::NearestStock))?,
+        None => SpeakerEncoding::shipped()?,
     };
     let options = ServeOptions {
         max_running: args.max_running,
