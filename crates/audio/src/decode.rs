@@ -54,21 +54,31 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
         path: path.to_path_buf(),
         error,
     })?;
-    decode(Box::new(file), path)
+    decode(Box::new(file), path, f64::INFINITY)
 }
 
 /// Decodes audio held in memory (an upload, say). `name` stands for the source in error messages;
 /// its extension, if any, is a hint to the format.
 pub fn load_bytes(bytes: Vec<u8>, name: &str) -> Result<Audio> {
+    load_bytes_at_most(bytes, name, f64::INFINITY)
+}
+
+/// [`load_bytes`] that stops with an error past `max_seconds` of audio: a few compressed bytes
+/// can expand to hours, and a server must not let them.
+pub fn load_bytes_at_most(bytes: Vec<u8>, name: &str, max_seconds: f64) -> Result<Audio> {
     let path = Path::new(name);
     if bytes.is_empty() {
         return Err(AudioError::Empty(path.to_path_buf()));
     }
-    decode(Box::new(std::io::Cursor::new(bytes)), path)
+    decode(Box::new(std::io::Cursor::new(bytes)), path, max_seconds)
 }
 
 /// Decodes a whole stream into mono samples; `path` names it in errors and hints at the format.
-fn decode(source: Box<dyn symphonia::core::io::MediaSource>, path: &Path) -> Result<Audio> {
+fn decode(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    path: &Path,
+    max_seconds: f64,
+) -> Result<Audio> {
     let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -113,7 +123,8 @@ fn decode(source: Box<dyn symphonia::core::io::MediaSource>, path: &Path) -> Res
     // where there is one, sizes the buffer once (capped, since a corrupt header can claim anything).
     if let (Some(n), Some(rate)) = (params.n_frames, params.sample_rate) {
         const MAX_RESERVE_SECONDS: u64 = 4 * 3600;
-        samples.reserve_exact(n.min(MAX_RESERVE_SECONDS * rate as u64) as usize);
+        // A header can claim any rate and length: ask, and grow as needed if refused.
+        let _ = samples.try_reserve_exact(n.min(MAX_RESERVE_SECONDS * rate as u64) as usize);
     }
     let mut sample_rate = params.sample_rate;
     let mut buffer: Option<SampleBuffer<f32>> = None;
@@ -147,6 +158,13 @@ fn decode(source: Box<dyn symphonia::core::io::MediaSource>, path: &Path) -> Res
         };
         buf.copy_interleaved_ref(decoded);
         mix_to_mono(buf.samples(), channels, &mut samples);
+        let seconds = samples.len() as f64 / spec.rate.max(1) as f64;
+        if seconds > max_seconds {
+            return Err(AudioError::TooLong {
+                path: path.to_path_buf(),
+                limit: max_seconds,
+            });
+        }
     }
     let sample_rate = sample_rate.ok_or_else(|| corrupt("no sample rate".into()))?;
     if samples.is_empty() {

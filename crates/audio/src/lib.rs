@@ -13,7 +13,7 @@ pub mod resample;
 pub mod vad;
 pub mod wav;
 
-pub use decode::{load, load_bytes, Audio};
+pub use decode::{load, load_bytes, load_bytes_at_most, Audio};
 pub use mel::MelSpectrogram;
 
 use std::path::PathBuf;
@@ -43,6 +43,8 @@ pub enum AudioError {
         expected: u64,
         decoded: u64,
     },
+    #[error("{path}: longer than the {limit} s allowed")]
+    TooLong { path: PathBuf, limit: f64 },
     #[error("{0}: contains no audio samples")]
     Empty(PathBuf),
     #[error("audio contains NaN or infinite samples (first at sample {index})")]

@@ -177,6 +177,9 @@ fn audio_in_memory_decodes_as_the_file_does_without_a_name_hint() {
         err.to_string(),
         "upload: not a recognised audio format (supported: wav, flac, mp3, ogg/vorbis, m4a/aac)"
     );
+    let bytes = std::fs::read(fixture("ref-16k.flac")).unwrap();
+    let err = voxclone_audio::load_bytes_at_most(bytes, "upload", 1.0).unwrap_err();
+    assert_eq!(err.to_string(), "upload: longer than the 1 s allowed");
     let err = voxclone_audio::load_bytes(Vec::new(), "upload").unwrap_err();
     assert!(matches!(err, AudioError::Empty(_)), "{err}");
 }

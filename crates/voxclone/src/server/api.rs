@@ -13,7 +13,7 @@ use voxclone_audio::pitch::{self, PitchParams};
 use voxclone_encoder::projection::{pca, tsne, TsneParams};
 
 use super::limits::run_blocking;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, MAX_AUDIO_SECONDS};
 
 /// Columns of the (min, max) envelopes sent for drawing a waveform.
 const ENVELOPE_COLUMNS: usize = 400;
@@ -50,7 +50,8 @@ pub async fn embed(
     let worker = state.clone();
     run_blocking(turn, move |_| {
         let encoder = worker.engines.vc.encoder();
-        let audio = voxclone_audio::load_bytes(body.to_vec(), "uploaded audio")?;
+        let audio =
+            voxclone_audio::load_bytes_at_most(body.to_vec(), "uploaded audio", MAX_AUDIO_SECONDS)?;
         let duration = audio.duration_secs();
         let waveform = envelope(&audio.samples, ENVELOPE_COLUMNS);
         let speech = voxclone_encoder::preprocess(audio, encoder.params())?;
@@ -111,7 +112,8 @@ pub async fn compare(
     run_blocking(turn, move |_| {
         let encoder = worker.engines.vc.encoder();
         let embed = |bytes: Bytes, label: &str| -> Result<_, ApiError> {
-            let audio = voxclone_audio::load_bytes(bytes.to_vec(), label)?;
+            let audio =
+                voxclone_audio::load_bytes_at_most(bytes.to_vec(), label, MAX_AUDIO_SECONDS)?;
             let speech = voxclone_encoder::preprocess(audio, encoder.params())
                 .map_err(|e| ApiError::bad_request(format!("{label}: {e}")))?;
             Ok(encoder.embed_utterance(&speech)?.embedding)

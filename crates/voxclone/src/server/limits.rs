@@ -19,6 +19,15 @@ pub struct Gate {
     timeout: Duration,
 }
 
+/// One request counted as waiting, until dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A turn to run; dropping it lets the next request in.
 #[derive(Debug)]
 pub struct Turn {
@@ -46,6 +55,9 @@ impl Gate {
                 deadline,
             });
         }
+        if self.turns.is_closed() {
+            return Err(ApiError::overloaded("the server is shutting down"));
+        }
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(ApiError::busy(format!(
@@ -53,19 +65,33 @@ impl Gate {
                 self.max_waiting
             )));
         }
+        // Counted until this future ends, however it ends: a client that hangs up while
+        // waiting drops it mid-await.
+        let _waiting = Waiting(&self.waiting);
         let waited = tokio::time::timeout(self.timeout, self.turns.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
         match waited {
+            // A turn that comes with almost no time left would run only to be answered 504.
+            Ok(Ok(_)) if deadline.saturating_duration_since(Instant::now()) < self.timeout / 4 => {
+                Err(ApiError::overloaded(format!(
+                    "waited too long for a turn (time limit {} s); the server is overloaded",
+                    self.timeout.as_secs()
+                )))
+            }
             Ok(Ok(permit)) => Ok(Turn {
                 _permit: permit,
                 deadline,
             }),
-            Ok(Err(_)) => Err(ApiError::internal("the server is shutting down")),
+            Ok(Err(_)) => Err(ApiError::overloaded("the server is shutting down")),
             Err(_) => Err(ApiError::overloaded(format!(
                 "no turn to run within {} s; the server is overloaded",
                 self.timeout.as_secs()
             ))),
         }
+    }
+
+    /// Lets no one else in: waiting requests are answered 503 at once (shutting down).
+    pub fn close(&self) {
+        self.turns.close();
     }
 
     /// Requests waiting for a turn now.
@@ -142,6 +168,43 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         drop(first);
         assert!(second.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_gives_up_is_no_longer_counted() {
+        let gate = Arc::new(Gate::new(1, 1, Duration::from_secs(5)));
+        let _running = gate.enter().await.unwrap();
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await.map(|_| ()) })
+        };
+        while gate.waiting() == 0 {
+            tokio::task::yield_now().await;
+        }
+        // The client hangs up: its request's future is dropped mid-wait.
+        waiter.abort();
+        let _ = waiter.await;
+        assert_eq!(gate.waiting(), 0);
+        // So the queue's one place is free again (this waits, then times out: not 429).
+        let gate2 = Gate::new(1, 1, Duration::from_millis(50));
+        let _held = gate2.enter().await.unwrap();
+        assert_eq!(gate2.enter().await.unwrap_err().status.as_u16(), 503);
+    }
+
+    #[tokio::test]
+    async fn a_closed_gate_turns_waiters_away() {
+        let gate = Arc::new(Gate::new(1, 4, Duration::from_secs(5)));
+        let _running = gate.enter().await.unwrap();
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await.map(|_| ()) })
+        };
+        while gate.waiting() == 0 {
+            tokio::task::yield_now().await;
+        }
+        gate.close();
+        assert_eq!(waiter.await.unwrap().unwrap_err().status.as_u16(), 503);
+        assert_eq!(gate.enter().await.unwrap_err().status.as_u16(), 503);
     }
 
     #[tokio::test]

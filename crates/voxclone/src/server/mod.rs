@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -94,6 +94,8 @@ pub struct AppState {
     pub jobs: profiles::Jobs,
     /// Set when the server is asked to stop: running adaptations end early.
     pub stopping: AtomicBool,
+    /// Requests being read or served; see [`limit_in_flight`].
+    pub in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -103,10 +105,14 @@ impl AppState {
             gate: Gate::new(options.max_running, options.max_waiting, options.timeout),
             adapt_gate: Gate::new(1, 0, options.timeout),
             engines: Arc::new(engines),
-            options,
+            options: options.clone(),
             profiles,
             jobs: profiles::Jobs::default(),
             stopping: AtomicBool::new(false),
+            // Everything the gate can hold, plus room for polls, pages and adaptation.
+            in_flight: Arc::new(tokio::sync::Semaphore::new(
+                options.max_running + options.max_waiting + 16,
+            )),
         }))
     }
 
@@ -143,26 +149,91 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/samples", get(assets::samples))
         .route("/v1/samples/{id}", get(assets::sample))
         .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                ..ApiError::bad_request("this route does not take that method (see /openapi.json)")
+            }
+        })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_in_flight,
+        ))
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish (running adaptations are
-/// told to stop and keep their best so far).
+/// Bodies are read before a request reaches the gate; this bounds how many are held at once
+/// (and so the memory uploads can take) to what the gate could ever admit, and refuses bodies
+/// announced as too large before they are sent.
+async fn limit_in_flight(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // A body announced as too large is refused before it is sent.
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(bytes) = announced.filter(|&b| b > state.options.max_body_bytes) {
+        return ApiError::too_large(format!(
+            "request body of {bytes} bytes is over the limit of {} bytes",
+            state.options.max_body_bytes
+        ))
+        .into_response();
+    }
+    match state.in_flight.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let response = next.run(request).await;
+            drop(permit);
+            response
+        }
+        Err(_) => ApiError::busy("too many requests in flight; try again shortly").into_response(),
+    }
+}
+
+/// Audio in any request is at most this long once decoded (a few compressed bytes can expand to
+/// hours).
+pub const MAX_AUDIO_SECONDS: f64 = 600.0;
+
+/// Serves until `shutdown` resolves, then stops admitting work and lets requests in flight finish
+/// for up to [`SHUTDOWN_GRACE`] (running adaptations are told to stop and keep their best).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
+    let (stopped_tx, mut stopped_rx) = tokio::sync::watch::channel(false);
     let stopping = state.clone();
-    axum::serve(
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
         stopping.stopping.store(true, Ordering::Relaxed);
-    })
-    .await
+        stopping.gate.close();
+        stopping.adapt_gate.close();
+        let _ = stopped_tx.send(true);
+    });
+    // A client that never reads its stream must not keep the process alive.
+    let grace = async move {
+        let _ = stopped_rx.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        tracing::warn!(
+            "requests still open after {} s; stopping anyway",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    };
+    tokio::select! {
+        result = server => result,
+        () = grace => Ok(()),
+    }
 }
+
+/// How long requests in flight may take to finish once the server is asked to stop.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use voxclone_encoder::Embedding;
 use voxclone_synthesizer::{PitchTarget, VoicePack};
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, MAX_AUDIO_SECONDS};
 use crate::adapt::AdaptOptions;
 use crate::clone::{clone_speech, CloneOptions, CloneReport, ReferenceSpeech};
 use crate::profile::VoiceProfile;
@@ -84,18 +84,23 @@ impl Profiles {
         self.len() == 0
     }
 
-    /// Keeps `profile` under a new id made from its name.
-    pub fn insert(&self, profile: VoiceProfile) -> Result<String, ApiError> {
-        let id = new_id(&profile.name);
+    /// Keeps `profile` under a new id made from its name, unless `limit` profiles are kept.
+    pub fn insert(&self, profile: VoiceProfile, limit: usize) -> Result<String, ApiError> {
+        let mut by_id = self.by_id.write().expect("not poisoned");
+        if by_id.len() >= limit {
+            return Err(ApiError::bad_request(format!(
+                "the server keeps at most {limit} voice profiles; delete some first"
+            )));
+        }
+        let id = std::iter::repeat_with(|| new_id(&profile.name))
+            .find(|id| !by_id.contains_key(id))
+            .expect("ids keep coming");
         if let Some(dir) = &self.dir {
             profile
                 .save(&dir.join(format!("{id}.voice")))
                 .map_err(|e| ApiError::internal(e.to_string()))?;
         }
-        self.by_id
-            .write()
-            .expect("not poisoned")
-            .insert(id.clone(), profile);
+        by_id.insert(id.clone(), profile);
         Ok(id)
     }
 
@@ -442,7 +447,9 @@ pub async fn create_voice(
         if !request.name.is_empty() && request.name != "voice" {
             profile.name = request.name.clone();
         }
-        let id = state.profiles.insert(profile.clone())?;
+        let id = state
+            .profiles
+            .insert(profile.clone(), state.options.max_profiles)?;
         return Ok((StatusCode::CREATED, Json(profile_json(&id, &profile))).into_response());
     }
     // Adaptation takes both cores for a minute or more: one at a time, refused (429) while
@@ -459,7 +466,11 @@ pub async fn create_voice(
         let job = job.clone();
         tokio::task::spawn_blocking(move || {
             let _turns = (turn, adapt_turn);
-            let result = make_voice(&state, request, &job);
+            // A job must end, whatever happens, or its pollers wait for ever.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                make_voice(&state, request, &job)
+            }))
+            .unwrap_or_else(|_| Err(ApiError::internal("cloning failed unexpectedly")));
             if let Err(e) = &result {
                 tracing::info!("cloning failed: {}", e.message);
             }
@@ -485,7 +496,7 @@ fn make_voice(state: &AppState, request: CloneRequest, job: &Job) -> Result<Valu
         .files
         .into_iter()
         .map(|(label, bytes)| {
-            let audio = voxclone_audio::load_bytes(bytes, &label)?;
+            let audio = voxclone_audio::load_bytes_at_most(bytes, &label, MAX_AUDIO_SECONDS)?;
             let wav = voxclone_encoder::preprocess(audio, engines.vc.encoder().params())
                 .map_err(|e| ApiError::bad_request(format!("{label}: {e}")))?;
             Ok(ReferenceSpeech { label, wav })
@@ -506,7 +517,9 @@ fn make_voice(state: &AppState, request: CloneRequest, job: &Job) -> Result<Valu
             !state.stopping()
         },
     )?;
-    let id = state.profiles.insert(profile.clone())?;
+    let id = state
+        .profiles
+        .insert(profile.clone(), state.options.max_profiles)?;
     let mut voice = profile_json(&id, &profile);
     voice["report"] = report_json(&report);
     Ok(voice)

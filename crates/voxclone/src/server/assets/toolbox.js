@@ -254,13 +254,21 @@ async function toggleRecord() {
     state.recorder.stop();
     return;
   }
+  // A second click while the browser asks for the microphone must not open a second stream.
+  if (state.micStarting) return;
   if (!navigator.mediaDevices?.getUserMedia || !window.MediaRecorder) {
     throw new Error('Recording needs a browser with MediaRecorder and a secure origin (https or localhost).');
   }
   // Raw audio: echo cancellation and noise suppression colour the voice the encoder hears.
-  const stream = await navigator.mediaDevices.getUserMedia({
-    audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-  });
+  state.micStarting = true;
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
+  } finally {
+    state.micStarting = false;
+  }
   const recorder = new MediaRecorder(stream);
   const chunks = [];
   recorder.ondataavailable = (e) => { if (e.data.size) chunks.push(e.data); };
@@ -423,7 +431,8 @@ async function cloneVoice(adapt) {
   const refs = state.utterances.filter((u) => u.checked);
   if (!refs.length) throw new Error('Check at least one recording in the session list to use as the reference.');
   const name = $('clone-name').value.trim() || refs[0].label;
-  const steps = clampInt($('adapt-steps').value, 1, 1000, 10);
+  // The server takes at most 200 steps.
+  const steps = clampInt($('adapt-steps').value, 1, 200, 10);
   const form = new FormData();
   for (const u of refs) form.append('file', u.blob, u.filename);
   form.append('name', name);
