@@ -21,8 +21,9 @@ pub fn write_wav_i16(path: impl AsRef<Path>, samples: &[f32], sample_rate: u32) 
     let result = (|| {
         let mut writer = hound::WavWriter::create(&tmp, spec).map_err(|e| err(e.to_string()))?;
         for &s in samples {
-            let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-            writer.write_sample(v).map_err(|e| err(e.to_string()))?;
+            writer
+                .write_sample(pcm16(s))
+                .map_err(|e| err(e.to_string()))?;
         }
         writer.finalize().map_err(|e| err(e.to_string()))?;
         std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
@@ -61,14 +62,17 @@ pub fn pcm16_header(data_bytes: u32, sample_rate: u32) -> [u8; 44] {
     h
 }
 
-/// Float samples as 16-bit little-endian PCM bytes (clipped to [-1, 1]).
+/// One float sample as 16-bit PCM, clipped to [-1, 1].
+pub fn pcm16(sample: f32) -> i16 {
+    (sample.clamp(-1.0, 1.0) * i16::MAX as f32).round() as i16
+}
+
+/// Float samples as 16-bit little-endian PCM bytes.
 pub fn pcm16_bytes(samples: &[f32]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(samples.len() * 2);
-    for &s in samples {
-        let v = (s.clamp(-1.0, 1.0) * i16::MAX as f32).round() as i16;
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
-    bytes
+    samples
+        .iter()
+        .flat_map(|&s| pcm16(s).to_le_bytes())
+        .collect()
 }
 
 /// A whole 16-bit mono WAV file in memory.
@@ -98,18 +102,23 @@ pub fn temp_path(path: &Path) -> std::path::PathBuf {
 mod tests {
     use super::*;
 
+    /// Largest difference between decoded samples and what was written.
+    fn max_error(decoded: &crate::Audio, written: &[f32]) -> f32 {
+        assert_eq!(decoded.samples.len(), written.len());
+        decoded
+            .samples
+            .iter()
+            .zip(written)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max)
+    }
+
     #[test]
     fn wav_in_memory_decodes_to_its_samples() {
         let samples: Vec<f32> = (0..2400).map(|i| (i as f32 * 0.03).sin() * 0.8).collect();
         let audio = crate::load_bytes(wav_bytes(&samples, 24_000), "memory.wav").unwrap();
         assert_eq!(audio.sample_rate, 24_000);
-        assert_eq!(audio.samples.len(), samples.len());
-        let max_err = audio
-            .samples
-            .iter()
-            .zip(&samples)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
+        let max_err = max_error(&audio, &samples);
         assert!(max_err < 1.0 / 16_000.0, "{max_err}");
     }
 
@@ -121,13 +130,7 @@ mod tests {
         write_wav_i16(&path, &samples, 16000).unwrap();
         let audio = crate::load(&path).unwrap();
         assert_eq!(audio.sample_rate, 16000);
-        assert_eq!(audio.samples.len(), samples.len());
-        let max_err = audio
-            .samples
-            .iter()
-            .zip(&samples)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let max_err = max_error(&audio, &samples);
         assert!(max_err < 1.0 / 32000.0, "max error {max_err}");
         assert!(!temp_path(&path).exists());
     }

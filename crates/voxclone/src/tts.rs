@@ -233,17 +233,34 @@ impl Tts {
         voice: &VoicePack,
         options: SpeakOptions,
     ) -> Result<Vec<f32>, TtsError> {
+        Ok(self
+            .speak_while(text, voice, options, || true)?
+            .expect("never stopped"))
+    }
+
+    /// [`speak`](Self::speak), asking `keep_going` before each chunk: `None` when it said no
+    /// (a deadline passed, say).
+    pub fn speak_while(
+        &self,
+        text: &str,
+        voice: &VoicePack,
+        options: SpeakOptions,
+        mut keep_going: impl FnMut() -> bool,
+    ) -> Result<Option<Vec<f32>>, TtsError> {
         check_speed(options.speed)?;
         let mut audio = Vec::new();
         let mut any = false;
         for (i, chunk) in self.chunks(text).enumerate() {
+            if !keep_going() {
+                return Ok(None);
+            }
             any = true;
             audio.extend(self.speak_chunk(&chunk, voice, options, i as u64)?);
         }
         if !any {
             return Err(TtsError::NothingToSay);
         }
-        Ok(audio)
+        Ok(Some(audio))
     }
 }
 

@@ -9,7 +9,7 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use common::{multipart, speech, Server};
+use common::{post_form, speech, Part, Server};
 use serde_json::{json, Value};
 
 /// Status and response, whether the status is a success or not.
@@ -75,15 +75,8 @@ fn the_api_embeds_compares_clones_and_speaks() {
     assert!((70.0..180.0).contains(&pitch), "a male voice: {pitch} Hz");
 
     let compare = |a: &str, b: &str| {
-        let (kind, body) = multipart(&[("a", Some(a), &clip(a)), ("b", Some(b), &clip(b))]);
-        json_of(
-            answer(
-                ureq::post(&url("/v1/compare"))
-                    .set("Content-Type", &kind)
-                    .send_bytes(&body),
-            )
-            .1,
-        )
+        let form: &[Part] = &[("a", Some(a), &clip(a)), ("b", Some(b), &clip(b))];
+        json_of(answer(post_form(&url("/v1/compare"), form)).1)
     };
     let same = compare(MALE[0], MALE[1]);
     let different = compare(MALE[0], FEMALE[0]);
@@ -99,16 +92,12 @@ fn the_api_embeds_compares_clones_and_speaks() {
     assert_eq!(map["points"].as_array().unwrap().len(), 3);
 
     // Clone the male speaker, zero-shot.
-    let (kind, body) = multipart(&[
+    let form: &[Part] = &[
         ("file", Some(MALE[0]), &clip(MALE[0])),
         ("file", Some(MALE[1]), &clip(MALE[1])),
         ("name", None, b"Reader 2414"),
-    ]);
-    let (status, r) = answer(
-        ureq::post(&url("/v1/voices"))
-            .set("Content-Type", &kind)
-            .send_bytes(&body),
-    );
+    ];
+    let (status, r) = answer(post_form(&url("/v1/voices"), form));
     assert_eq!(status, 201);
     let voice = json_of(r);
     let id = voice["id"].as_str().unwrap().to_owned();
@@ -178,15 +167,11 @@ fn the_api_embeds_compares_clones_and_speaks() {
         voxclone::profile::VoiceProfile::from_bytes(&profile, "x.voice", &candle_core::Device::Cpu)
             .unwrap();
     assert_eq!(loaded.name, "Reader 2414");
-    let (kind, body) = multipart(&[
+    let form: &[Part] = &[
         ("profile", Some("x.voice"), &profile),
         ("name", None, b"copy"),
-    ]);
-    let (status, r) = answer(
-        ureq::post(&url("/v1/voices"))
-            .set("Content-Type", &kind)
-            .send_bytes(&body),
-    );
+    ];
+    let (status, r) = answer(post_form(&url("/v1/voices"), form));
     assert_eq!(status, 201);
     let copy = json_of(r)["id"].as_str().unwrap().to_owned();
     assert_ne!(copy, id);
@@ -208,24 +193,16 @@ fn the_api_embeds_compares_clones_and_speaks() {
 fn adaptation_runs_as_a_job_whose_progress_can_be_polled() {
     let server = Server::start(&[]);
     let url = |path: &str| format!("{}{path}", server.url);
-    let (kind, body) = multipart(&[
+    let form: &[Part] = &[
         ("file", Some(FEMALE[0]), &clip(FEMALE[0])),
         ("adapt", None, b"true"),
         ("adapt_steps", None, b"3"),
-    ]);
-    let (status, r) = answer(
-        ureq::post(&url("/v1/voices?async=true"))
-            .set("Content-Type", &kind)
-            .send_bytes(&body),
-    );
+    ];
+    let (status, r) = answer(post_form(&url("/v1/voices?async=true"), form));
     assert_eq!(status, 202);
     let job = json_of(r)["job"].as_str().unwrap().to_owned();
     // A second adaptation while one runs is refused at once, not queued behind it.
-    let (status, _) = answer(
-        ureq::post(&url("/v1/voices?async=true"))
-            .set("Content-Type", &kind)
-            .send_bytes(&body),
-    );
+    let (status, _) = answer(post_form(&url("/v1/voices?async=true"), form));
     assert_eq!(status, 429);
     let started = Instant::now();
     let mut steps_seen = Vec::new();
@@ -311,22 +288,14 @@ fn bad_requests_get_one_line_errors_and_limits_hold() {
     let n = socket.read(&mut reply).unwrap();
     let reply = String::from_utf8_lossy(&reply[..n]).into_owned();
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
-    let (kind, body) = multipart(&[("name", None, b"nobody")]);
-    let (_, m) = error_of(
-        ureq::post(&url("/v1/voices"))
-            .set("Content-Type", &kind)
-            .send_bytes(&body),
-    );
+    let form: &[Part] = &[("name", None, b"nobody")];
+    let (_, m) = error_of(post_form(&url("/v1/voices"), form));
     assert!(m.contains("no reference audio"), "{m}");
     // Music-like input (a pure tone) is refused as a reference.
     let tone: Vec<f32> = (0..48_000).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
     let wav = voxclone::audio::wav::wav_bytes(&tone, 16_000);
-    let (kind, body) = multipart(&[("file", Some("tone.wav"), &wav)]);
-    let (status, m) = error_of(
-        ureq::post(&url("/v1/voices"))
-            .set("Content-Type", &kind)
-            .send_bytes(&body),
-    );
+    let form: &[Part] = &[("file", Some("tone.wav"), &wav)];
+    let (status, m) = error_of(post_form(&url("/v1/voices"), form));
     assert_eq!(status, 400);
     assert!(
         m.contains("does not sound like speech") || m.contains("speech"),

@@ -10,7 +10,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use voxclone_audio::pitch::{self, PitchParams};
+use voxclone_audio::Audio;
 use voxclone_encoder::projection::{pca, tsne, TsneParams};
+use voxclone_encoder::VoiceEncoder;
 
 use super::limits::run_blocking;
 use super::{ApiError, AppState, MAX_AUDIO_SECONDS};
@@ -23,6 +25,26 @@ pub const SAME_SPEAKER_THRESHOLD: f32 = 0.72;
 /// t-SNE needs a few neighbours per point; fewer points are mapped by PCA.
 const MIN_TSNE_POINTS: usize = 8;
 const MAX_PROJECTION_POINTS: usize = 1000;
+
+/// An uploaded recording decoded in memory, at most [`MAX_AUDIO_SECONDS`] long; `label` names it
+/// in errors.
+pub(super) fn decode_upload(bytes: Vec<u8>, label: &str) -> Result<Audio, ApiError> {
+    Ok(voxclone_audio::load_bytes_at_most(
+        bytes,
+        label,
+        MAX_AUDIO_SECONDS,
+    )?)
+}
+
+/// What the encoder hears of a decoded upload (16 kHz, normalised, silences trimmed).
+pub(super) fn upload_speech(
+    audio: Audio,
+    label: &str,
+    encoder: &VoiceEncoder,
+) -> Result<Vec<f32>, ApiError> {
+    voxclone_encoder::preprocess(audio, encoder.params())
+        .map_err(|e| ApiError::bad_request(format!("{label}: {e}")))
+}
 
 /// `(min, max)` of each of `columns` equal stretches of `samples`.
 fn envelope(samples: &[f32], columns: usize) -> Vec<[f32; 2]> {
@@ -50,11 +72,11 @@ pub async fn embed(
     let worker = state.clone();
     run_blocking(turn, move |_| {
         let encoder = worker.engines.vc.encoder();
-        let audio =
-            voxclone_audio::load_bytes_at_most(body.to_vec(), "uploaded audio", MAX_AUDIO_SECONDS)?;
+        let label = "uploaded audio";
+        let audio = decode_upload(body.to_vec(), label)?;
         let duration = audio.duration_secs();
         let waveform = envelope(&audio.samples, ENVELOPE_COLUMNS);
-        let speech = voxclone_encoder::preprocess(audio, encoder.params())?;
+        let speech = upload_speech(audio, label, encoder)?;
         let rate = encoder.params().sample_rate;
         let utterance = encoder.embed_utterance(&speech)?;
         let track = pitch::track(
@@ -112,10 +134,7 @@ pub async fn compare(
     run_blocking(turn, move |_| {
         let encoder = worker.engines.vc.encoder();
         let embed = |bytes: Bytes, label: &str| -> Result<_, ApiError> {
-            let audio =
-                voxclone_audio::load_bytes_at_most(bytes.to_vec(), label, MAX_AUDIO_SECONDS)?;
-            let speech = voxclone_encoder::preprocess(audio, encoder.params())
-                .map_err(|e| ApiError::bad_request(format!("{label}: {e}")))?;
+            let speech = upload_speech(decode_upload(bytes.to_vec(), label)?, label, encoder)?;
             Ok(encoder.embed_utterance(&speech)?.embedding)
         };
         let similarity = embed(a, "a")?.cosine(&embed(b, "b")?);

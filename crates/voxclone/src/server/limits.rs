@@ -2,7 +2,6 @@
 //! each slower: a few run, a bounded queue waits, and the rest are told at once to come back
 //! (429) instead of piling up memory. A request that waits its whole time limit gets 503.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -112,13 +111,6 @@ pub async fn run_blocking<T: Send + 'static>(
         let _turn = turn;
         work(deadline)
     });
-    finish_by(deadline, task).await
-}
-
-async fn finish_by<T>(
-    deadline: Instant,
-    task: impl Future<Output = Result<Result<T, ApiError>, tokio::task::JoinError>>,
-) -> Result<T, ApiError> {
     let left = deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(left, task).await {
         Ok(Ok(result)) => result,
@@ -133,18 +125,25 @@ async fn finish_by<T>(
 mod tests {
     use super::*;
 
+    /// A request waiting at `gate`, counted before this returns.
+    async fn waiter(gate: &Arc<Gate>) -> tokio::task::JoinHandle<Result<(), ApiError>> {
+        let before = gate.waiting();
+        let handle = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await.map(|_| ()) })
+        };
+        while gate.waiting() == before {
+            tokio::task::yield_now().await;
+        }
+        handle
+    }
+
     #[tokio::test]
     async fn a_full_queue_refuses_at_once_and_a_long_wait_times_out() {
         let gate = Arc::new(Gate::new(1, 1, Duration::from_millis(300)));
         let running = gate.enter().await.unwrap();
         // One may wait...
-        let waiter = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await })
-        };
-        while gate.waiting() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let waiter = waiter(&gate).await;
         // ...the next is refused with 429 without waiting.
         let started = Instant::now();
         let refused = gate.enter().await.unwrap_err();
@@ -161,49 +160,32 @@ mod tests {
     async fn a_turn_passes_to_the_next_waiter_when_released() {
         let gate = Arc::new(Gate::new(1, 4, Duration::from_secs(5)));
         let first = gate.enter().await.unwrap();
-        let second = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await.map(|_| ()) })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = waiter(&gate).await;
         drop(first);
         assert!(second.await.unwrap().is_ok());
     }
 
     #[tokio::test]
     async fn a_waiter_that_gives_up_is_no_longer_counted() {
-        let gate = Arc::new(Gate::new(1, 1, Duration::from_secs(5)));
+        let gate = Arc::new(Gate::new(1, 1, Duration::from_millis(300)));
         let _running = gate.enter().await.unwrap();
-        let waiter = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await.map(|_| ()) })
-        };
-        while gate.waiting() == 0 {
-            tokio::task::yield_now().await;
-        }
         // The client hangs up: its request's future is dropped mid-wait.
-        waiter.abort();
-        let _ = waiter.await;
+        let gone = waiter(&gate).await;
+        gone.abort();
+        let _ = gone.await;
         assert_eq!(gate.waiting(), 0);
-        // So the queue's one place is free again (this waits, then times out: not 429).
-        let gate2 = Gate::new(1, 1, Duration::from_millis(50));
-        let _held = gate2.enter().await.unwrap();
-        assert_eq!(gate2.enter().await.unwrap_err().status.as_u16(), 503);
+        // So the queue's one place is free again: the next request waits (and times out with
+        // 503) instead of being refused with 429.
+        assert_eq!(gate.enter().await.unwrap_err().status.as_u16(), 503);
     }
 
     #[tokio::test]
     async fn a_closed_gate_turns_waiters_away() {
         let gate = Arc::new(Gate::new(1, 4, Duration::from_secs(5)));
         let _running = gate.enter().await.unwrap();
-        let waiter = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await.map(|_| ()) })
-        };
-        while gate.waiting() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let waiting = waiter(&gate).await;
         gate.close();
-        assert_eq!(waiter.await.unwrap().unwrap_err().status.as_u16(), 503);
+        assert_eq!(waiting.await.unwrap().unwrap_err().status.as_u16(), 503);
         assert_eq!(gate.enter().await.unwrap_err().status.as_u16(), 503);
     }
 

@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 use voxclone_encoder::Embedding;
 use voxclone_synthesizer::{PitchTarget, VoicePack};
 
-use super::{ApiError, AppState, MAX_AUDIO_SECONDS};
+use super::api::{decode_upload, upload_speech};
+use super::{ApiError, AppState};
 use crate::adapt::AdaptOptions;
 use crate::clone::{clone_speech, CloneOptions, CloneReport, ReferenceSpeech};
 use crate::profile::VoiceProfile;
@@ -392,12 +393,11 @@ async fn read_clone_request(
             "no reference audio: send one or more form fields named file",
         ));
     }
-    if request.name.is_empty() {
-        request.name = request
-            .files
-            .first()
-            .map(|(label, _)| label.rsplit_once('.').map_or(label.as_str(), |(s, _)| s))
-            .unwrap_or("voice")
+    // A clone is named after its first reference unless named; an import keeps its own name.
+    if let (true, Some((label, _))) = (request.name.is_empty(), request.files.first()) {
+        request.name = label
+            .rsplit_once('.')
+            .map_or(label.as_str(), |(s, _)| s)
             .to_owned();
     }
     if adapt {
@@ -433,18 +433,18 @@ pub async fn create_voice(
         )));
     }
     if let Some(bytes) = &request.profile {
+        if !request.files.is_empty() {
+            return Err(ApiError::bad_request(
+                "send either a profile or reference audio, not both",
+            ));
+        }
         let mut profile = VoiceProfile::from_bytes(
             bytes,
             "uploaded profile",
             state.engines.tts.model().device(),
         )
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        if !request.files.is_empty() {
-            return Err(ApiError::bad_request(
-                "send either a profile or reference audio, not both",
-            ));
-        }
-        if !request.name.is_empty() && request.name != "voice" {
+        if !request.name.is_empty() {
             profile.name = request.name.clone();
         }
         let id = state
@@ -496,9 +496,8 @@ fn make_voice(state: &AppState, request: CloneRequest, job: &Job) -> Result<Valu
         .files
         .into_iter()
         .map(|(label, bytes)| {
-            let audio = voxclone_audio::load_bytes_at_most(bytes, &label, MAX_AUDIO_SECONDS)?;
-            let wav = voxclone_encoder::preprocess(audio, engines.vc.encoder().params())
-                .map_err(|e| ApiError::bad_request(format!("{label}: {e}")))?;
+            let audio = decode_upload(bytes, &label)?;
+            let wav = upload_speech(audio, &label, engines.vc.encoder())?;
             Ok(ReferenceSpeech { label, wav })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;

@@ -158,7 +158,7 @@ pub async fn openai_speech(
     Ok(match first {
         First::Whole(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
         First::Streaming(bytes) => {
-            let head = futures_once(bytes);
+            let head = tokio_stream::once(Ok(bytes));
             let rest = tokio_stream::wrappers::ReceiverStream::new(rest_rx);
             (
                 [(header::CONTENT_TYPE, content_type)],
@@ -167,10 +167,6 @@ pub async fn openai_speech(
                 .into_response()
         }
     })
-}
-
-fn futures_once(bytes: Bytes) -> impl tokio_stream::Stream<Item = Result<Bytes, std::io::Error>> {
-    tokio_stream::iter(std::iter::once(Ok(bytes)))
 }
 
 /// The first answer of a speech request: all of it, or the first part of a stream.
@@ -303,26 +299,22 @@ pub async fn synthesize(
             seed: request.seed.unwrap_or(0),
             pitch: voice.pitch,
         };
-        let mut audio = Vec::new();
-        let mut any = false;
-        for (i, chunk) in engines.tts.chunks(&request.text).enumerate() {
-            if Instant::now() > deadline {
-                return Err(ApiError::timeout("the request took longer than its time limit"));
-            }
-            any = true;
-            audio.extend(engines.tts.speak_chunk(&chunk, &voice.pack, options, i as u64)?);
-        }
-        if !any {
-            return Err(TtsError::NothingToSay.into());
-        }
-        let d_vector = embed_synthesized(&engines.vc, audio.clone())?;
-        let similarity = voice.d_vector.as_ref().map(|r| r.cosine(&d_vector));
+        let audio = engines
+            .tts
+            .speak_while(&request.text, &voice.pack, options, || {
+                Instant::now() < deadline
+            })?
+            .ok_or_else(|| ApiError::timeout("the request took longer than its time limit"))?;
         let mel = display_mel(&audio);
+        let wav = wav_bytes(&audio, SAMPLE_RATE);
+        let seconds = audio.len() as f64 / SAMPLE_RATE as f64;
+        let d_vector = embed_synthesized(&engines.vc, audio)?;
+        let similarity = voice.d_vector.as_ref().map(|r| r.cosine(&d_vector));
         let b64 = base64::engine::general_purpose::STANDARD;
         Ok(Json(json!({
-            "audio": b64.encode(wav_bytes(&audio, SAMPLE_RATE)),
+            "audio": b64.encode(wav),
             "sample_rate": SAMPLE_RATE,
-            "seconds": audio.len() as f64 / SAMPLE_RATE as f64,
+            "seconds": seconds,
             "mel": { "bins": DISPLAY_MEL.n_mels, "frames": mel.len() / DISPLAY_MEL.n_mels, "data": b64.encode(&mel) },
             "d_vector": d_vector.as_slice(),
             "similarity": similarity,

@@ -135,8 +135,12 @@ impl Drop for Server {
     }
 }
 
-/// A multipart/form-data body: `(field, file name or None for text, bytes)`.
-pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+/// A form field: name, file name (`None` for a text field), content.
+pub type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+
+/// POSTs `parts` as multipart/form-data.
+#[allow(clippy::result_large_err)] // ureq's own error type, returned as ureq returns it
+pub fn post_form(url: &str, parts: &[Part]) -> Result<ureq::Response, ureq::Error> {
     let boundary = "voxclone-test-boundary-7d1f";
     let mut body = Vec::new();
     for (name, file, bytes) in parts {
@@ -153,5 +157,10 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    ureq::post(url)
+        .set(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send_bytes(&body)
 }
