@@ -288,6 +288,15 @@ fn bad_requests_get_one_line_errors_and_limits_hold() {
     let n = socket.read(&mut reply).unwrap();
     let reply = String::from_utf8_lossy(&reply[..n]).into_owned();
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    let (status, m) = error_of(ureq::put(&url("/v1/voices")).call());
+    assert_eq!(status, 405);
+    assert!(m.contains("method"), "{m}");
+    let form: &[Part] = &[
+        ("profile", Some("x.voice"), b"whatever"),
+        ("file", Some(MALE[0]), &clip(MALE[0])),
+    ];
+    let (_, m) = error_of(post_form(&url("/v1/voices"), form));
+    assert!(m.contains("not both"), "{m}");
     let form: &[Part] = &[("name", None, b"nobody")];
     let (_, m) = error_of(post_form(&url("/v1/voices"), form));
     assert!(m.contains("no reference audio"), "{m}");
