@@ -19,6 +19,9 @@ command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 # The API's compatibility test runs the official OpenAI Python client in a virtual environment.
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+# The PyTorch reference for the RTVC Tacotron/WaveRNN parity tests (tests/rtvc_parity.rs):
+# Debian's CPU build of torch, about 140 MB, where PyPI's wheels bring 3 GB of CUDA libraries.
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need_apt+=(python3-torch)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""

@@ -10,6 +10,7 @@ pub mod mel;
 pub mod normalize;
 pub mod pitch;
 pub mod resample;
+pub mod rtvc_mel;
 pub mod vad;
 pub mod wav;
 

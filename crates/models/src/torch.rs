@@ -44,11 +44,188 @@ pub(crate) fn read_state_dict(path: &Path, key: &str) -> Result<Vec<(String, Ten
         .map_err(|e| format!("too short to be a checkpoint: {e}"))?;
     if head == ZIP_MAGIC {
         drop(file);
-        return candle_core::pickle::read_all_with_key(path, Some(key)).map_err(|e| e.to_string());
+        return read_zip(path, Some(key));
     }
     drop(file);
     let file = File::open(path).map_err(|e| e.to_string())?;
     read_legacy(file, key)
+}
+
+/// The tensors of a checkpoint's state dict: the dict under `key` when the checkpoint is a dict
+/// holding one (RTVC writes `{"model_state": …, "optimizer_state": …}`), else the top-level dict
+/// (RTVC's older vocoder checkpoints are a bare state dict).
+pub fn read_checkpoint(path: &Path, key: &str) -> Result<Vec<(String, Tensor)>> {
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let mut head = [0u8; 4];
+    file.read_exact(&mut head)
+        .map_err(|e| format!("too short to be a checkpoint: {e}"))?;
+    drop(file);
+    if head == ZIP_MAGIC {
+        return match read_zip(path, Some(key)) {
+            Err(e) if e.starts_with(NO_DICT) => read_zip(path, None),
+            other => other,
+        };
+    }
+    read_state_dict(path, key)
+}
+
+const NO_DICT: &str = "no dict";
+
+/// Reads a zip-format checkpoint (torch ≥ 1.6): `<archive>/data.pkl` is the pickled object, and
+/// each storage is the file `<archive>/data/<key>`. candle's own reader skips `IntStorage`
+/// tensors, and RTVC keeps its reduction factor `decoder.r` in one, so ours reads those too
+/// (as I64).
+fn read_zip(path: &Path, key: Option<&str>) -> Result<Vec<(String, Tensor)>> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| e.to_string())?;
+    let pickle_name = zip
+        .file_names()
+        .filter_map(|n| n.ok())
+        .find(|n| n.ends_with("data.pkl"))
+        .map(|n| n.into_owned())
+        .ok_or("a zip file without data.pkl is not a PyTorch checkpoint")?;
+    let dir = pickle_name.trim_end_matches(".pkl").to_owned();
+    let object = {
+        let entry = zip.by_name(&pickle_name).map_err(|e| e.to_string())?;
+        read_pickle(&mut BufReader::new(entry), "checkpoint object")?
+    };
+    let state = match key {
+        Some(key) => dict_entries(&object)
+            .and_then(|entries| lookup(entries, key))
+            .and_then(dict_entries)
+            .ok_or_else(|| format!("{NO_DICT} {key:?} in the checkpoint"))?,
+        None => dict_entries(&object).ok_or("the checkpoint is not a dict of tensors")?,
+    };
+    let mut tensors = Vec::with_capacity(state.len());
+    for (name, value) in state {
+        let Object::Unicode(name) = name else {
+            continue;
+        };
+        let Some(stored) = stored_tensor(value) else {
+            // Not a tensor: e.g. `_metadata`, which candle's BUILD merges into the dict.
+            continue;
+        };
+        let entry_name = format!("{dir}/{}", stored.storage);
+        let mut bytes = Vec::new();
+        zip.by_name(&entry_name)
+            .and_then(|mut entry| Ok(entry.read_to_end(&mut bytes)?))
+            .map_err(|e| format!("tensor {name}: storage {entry_name}: {e}"))?;
+        tensors.push((name.clone(), stored.to_tensor(&bytes, name)?));
+    }
+    Ok(tensors)
+}
+
+/// What `_rebuild_tensor_v2(storage, offset, size, stride, …)` says about one tensor.
+struct StoredTensor {
+    storage: String,
+    class: String,
+    offset: usize,
+    shape: Vec<usize>,
+    stride: Vec<usize>,
+}
+
+fn stored_tensor(value: &Object) -> Option<StoredTensor> {
+    let Object::Reduce { callable, args } = value else {
+        return None;
+    };
+    match callable.as_ref() {
+        Object::Class { class_name, .. } if class_name == "_rebuild_tensor_v2" => {}
+        _ => return None,
+    }
+    let Object::Tuple(args) = args.as_ref() else {
+        return None;
+    };
+    let [Object::PersistentLoad(id), offset, shape, stride, ..] = args.as_slice() else {
+        return None;
+    };
+    let Object::Tuple(id) = id.as_ref() else {
+        return None;
+    };
+    let [_, Object::Class { class_name, .. }, Object::Unicode(storage), ..] = id.as_slice() else {
+        return None;
+    };
+    let usizes = |o: &Object| -> Option<Vec<usize>> {
+        match o {
+            Object::Tuple(items) => items.iter().map(as_usize).collect(),
+            _ => None,
+        }
+    };
+    Some(StoredTensor {
+        storage: storage.clone(),
+        class: class_name.clone(),
+        offset: as_usize(offset)?,
+        shape: usizes(shape)?,
+        stride: usizes(stride)?,
+    })
+}
+
+fn as_usize(o: &Object) -> Option<usize> {
+    match o {
+        Object::Int(n) => usize::try_from(*n).ok(),
+        Object::Long(n) => usize::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+impl StoredTensor {
+    fn to_tensor(&self, storage: &[u8], name: &str) -> Result<Tensor> {
+        use candle_core::DType;
+        let (dtype, elem) = match self.class.as_str() {
+            "FloatStorage" => (DType::F32, 4),
+            "DoubleStorage" => (DType::F64, 8),
+            "HalfStorage" => (DType::F16, 2),
+            "BFloat16Storage" => (DType::BF16, 2),
+            "LongStorage" => (DType::I64, 8),
+            "IntStorage" => (DType::I64, 4),
+            "ByteStorage" | "BoolStorage" => (DType::U8, 1),
+            other => return Err(format!("tensor {name}: unsupported storage type {other}")),
+        };
+        let count: usize = self.shape.iter().product();
+        let mut contiguous = vec![1usize; self.shape.len()];
+        for d in (0..self.shape.len().saturating_sub(1)).rev() {
+            contiguous[d] = contiguous[d + 1] * self.shape[d + 1];
+        }
+        // A strided view (e.g. a transposed tensor saved as is) is gathered element by element.
+        let gathered;
+        let bytes = if count > 1 && self.stride != contiguous {
+            let mut out = Vec::with_capacity(count * elem);
+            for i in 0..count {
+                let (mut rest, mut at) = (i, self.offset);
+                for d in (0..self.shape.len()).rev() {
+                    at += (rest % self.shape[d]) * self.stride[d];
+                    rest /= self.shape[d];
+                }
+                let bytes = storage.get(at * elem..(at + 1) * elem).ok_or_else(|| {
+                    format!(
+                        "tensor {name} reads past its {}-byte storage",
+                        storage.len()
+                    )
+                })?;
+                out.extend_from_slice(bytes);
+            }
+            gathered = out;
+            &gathered[..]
+        } else {
+            let start = self.offset * elem;
+            let end = start + count * elem;
+            storage.get(start..end).ok_or_else(|| {
+                format!(
+                    "tensor {name} reads bytes {start}..{end} of a {}-byte storage",
+                    storage.len()
+                )
+            })?
+        };
+        let tensor = if self.class == "IntStorage" {
+            let values: Vec<i64> = bytes
+                .chunks_exact(4)
+                .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64)
+                .collect();
+            Tensor::from_vec(values, self.shape.as_slice(), &Device::Cpu)
+        } else {
+            Tensor::from_raw_buffer(bytes, dtype, &self.shape, &Device::Cpu)
+        };
+        tensor.map_err(|e| format!("tensor {name}: {e}"))
+    }
 }
 
 /// Reads a legacy-format checkpoint from its first byte (see the module docs).

@@ -13,6 +13,7 @@ pub mod lstm;
 pub mod model;
 pub mod pitch;
 pub mod prosody;
+pub mod tacotron;
 pub mod text_encoder;
 pub mod voice;
 

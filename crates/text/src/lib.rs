@@ -57,6 +57,7 @@ pub mod g2p;
 pub mod lexicon;
 pub mod normalize;
 pub mod numbers;
+pub mod rtvc;
 pub mod sentences;
 pub mod stress;
 pub mod vocab;

@@ -18,10 +18,12 @@
 
 pub mod decoder;
 pub mod generator;
+pub mod griffin_lim;
 pub mod kernels;
 pub mod layers;
 pub mod source;
 pub mod stft;
+pub mod wavernn;
 
 pub use decoder::Decoder;
 pub use generator::Generator;

@@ -21,6 +21,7 @@ pub mod corpus;
 pub mod pipeline;
 pub mod plot;
 pub mod profile;
+pub mod rtvc;
 pub mod server;
 pub mod speaker_encoding;
 pub mod tts;

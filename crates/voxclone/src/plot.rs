@@ -15,6 +15,22 @@ pub const PALETTE: [(&str, [u8; 3]); 10] = [
     ("cyan", [23, 190, 207]),
 ];
 
+/// A colour for `v` in `[0, 1]` on a dark-blue → teal → yellow ramp (close to viridis, the map
+/// RTVC's alignment plots use), interpolated between five stops.
+pub fn heat(v: f32) -> [u8; 3] {
+    const STOPS: [[f32; 3]; 5] = [
+        [68.0, 1.0, 84.0],
+        [59.0, 82.0, 139.0],
+        [33.0, 145.0, 140.0],
+        [94.0, 201.0, 98.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let x = v.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
+    let i = (x as usize).min(STOPS.len() - 2);
+    let f = x - i as f32;
+    std::array::from_fn(|c| (STOPS[i][c] + (STOPS[i + 1][c] - STOPS[i][c]) * f).round() as u8)
+}
+
 /// The name of group `g`'s colour (colours repeat after ten groups).
 pub fn colour_name(g: usize) -> &'static str {
     PALETTE[g % PALETTE.len()].0

@@ -12,6 +12,7 @@ mod progress;
 mod serve;
 mod similarity;
 mod speak;
+mod synthesize;
 mod train;
 mod train_speaker_encoding;
 
@@ -84,6 +85,9 @@ enum Command {
     Train(train::TrainCommand),
     /// Serve the web toolbox and the HTTP API (OpenAI-compatible speech, cloning, embeddings).
     Serve(serve::ServeArgs),
+    /// Speak text in a reference voice with Real-Time-Voice-Cloning's own checkpoints: its
+    /// Tacotron synthesizer and its WaveRNN vocoder or Griffin-Lim.
+    Synthesize(synthesize::SynthesizeArgs),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -179,5 +183,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Clone(args) => clone::run_clone(&ctx, args),
         Command::EvalClone(args) => eval_clone::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
+        Command::Synthesize(args) => synthesize::run(&ctx, args),
     }
 }

@@ -1,0 +1,417 @@
+//! The building blocks of RTVC's Tacotron, each loading its weights by RTVC's state-dict names:
+//! pre-nets with dropout, batch-normalised convolutions, highway layers, the CBHG module (Wang
+//! et al. 2017) and the recurrent cells (PyTorch's GRU and LSTM equations and gate orders).
+
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_nn::{Linear, VarBuilder};
+
+/// Epsilon of PyTorch's `BatchNorm1d`.
+const BATCH_NORM_EPS: f64 = 1e-5;
+
+/// A linear layer read as `candle_nn` does (`weight` `[out, in]`, optional `bias`).
+pub fn linear(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result<Linear> {
+    let weight = vb.get((output, input), "weight")?;
+    let bias = if bias {
+        Some(vb.get(output, "bias")?)
+    } else {
+        None
+    };
+    Ok(Linear::new(weight, bias))
+}
+
+/// SplitMix64: a tiny generator whose output is fixed by its seed across platforms, for the
+/// pre-nets' dropout masks.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`, from the top 24 bits.
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+/// Dropout in the pre-nets. RTVC applies it at inference too (`F.dropout(…, training=True)`, as
+/// Tacotron 2 does, for variety): its models were trained to expect it. `Off` is for parity
+/// checks against a reference with dropout disabled.
+#[derive(Debug, Clone)]
+pub enum Dropout {
+    Off,
+    On(SplitMix64),
+}
+
+impl Dropout {
+    /// Zeroes each value with probability `p` and scales the rest by `1 / (1 - p)`.
+    pub fn apply(&mut self, x: &Tensor, p: f32) -> Result<Tensor> {
+        let Dropout::On(rng) = self else {
+            return Ok(x.clone());
+        };
+        if p <= 0.0 {
+            return Ok(x.clone());
+        }
+        let scale = 1.0 / (1.0 - p);
+        let mask: Vec<f32> = (0..x.elem_count())
+            .map(|_| if rng.next_f32() < p { 0.0 } else { scale })
+            .collect();
+        x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)
+    }
+}
+
+/// Two ReLU layers, each followed by dropout.
+#[derive(Debug, Clone)]
+pub struct PreNet {
+    fc1: Linear,
+    fc2: Linear,
+    dropout: f32,
+}
+
+impl PreNet {
+    pub fn load(
+        input: usize,
+        fc1: usize,
+        fc2: usize,
+        dropout: f32,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        Ok(Self {
+            fc1: linear(input, fc1, true, vb.pp("fc1"))?,
+            fc2: linear(fc1, fc2, true, vb.pp("fc2"))?,
+            dropout,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor, dropout: &mut Dropout) -> Result<Tensor> {
+        let x = dropout.apply(&self.fc1.forward(x)?.relu()?, self.dropout)?;
+        dropout.apply(&self.fc2.forward(&x)?.relu()?, self.dropout)
+    }
+}
+
+/// Convolution (no bias, "same" padding `k / 2`), optional ReLU, then batch norm — in that
+/// order, as RTVC has it. The batch norm is folded into a per-channel scale and shift.
+#[derive(Debug, Clone)]
+pub struct BatchNormConv {
+    weight: Tensor,
+    scale: Tensor,
+    shift: Tensor,
+    relu: bool,
+}
+
+impl BatchNormConv {
+    pub fn load(
+        input: usize,
+        output: usize,
+        kernel: usize,
+        relu: bool,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let weight = vb.get((output, input, kernel), "conv.weight")?;
+        let (scale, shift) = batch_norm(output, vb.pp("bnorm"))?;
+        Ok(Self {
+            weight,
+            scale,
+            shift,
+            relu,
+        })
+    }
+
+    /// `[B, C_in, T]` → `[B, C_out, T + 1 - k % 2]` (even kernels give one extra frame, which
+    /// the CBHG drops).
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let k = self.weight.dim(2)?;
+        let mut y = x.conv1d(&self.weight, k / 2, 1, 1, 1)?;
+        if self.relu {
+            y = y.relu()?;
+        }
+        y.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)
+    }
+}
+
+/// Inference-time batch norm as `(scale, shift)`, each `[1, C, 1]`.
+pub fn batch_norm(channels: usize, vb: VarBuilder) -> Result<(Tensor, Tensor)> {
+    let gamma = vb.get(channels, "weight")?;
+    let beta = vb.get(channels, "bias")?;
+    let mean = vb.get(channels, "running_mean")?;
+    let var = vb.get(channels, "running_var")?;
+    let scale = gamma.div(&(var + BATCH_NORM_EPS)?.sqrt()?)?;
+    let shift = beta.sub(&mean.mul(&scale)?)?;
+    Ok((
+        scale.reshape((1, channels, 1))?,
+        shift.reshape((1, channels, 1))?,
+    ))
+}
+
+/// `y = σ(W2 x) · relu(W1 x) + (1 − σ(W2 x)) · x`.
+#[derive(Debug, Clone)]
+pub struct Highway {
+    w1: Linear,
+    w2: Linear,
+}
+
+impl Highway {
+    pub fn load(size: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            w1: linear(size, size, true, vb.pp("W1"))?,
+            w2: linear(size, size, true, vb.pp("W2"))?,
+        })
+    }
+}
+
+impl Module for Highway {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let gate = candle_nn::ops::sigmoid(&self.w2.forward(x)?)?;
+        let h = self.w1.forward(x)?.relu()?;
+        // g·h + (1 − g)·x = x + g·(h − x)
+        x + gate.mul(&(h - x)?)?
+    }
+}
+
+/// The CBHG module: a bank of convolutions of widths 1…K, max-pooling over time (width 2,
+/// stride 1), two projection convolutions with a residual connection, highway layers and a
+/// bidirectional GRU.
+#[derive(Debug, Clone)]
+pub struct Cbhg {
+    bank: Vec<BatchNormConv>,
+    project1: BatchNormConv,
+    project2: BatchNormConv,
+    pre_highway: Option<Linear>,
+    highways: Vec<Highway>,
+    rnn: BiGru,
+}
+
+impl Cbhg {
+    /// `proj_channels` are the two projections' widths; when the last differs from `channels`
+    /// a bias-free `pre_highway` layer maps it back (RTVC's post-net has 80 → 512).
+    pub fn load(
+        k: usize,
+        input: usize,
+        channels: usize,
+        proj_channels: [usize; 2],
+        num_highways: usize,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let bank = (1..=k)
+            .map(|width| {
+                BatchNormConv::load(
+                    input,
+                    channels,
+                    width,
+                    true,
+                    vb.pp(format!("conv1d_bank.{}", width - 1)),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let project1 = BatchNormConv::load(
+            k * channels,
+            proj_channels[0],
+            3,
+            true,
+            vb.pp("conv_project1"),
+        )?;
+        let project2 = BatchNormConv::load(
+            proj_channels[0],
+            proj_channels[1],
+            3,
+            false,
+            vb.pp("conv_project2"),
+        )?;
+        let pre_highway = if proj_channels[1] != channels {
+            Some(linear(
+                proj_channels[1],
+                channels,
+                false,
+                vb.pp("pre_highway"),
+            )?)
+        } else {
+            None
+        };
+        let highways = (0..num_highways)
+            .map(|i| Highway::load(channels, vb.pp(format!("highways.{i}"))))
+            .collect::<Result<Vec<_>>>()?;
+        let rnn = BiGru::load(channels, channels / 2, vb.pp("rnn"))?;
+        Ok(Self {
+            bank,
+            project1,
+            project2,
+            pre_highway,
+            highways,
+            rnn,
+        })
+    }
+
+    /// `[B, C_in, T]` → `[B, T, channels]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let t = x.dim(2)?;
+        let bank = self
+            .bank
+            .iter()
+            .map(|conv| conv.forward(x)?.narrow(2, 0, t))
+            .collect::<Result<Vec<_>>>()?;
+        let bank = Tensor::cat(&bank, 1)?;
+        // MaxPool1d(2, stride 1, padding 1) cut to T frames: frame i is max(x[i−1], x[i]),
+        // frame 0 is x[0] (the padding is −∞).
+        let previous = Tensor::cat(&[bank.narrow(2, 0, 1)?, bank.narrow(2, 0, t - 1)?], 2)?;
+        let pooled = bank.maximum(&previous)?;
+        let y = self.project2.forward(&self.project1.forward(&pooled)?)?;
+        let mut y = (y + x)?.transpose(1, 2)?.contiguous()?;
+        if let Some(pre) = &self.pre_highway {
+            y = pre.forward(&y)?;
+        }
+        for highway in &self.highways {
+            y = highway.forward(&y)?;
+        }
+        self.rnn.forward(&y)
+    }
+}
+
+/// One direction of a GRU layer, or a `GRUCell`: weights `[3H, I]` and `[3H, H]` with gate rows
+/// `[r | z | n]`, stored transposed for `x · Wᵀ`.
+#[derive(Debug, Clone)]
+pub struct GruWeights {
+    w_ih_t: Tensor,
+    w_hh_t: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+    hidden: usize,
+}
+
+impl GruWeights {
+    /// `suffix` is `""` for a `GRUCell`, `"_l0"` or `"_l0_reverse"` for a layer of `nn.GRU`.
+    pub fn load(input: usize, hidden: usize, suffix: &str, vb: &VarBuilder) -> Result<Self> {
+        Ok(Self {
+            w_ih_t: vb
+                .get((3 * hidden, input), &format!("weight_ih{suffix}"))?
+                .t()?
+                .contiguous()?,
+            w_hh_t: vb
+                .get((3 * hidden, hidden), &format!("weight_hh{suffix}"))?
+                .t()?
+                .contiguous()?,
+            b_ih: vb.get(3 * hidden, &format!("bias_ih{suffix}"))?,
+            b_hh: vb.get(3 * hidden, &format!("bias_hh{suffix}"))?,
+            hidden,
+        })
+    }
+
+    /// `x W_ihᵀ + b_ih` for inputs `[…, I]`.
+    pub fn input_projection(&self, x: &Tensor) -> Result<Tensor> {
+        x.broadcast_matmul(&self.w_ih_t)?.broadcast_add(&self.b_ih)
+    }
+
+    /// One step from a projected input `gi` `[B, 3H]` and the state `h` `[B, H]`:
+    /// `r = σ(gi_r + gh_r)`, `z = σ(gi_z + gh_z)`, `n = tanh(gi_n + r·gh_n)`,
+    /// `h' = (1 − z)·n + z·h`.
+    pub fn step_projected(&self, gi: &Tensor, h: &Tensor) -> Result<Tensor> {
+        let hd = self.hidden;
+        let gh = h.matmul(&self.w_hh_t)?.broadcast_add(&self.b_hh)?;
+        let rz = candle_nn::ops::sigmoid(&(gi.narrow(1, 0, 2 * hd)? + gh.narrow(1, 0, 2 * hd)?)?)?;
+        let r = rz.narrow(1, 0, hd)?;
+        let z = rz.narrow(1, hd, hd)?;
+        let n = (gi.narrow(1, 2 * hd, hd)? + r.mul(&gh.narrow(1, 2 * hd, hd)?)?)?.tanh()?;
+        // (1 − z)·n + z·h = n + z·(h − n)
+        &n + z.mul(&(h - &n)?)?
+    }
+
+    /// A `GRUCell` step.
+    pub fn step(&self, x: &Tensor, h: &Tensor) -> Result<Tensor> {
+        self.step_projected(&self.input_projection(x)?, h)
+    }
+
+    pub fn zeros(&self, batch: usize, device: &Device) -> Result<Tensor> {
+        Tensor::zeros((batch, self.hidden), DType::F32, device)
+    }
+}
+
+/// A bidirectional one-layer `nn.GRU` (`batch_first`): `[B, T, I]` → `[B, T, 2H]`, the
+/// forward direction's outputs then the backward one's.
+#[derive(Debug, Clone)]
+pub struct BiGru {
+    forward: GruWeights,
+    backward: GruWeights,
+}
+
+impl BiGru {
+    pub fn load(input: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            forward: GruWeights::load(input, hidden, "_l0", &vb)?,
+            backward: GruWeights::load(input, hidden, "_l0_reverse", &vb)?,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (batch, t, _) = x.dims3()?;
+        let run =
+            |weights: &GruWeights, order: &mut dyn Iterator<Item = usize>| -> Result<Vec<Tensor>> {
+                let gi = weights.input_projection(x)?;
+                let mut h = weights.zeros(batch, x.device())?;
+                let mut outputs = vec![None; t];
+                for i in order {
+                    h = weights.step_projected(&gi.narrow(1, i, 1)?.squeeze(1)?, &h)?;
+                    outputs[i] = Some(h.clone());
+                }
+                Ok(outputs.into_iter().flatten().collect())
+            };
+        let fwd = Tensor::stack(&run(&self.forward, &mut (0..t))?, 1)?;
+        let bwd = Tensor::stack(&run(&self.backward, &mut (0..t).rev())?, 1)?;
+        Tensor::cat(&[fwd, bwd], D::Minus1)
+    }
+}
+
+/// An `nn.LSTMCell`: gate rows `[i | f | g | o]`; `c' = σ(f)·c + σ(i)·tanh(g)`,
+/// `h' = σ(o)·tanh(c')`.
+#[derive(Debug, Clone)]
+pub struct LstmCell {
+    w_ih_t: Tensor,
+    w_hh_t: Tensor,
+    bias: Tensor,
+    hidden: usize,
+}
+
+impl LstmCell {
+    pub fn load(input: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+        let b_ih = vb.get(4 * hidden, "bias_ih")?;
+        let b_hh = vb.get(4 * hidden, "bias_hh")?;
+        Ok(Self {
+            w_ih_t: vb
+                .get((4 * hidden, input), "weight_ih")?
+                .t()?
+                .contiguous()?,
+            w_hh_t: vb
+                .get((4 * hidden, hidden), "weight_hh")?
+                .t()?
+                .contiguous()?,
+            bias: (b_ih + b_hh)?,
+            hidden,
+        })
+    }
+
+    /// `(h, c)` → `(h', c')` for input `x` `[B, I]`.
+    pub fn step(&self, x: &Tensor, h: &Tensor, c: &Tensor) -> Result<(Tensor, Tensor)> {
+        let hd = self.hidden;
+        let gates =
+            (x.matmul(&self.w_ih_t)? + h.matmul(&self.w_hh_t)?)?.broadcast_add(&self.bias)?;
+        let ifo_i = candle_nn::ops::sigmoid(&gates.narrow(1, 0, 2 * hd)?)?;
+        let i = ifo_i.narrow(1, 0, hd)?;
+        let f = ifo_i.narrow(1, hd, hd)?;
+        let g = gates.narrow(1, 2 * hd, hd)?.tanh()?;
+        let o = candle_nn::ops::sigmoid(&gates.narrow(1, 3 * hd, hd)?)?;
+        let c = (f.mul(c)? + i.mul(&g)?)?;
+        let h = o.mul(&c.tanh()?)?;
+        Ok((h, c))
+    }
+
+    pub fn zeros(&self, batch: usize, device: &Device) -> Result<Tensor> {
+        Tensor::zeros((batch, self.hidden), DType::F32, device)
+    }
+}
