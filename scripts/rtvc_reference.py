@@ -665,6 +665,7 @@ def golden(out_dir):
     mel = torch.rand(1, 80, T, generator=gen) * 8 - 4
     S = T * VOC["hop_length"]
     u1 = torch.rand(1, S, generator=gen)
+    drawn = u1.clone()
     rec = {}
     wav1, samples1 = voc.generate(mel / MEL_MAX_ABS, False, target, overlap, u1, record=rec)
     folds, _ = fold_layout(S, target, overlap)
@@ -700,7 +701,8 @@ def golden(out_dir):
           f", max stop prob {float(a['stop'].max()):.3f}")
     print(f"case B: {n_b} decoder steps, T = {b['mel'].size(2)}, stop fired: {n_b < steps // TACO_R}")
     print(f"vocoder: T = {T} frames, {S} steps unbatched, {folds} folds x "
-          f"{target + 2 * overlap} batched, min |cdf - u| unbatched = {margin:.2e}")
+          f"{target + 2 * overlap} batched; unbatched: {int((u1 != drawn).sum())} u moved off bin "
+          f"edges, min |cdf - u| = {margin:.2e}")
     for k, v in flat.items():
         print(f"  {k:32s} {str(v.dtype)[6:]:7s} {list(v.shape)}")
     print(f"wrote {out_dir}/{{synthesizer.pt, vocoder.pt, golden.pt, taco_text.txt}}")

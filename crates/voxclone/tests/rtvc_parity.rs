@@ -320,3 +320,122 @@ fn checkpoints_with_missing_or_misshaped_tensors_name_the_key() {
         "{err}"
     );
 }
+
+mod common;
+
+/// `voxclone synthesize` end to end with the reference's checkpoints: the command a user with
+/// RTVC's `synthesizer.pt` and `vocoder.pt` runs.
+#[test]
+fn synthesize_command_runs_rtvc_checkpoints() {
+    let dir = reference();
+    let synthesizer = format!("tacotron:{}", dir.join("synthesizer.pt").display());
+    let vocoder = format!("wavernn:{}", dir.join("vocoder.pt").display());
+    let reference_voice = common::speech("2414-128291-0000.flac");
+    let out_dir = tempfile::tempdir().unwrap();
+    let wav = out_dir.path().join("out.wav");
+    let plot = out_dir.path().join("alignment.png");
+    let out = common::run(&[
+        "synthesize",
+        "--synthesizer",
+        &synthesizer,
+        "--vocoder",
+        &vocoder,
+        "--reference",
+        reference_voice.to_str().unwrap(),
+        "--text",
+        "Hello there. A second sentence!",
+        "--max-frames",
+        "30",
+        "-o",
+        wav.to_str().unwrap(),
+        "--plot-alignment",
+        plot.to_str().unwrap(),
+    ]);
+    let err = common::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    // Random weights never reach the stop token: the user is told, per sentence.
+    assert_eq!(
+        err.matches("never reached the stop token").count(),
+        2,
+        "{err}"
+    );
+    let reader = hound::WavReader::open(&wav).unwrap();
+    assert_eq!(reader.spec().sample_rate, 16_000);
+    // Two sentences of at most 30 frames ((30 − 1) · 200 samples each) and a 0.2 s pause.
+    let len = reader.len() as usize;
+    assert!(len > 3200 && len <= 2 * 29 * 200 + 3200, "{len} samples");
+    for png in [plot.clone(), out_dir.path().join("alignment-2.png")] {
+        let bytes = std::fs::read(&png).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", png.display());
+    }
+
+    // Griffin-Lim needs no vocoder checkpoint.
+    let gl = out_dir.path().join("gl.wav");
+    let out = common::run(&[
+        "synthesize",
+        "--synthesizer",
+        &synthesizer,
+        "--reference",
+        reference_voice.to_str().unwrap(),
+        "--text",
+        "Griffin and Lim.",
+        "--max-frames",
+        "20",
+        "-o",
+        gl.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let samples: Vec<i16> = hound::WavReader::open(&gl)
+        .unwrap()
+        .into_samples()
+        .map(Result::unwrap)
+        .collect();
+    assert!(samples.iter().any(|&s| s != 0), "Griffin-Lim wrote silence");
+}
+
+#[test]
+fn synthesize_command_refuses_bad_input_in_one_line() {
+    let dir = reference();
+    let voice = common::speech("2414-128291-0000.flac");
+    let voice = voice.to_str().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let wav = out_dir.path().join("never.wav");
+    let wav = wav.to_str().unwrap();
+    let synthesizer = format!("tacotron:{}", dir.join("synthesizer.pt").display());
+    let vocoder_as_synthesizer = format!("tacotron:{}", dir.join("vocoder.pt").display());
+    let cases: [(Vec<&str>, &[&str]); 4] = [
+        (vec!["--synthesizer", "synthesizer.pt"], &["tacotron:PATH"]),
+        (
+            vec!["--synthesizer", &synthesizer, "--vocoder", "wavenet:x.pt"],
+            &["wavernn:PATH"],
+        ),
+        (
+            vec![
+                "--synthesizer",
+                &synthesizer,
+                "--vocoder",
+                "wavernn:/no/such/vocoder.pt",
+            ],
+            &["/no/such/vocoder.pt"],
+        ),
+        (
+            vec!["--synthesizer", &vocoder_as_synthesizer],
+            &["not an RTVC synthesizer checkpoint"],
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec![
+            "synthesize",
+            "--reference",
+            voice,
+            "--text",
+            "Hi.",
+            "-o",
+            wav,
+        ];
+        all.extend(args);
+        let out = common::run(&all);
+        common::one_line_error(&out, expected);
+    }
+    assert!(!Path::new(wav).exists(), "no output is left behind");
+}

@@ -118,10 +118,9 @@ pub fn run(ctx: &Context, args: SynthesizeArgs) -> Result<()> {
         other => other?,
     };
     for chunk in speech.unfinished() {
-        tracing::warn!(
-            "the attention never reached the stop token within {} frames for {:?}; that sentence was cut at the limit",
-            args.max_frames,
-            chunk.text
+        eprintln!(
+            "voxclone: warning: the attention never reached the stop token within {} frames for {:?}; that sentence was cut at the limit",
+            args.max_frames, chunk.text
         );
     }
     if let Some(plot) = &args.plot_alignment {
