@@ -229,9 +229,9 @@ fn wavernn_unbatched_generation_matches_the_reference() {
 
     // Teacher-forced: fed the reference's samples, every step's logits must match.
     let mut logits = vec![0f32; uniforms.len() * classes];
-    let mut uniform = |_: usize, t: usize| uniforms[t];
+    let uniform = |_: usize, t: usize| uniforms[t];
     let mut sampling = Sampling {
-        uniform: &mut uniform,
+        uniform: &uniform,
         teacher: Some(&reference_samples),
         logits: Some(&mut logits),
     };
@@ -247,9 +247,9 @@ fn wavernn_unbatched_generation_matches_the_reference() {
     );
 
     // Free-running with the same draws: the same samples, hence the same waveform.
-    let mut uniform = |_: usize, t: usize| uniforms[t];
+    let uniform = |_: usize, t: usize| uniforms[t];
     let mut sampling = Sampling {
-        uniform: &mut uniform,
+        uniform: &uniform,
         teacher: None,
         logits: None,
     };
@@ -270,9 +270,9 @@ fn wavernn_folded_generation_matches_the_reference() {
     let uniforms = g("voc.batched.uniforms");
     let len = uniforms.dim(1).unwrap();
     let uniforms = values(uniforms);
-    let mut uniform = |fold: usize, t: usize| uniforms[fold * len + t];
+    let uniform = |fold: usize, t: usize| uniforms[fold * len + t];
     let mut sampling = Sampling {
-        uniform: &mut uniform,
+        uniform: &uniform,
         teacher: None,
         logits: None,
     };

@@ -12,6 +12,191 @@ use gemm::Parallelism;
 
 /// Steps whose conditioning products are computed together.
 const BLOCK: usize = 128;
+/// Up to this many rows, products run on [`small_batch`] rather than `gemm` (whose packing
+/// costs more than it saves for a handful of rows).
+const SMALL_BATCH: usize = 16;
+
+/// `dst (m × n) += lhs (m × k) · w (k × n)` on AVX-512, for the per-sample products: the
+/// weights are packed in 16-column panels read once, front to back, per group of up to
+/// [`panel::ROWS`] rows, whose 16-column results stay in registers over the whole `k` loop
+/// (one weight load per `rows` fused multiply-adds). The products are small and the weights do
+/// not fit in cache, so reading them once per step, linearly, is what counts.
+mod panel {
+    pub const LANES: usize = 16;
+    pub const ROWS: usize = 12;
+
+    pub fn available(n: usize) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            n.is_multiple_of(LANES)
+                && std::arch::is_x86_feature_detected!("avx512f")
+                && std::env::var("VOXCLONE_KERNEL").map_or(true, |k| k != "portable")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = n;
+            false
+        }
+    }
+
+    /// `w` `[k × n]` row-major → `[n / 16][k][16]`.
+    pub fn pack(w: &[f32], k: usize, n: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(k * n);
+        for p in 0..n / LANES {
+            for kk in 0..k {
+                out.extend_from_slice(&w[kk * n + p * LANES..kk * n + (p + 1) * LANES]);
+            }
+        }
+        out
+    }
+
+    /// With `parallel`, the panels are split between two rayon tasks: each reads half the
+    /// weights and writes its own columns.
+    pub fn accumulate(
+        dst: &mut [f32],
+        lhs: &[f32],
+        panels: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        parallel: bool,
+    ) {
+        assert!(dst.len() == m * n && lhs.len() == m * k && panels.len() == k * n);
+        let count = n / LANES;
+        // Raw addresses cross into the tasks; the two column ranges never overlap.
+        let (d, l, w) = (
+            dst.as_mut_ptr() as usize,
+            lhs.as_ptr() as usize,
+            panels.as_ptr() as usize,
+        );
+        let run = move |from: usize, to: usize| {
+            let mut first = 0;
+            while first < m {
+                let rows = ROWS.min(m - first);
+                // SAFETY: `available` checked AVX-512F before any panels were made; the assert
+                // and the row and panel ranges keep every access in bounds; concurrent calls
+                // write disjoint panels.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    let (d, l) = (
+                        (d as *mut f32).add(first * n),
+                        (l as *const f32).add(first * k),
+                    );
+                    let w = w as *const f32;
+                    macro_rules! rows {
+                        ($($r:literal)*) => {
+                            match rows {
+                                $($r => tiles::<$r>(d, l, w, k, n, from, to),)*
+                                _ => unreachable!(),
+                            }
+                        };
+                    }
+                    rows!(1 2 3 4 5 6 7 8 9 10 11 12);
+                }
+                first += rows;
+            }
+        };
+        if parallel && count >= 2 && rayon::current_num_threads() > 1 {
+            let half = count / 2;
+            rayon::join(|| run(0, half), || run(half, count));
+        } else {
+            run(0, count);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn tiles<const R: usize>(
+        dst: *mut f32,
+        lhs: *const f32,
+        panels: *const f32,
+        k: usize,
+        n: usize,
+        from: usize,
+        to: usize,
+    ) {
+        use std::arch::x86_64::*;
+        for p in from..to {
+            let panel = panels.add(p * k * LANES);
+            let mut acc = [_mm512_setzero_ps(); R];
+            for kk in 0..k {
+                let w = _mm512_loadu_ps(panel.add(kk * LANES));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    *a = _mm512_fmadd_ps(_mm512_set1_ps(*lhs.add(r * k + kk)), w, *a);
+                }
+            }
+            for (r, a) in acc.iter().enumerate() {
+                let d = dst.add(r * n + p * LANES);
+                _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), *a));
+            }
+        }
+    }
+}
+
+/// `dst (m × n) += lhs (m × k) · w (k × n)` for a few rows: each row of `w` is read once and
+/// added, scaled, into every output row (an axpy that vectorises), four rows of `w` at a time
+/// so that each output element is loaded and stored a quarter as often. The per-sample products
+/// are memory-bound: what matters is reading the weights once per step.
+mod small_batch {
+    #[inline(always)]
+    fn body(dst: &mut [f32], lhs: &[f32], w: &[f32], m: usize, k: usize, n: usize) {
+        let mut kk = 0;
+        while kk + 4 <= k {
+            let (w0, w1, w2, w3) = (
+                &w[kk * n..(kk + 1) * n],
+                &w[(kk + 1) * n..(kk + 2) * n],
+                &w[(kk + 2) * n..(kk + 3) * n],
+                &w[(kk + 3) * n..(kk + 4) * n],
+            );
+            for b in 0..m {
+                let a = &lhs[b * k + kk..b * k + kk + 4];
+                let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3]);
+                let d = &mut dst[b * n..(b + 1) * n];
+                // Zipped iterators: no bounds checks, so the loop vectorises.
+                for ((((d, &x0), &x1), &x2), &x3) in d.iter_mut().zip(w0).zip(w1).zip(w2).zip(w3) {
+                    *d += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+                }
+            }
+            kk += 4;
+        }
+        for kk in kk..k {
+            let wr = &w[kk * n..(kk + 1) * n];
+            for b in 0..m {
+                let a = lhs[b * k + kk];
+                for (d, &x) in dst[b * n..(b + 1) * n].iter_mut().zip(wr) {
+                    *d += a * x;
+                }
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512(dst: &mut [f32], lhs: &[f32], w: &[f32], m: usize, k: usize, n: usize) {
+        body(dst, lhs, w, m, k, n)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn avx2(dst: &mut [f32], lhs: &[f32], w: &[f32], m: usize, k: usize, n: usize) {
+        body(dst, lhs, w, m, k, n)
+    }
+
+    pub fn accumulate(dst: &mut [f32], lhs: &[f32], w: &[f32], m: usize, k: usize, n: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F.
+                return unsafe { avx512(dst, lhs, w, m, k, n) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { avx2(dst, lhs, w, m, k, n) };
+            }
+        }
+        body(dst, lhs, w, m, k, n)
+    }
+}
 
 /// A dense layer's weight transposed to `[in × out]` row-major (so `y = x · w`), with its bias.
 #[derive(Debug, Clone)]
@@ -20,6 +205,9 @@ pub struct Dense {
     pub bias: Vec<f32>,
     pub input: usize,
     pub output: usize,
+    /// `w` in 16-column panels (`[output / 16][input][16]`), for the AVX-512 kernel when the CPU
+    /// has it and `output` is a multiple of 16.
+    panels: Option<Vec<f32>>,
 }
 
 impl Dense {
@@ -38,28 +226,46 @@ impl Dense {
                 w[k * output + o] = weight[o * input + c];
             }
         }
+        let panels = panel::available(output).then(|| panel::pack(&w, n_in, output));
         Self {
             w,
             bias: bias.map_or_else(|| vec![0.0; output], <[f32]>::to_vec),
             input: n_in,
             output,
+            panels,
         }
     }
 
     /// `dst (m × out) = bias + lhs (m × in) · w`.
     pub fn forward(&self, dst: &mut [f32], lhs: &[f32], m: usize) {
+        self.forward_on(dst, lhs, m, false);
+    }
+
+    /// [`Dense::forward`], on two threads when `parallel`.
+    pub fn forward_on(&self, dst: &mut [f32], lhs: &[f32], m: usize, parallel: bool) {
         for row in dst[..m * self.output].chunks_exact_mut(self.output) {
             row.copy_from_slice(&self.bias);
         }
-        self.accumulate(dst, lhs, m);
+        self.accumulate_on(dst, lhs, m, parallel);
     }
 
     /// `dst (m × out) += lhs (m × in) · w`.
     pub fn accumulate(&self, dst: &mut [f32], lhs: &[f32], m: usize) {
+        self.accumulate_on(dst, lhs, m, false);
+    }
+
+    /// [`Dense::accumulate`], on two threads when `parallel`.
+    pub fn accumulate_on(&self, dst: &mut [f32], lhs: &[f32], m: usize, parallel: bool) {
         let (k, n) = (self.input, self.output);
         assert!(dst.len() >= m * n && lhs.len() >= m * k && self.w.len() == k * n);
         if m == 0 {
             return;
+        }
+        if let Some(panels) = &self.panels {
+            return panel::accumulate(&mut dst[..m * n], &lhs[..m * k], panels, m, k, n, parallel);
+        }
+        if m <= SMALL_BATCH {
+            return small_batch::accumulate(&mut dst[..m * n], &lhs[..m * k], &self.w, m, k, n);
         }
         // SAFETY: the assert keeps every access in bounds; strides describe row-major layouts.
         unsafe {
@@ -115,8 +321,9 @@ pub struct SampleLoop {
 /// Where each step's uniform draw comes from, and optionally what to feed back instead of the
 /// drawn sample (teacher forcing, for checking against a reference).
 pub struct Sampling<'a> {
-    /// `(fold, step)` → uniform in `[0, 1)`.
-    pub uniform: &'a mut dyn FnMut(usize, usize) -> f32,
+    /// `(fold, step)` → uniform in `[0, 1)`: a function of its arguments only, so that folds
+    /// can run on several threads and still draw the same numbers.
+    pub uniform: &'a (dyn Fn(usize, usize) -> f32 + Sync),
     /// Samples `[folds × len]` to feed back in place of the drawn ones.
     pub teacher: Option<&'a [f32]>,
     /// Receives every step's logits `[folds × len × classes]` when given.
@@ -135,6 +342,7 @@ impl SampleLoop {
         folds: usize,
         len: usize,
         sampling: &mut Sampling,
+        parallel: bool,
         progress: &mut dyn FnMut(usize) -> bool,
     ) -> Vec<f32> {
         let (h, a, f) = (self.rnn_dims, self.aux_dims, self.feat_dims);
@@ -163,7 +371,7 @@ impl SampleLoop {
         let mut d1 = vec![0f32; folds * self.fc1.output];
         let mut d2 = vec![0f32; folds * self.fc2.output];
         let mut logits = vec![0f32; folds * classes];
-        let mut probs = vec![0f64; classes];
+        let mut probs = vec![0f32; classes];
 
         let mut start = 0;
         while start < len {
@@ -190,14 +398,14 @@ impl SampleLoop {
                 }
             };
             gather(&mut cond, None);
-            self.i_cond.forward(&mut i_pre, &cond, m);
-            self.rnn1_ih.forward(&mut rnn1_pre, &i_pre, m);
+            self.i_cond.forward_on(&mut i_pre, &cond, m, parallel);
+            self.rnn1_ih.forward_on(&mut rnn1_pre, &i_pre, m, parallel);
             gather(&mut aux_k, Some(1));
-            self.rnn2_aux.forward(&mut rnn2_pre, &aux_k, m);
+            self.rnn2_aux.forward_on(&mut rnn2_pre, &aux_k, m, parallel);
             gather(&mut aux_k, Some(2));
-            self.fc1_aux.forward(&mut fc1_pre, &aux_k, m);
+            self.fc1_aux.forward_on(&mut fc1_pre, &aux_k, m, parallel);
             gather(&mut aux_k, Some(3));
-            self.fc2_aux.forward(&mut fc2_pre, &aux_k, m);
+            self.fc2_aux.forward_on(&mut fc2_pre, &aux_k, m, parallel);
 
             for s in 0..steps {
                 let t = start + s;
@@ -218,7 +426,7 @@ impl SampleLoop {
                         *o = p + xb * w;
                     }
                 }
-                self.rnn1_hh.forward(&mut gh, &h1, folds);
+                self.rnn1_hh.forward_on(&mut gh, &h1, folds, parallel);
                 gru_update(&gi, &gh, &mut h1, h);
                 add_assign(&mut x, &h1);
 
@@ -227,8 +435,8 @@ impl SampleLoop {
                     gi[b * gates..(b + 1) * gates]
                         .copy_from_slice(&rnn2_pre[row * gates..(row + 1) * gates]);
                 }
-                self.rnn2_ih.accumulate(&mut gi, &x, folds);
-                self.rnn2_hh.forward(&mut gh, &h2, folds);
+                self.rnn2_ih.accumulate_on(&mut gi, &x, folds, parallel);
+                self.rnn2_hh.forward_on(&mut gh, &h2, folds, parallel);
                 gru_update(&gi, &gh, &mut h2, h);
                 add_assign(&mut x, &h2);
 
@@ -237,16 +445,16 @@ impl SampleLoop {
                     let row = b * steps + s;
                     d1[b * n1..(b + 1) * n1].copy_from_slice(&fc1_pre[row * n1..(row + 1) * n1]);
                 }
-                self.fc1.accumulate(&mut d1, &x, folds);
+                self.fc1.accumulate_on(&mut d1, &x, folds, parallel);
                 relu(&mut d1);
                 let n2 = self.fc2.output;
                 for b in 0..folds {
                     let row = b * steps + s;
                     d2[b * n2..(b + 1) * n2].copy_from_slice(&fc2_pre[row * n2..(row + 1) * n2]);
                 }
-                self.fc2.accumulate(&mut d2, &d1, folds);
+                self.fc2.accumulate_on(&mut d2, &d1, folds, parallel);
                 relu(&mut d2);
-                self.fc3.forward(&mut logits, &d2, folds);
+                self.fc3.forward_on(&mut logits, &d2, folds, parallel);
 
                 for b in 0..folds {
                     let l = &logits[b * classes..(b + 1) * classes];
@@ -276,22 +484,68 @@ impl SampleLoop {
 /// PyTorch's GRU update on `folds` rows, gates `[r | z | n]`: `r = σ(gi_r + gh_r)`,
 /// `z = σ(gi_z + gh_z)`, `n = tanh(gi_n + r·gh_n)`, `h' = (1 − z)·n + z·h`.
 fn gru_update(gi: &[f32], gh: &[f32], h: &mut [f32], hd: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { gru_update_avx512(gi, gh, h, hd) };
+    }
+    gru_update_body(gi, gh, h, hd)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gru_update_avx512(gi: &[f32], gh: &[f32], h: &mut [f32], hd: usize) {
+    gru_update_body(gi, gh, h, hd)
+}
+
+#[inline(always)]
+fn gru_update_body(gi: &[f32], gh: &[f32], h: &mut [f32], hd: usize) {
     for (b, hb) in h.chunks_exact_mut(hd).enumerate() {
         let (gi, gh) = (
             &gi[b * 3 * hd..(b + 1) * 3 * hd],
             &gh[b * 3 * hd..(b + 1) * 3 * hd],
         );
-        for j in 0..hd {
-            let r = sigmoid(gi[j] + gh[j]);
-            let z = sigmoid(gi[hd + j] + gh[hd + j]);
-            let n = (gi[2 * hd + j] + r * gh[2 * hd + j]).tanh();
-            hb[j] = n + z * (hb[j] - n);
+        let (ir, iz, inn) = (&gi[..hd], &gi[hd..2 * hd], &gi[2 * hd..]);
+        let (hr, hz, hn) = (&gh[..hd], &gh[hd..2 * hd], &gh[2 * hd..]);
+        let gates = ir
+            .iter()
+            .zip(hr)
+            .zip(iz.iter().zip(hz))
+            .zip(inn.iter().zip(hn));
+        for (h, (((&ir, &hr), (&iz, &hz)), (&inn, &hn))) in hb.iter_mut().zip(gates) {
+            let r = sigmoid(ir + hr);
+            let z = sigmoid(iz + hz);
+            let n = tanh(inn + r * hn);
+            *h = n + z * (*h - n);
         }
     }
 }
 
+/// `e^x` to about 2e-7 relative, in plain arithmetic that vectorises: `x = n·ln 2 + r` with
+/// `|r| ≤ ln 2 / 2`, a degree-6 Taylor polynomial for `e^r`, and `2^n` built in the exponent
+/// bits.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n as i32 + 127) << 23) as u32)
+}
+
+#[inline(always)]
 fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + exp(-x))
+}
+
+#[inline(always)]
+fn tanh(x: f32) -> f32 {
+    1.0 - 2.0 / (1.0 + exp(2.0 * x))
 }
 
 fn add_assign(dst: &mut [f32], src: &[f32]) {
@@ -304,21 +558,114 @@ fn relu(x: &mut [f32]) {
 
 /// Draws a class from `softmax(logits)` with the uniform `u`: the first class whose cumulative
 /// probability exceeds `u` (inverse-CDF sampling; the last class if rounding leaves none).
-pub fn draw(logits: &[f32], u: f32, probs: &mut [f64]) -> usize {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0f32;
-    for (p, &l) in probs.iter_mut().zip(logits) {
-        let e = (l - max).exp();
-        *p = e as f64;
-        sum += e;
+pub fn draw(logits: &[f32], u: f32, probs: &mut [f32]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { draw_avx512(logits, u, probs) };
     }
+    draw_body(logits, u, probs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn draw_avx512(logits: &[f32], u: f32, probs: &mut [f32]) -> usize {
+    draw_body(logits, u, probs)
+}
+
+#[inline(always)]
+fn draw_body(logits: &[f32], u: f32, probs: &mut [f32]) -> usize {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for (p, &l) in probs.iter_mut().zip(logits) {
+        *p = exp(l - max);
+    }
+    let sum: f32 = probs.iter().sum();
     let mut cumulative = 0f64;
-    for (i, p) in probs.iter().enumerate() {
-        // Normalised in f32 as a softmax is, accumulated in f64.
-        cumulative += (*p as f32 / sum) as f64;
+    for (i, &p) in probs.iter().enumerate() {
+        // Normalised in f32 as a softmax is, accumulated in f64 as torch's cumsum is.
+        cumulative += (p / sum) as f64;
         if cumulative > u as f64 {
             return i;
         }
     }
     logits.len() - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(lhs: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+        let mut out = vec![0f32; m * n];
+        for b in 0..m {
+            for j in 0..n {
+                out[b * n + j] = (0..k)
+                    .map(|kk| lhs[b * k + kk] as f64 * w[kk * n + j] as f64)
+                    .sum::<f64>() as f32;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_product_kernel_agrees_with_a_plain_sum() {
+        let (k, n) = (37, 48);
+        let torch: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let dense = Dense::from_torch(&torch, None, n, k, 0..k);
+        for m in [1, 3, 12, 13, 20] {
+            let lhs: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0)
+                .collect();
+            let expected = naive(&lhs, &dense.w, m, k, n);
+            let mut kernels: Vec<(&str, Vec<f32>)> = Vec::new();
+            for parallel in [false, true] {
+                let mut out = vec![0f32; m * n];
+                dense.accumulate_on(&mut out, &lhs, m, parallel);
+                kernels.push(("dispatch", out));
+            }
+            let mut out = vec![0f32; m * n];
+            small_batch::accumulate(&mut out, &lhs, &dense.w, m, k, n);
+            kernels.push(("small batch", out));
+            for (name, out) in kernels {
+                let worst = out
+                    .iter()
+                    .zip(&expected)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(worst < 1e-4, "{name}, m = {m}: off by {worst}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_exp_and_gates_are_accurate() {
+        let mut worst = 0f32;
+        for i in -8000..=8000 {
+            let x = i as f32 / 100.0;
+            let rel = ((exp(x) - x.exp()) / x.exp()).abs();
+            worst = worst.max(rel);
+        }
+        assert!(worst < 5e-7, "exp relative error {worst}");
+        for i in -2000..=2000 {
+            let x = i as f32 / 100.0;
+            assert!(
+                (sigmoid(x) - 1.0 / (1.0 + (-x).exp())).abs() < 1e-6,
+                "sigmoid({x})"
+            );
+            assert!((tanh(x) - x.tanh()).abs() < 1e-6, "tanh({x})");
+        }
+    }
+
+    #[test]
+    fn draws_follow_the_cumulative_distribution() {
+        let logits = [0.0f32, (3.0f32).ln(), 0.0]; // probabilities 0.2, 0.6, 0.2
+        let mut probs = [0f32; 3];
+        assert_eq!(draw(&logits, 0.1, &mut probs), 0);
+        assert_eq!(draw(&logits, 0.5, &mut probs), 1);
+        assert_eq!(draw(&logits, 0.79, &mut probs), 1);
+        assert_eq!(draw(&logits, 0.81, &mut probs), 2);
+        assert_eq!(draw(&logits, 0.999_999_9, &mut probs), 2);
+    }
 }

@@ -13,6 +13,8 @@
 pub mod kernel;
 pub mod upsample;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
 
@@ -253,10 +255,10 @@ impl WaveRnn {
         options: &VocodeOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Vec<f32>> {
-        let mut rng = SplitMix64(options.seed);
-        let mut uniform = |_: usize, _: usize| rng.next_f32();
+        let seed = options.seed;
+        let uniform = move |fold: usize, step: usize| seeded_uniform(seed, fold, step);
         let mut sampling = Sampling {
-            uniform: &mut uniform,
+            uniform: &uniform,
             teacher: None,
             logits: None,
         };
@@ -288,11 +290,7 @@ impl WaveRnn {
             }
             None => (mels, aux, 1, total),
         };
-        let samples = self
-            .sample_loop
-            .run(&mels, &aux, folds, len, sampling, &mut |done| {
-                progress(done * folds, len * folds)
-            });
+        let samples = self.run_folds(&mels, &aux, folds, len, sampling, progress);
         let mut wave: Vec<f64> = match folding {
             Some(fold) => xfade_and_unfold(&samples, folds, len, fold.overlap),
             None => samples.iter().map(|&s| s as f64).collect(),
@@ -308,18 +306,90 @@ impl WaveRnn {
     }
 }
 
-/// SplitMix64 for the sample draws.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    pub fn next_f32(&mut self) -> f32 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+impl WaveRnn {
+    /// The sample loop over `folds` sequences, split into groups of folds that run on their own
+    /// threads (up to rayon's thread count): folds are independent sequences, so the groups
+    /// never wait on each other. Recording logits keeps everything on one thread.
+    fn run_folds(
+        &self,
+        mels: &[f32],
+        aux: &[f32],
+        folds: usize,
+        len: usize,
+        sampling: &mut Sampling,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Vec<f32> {
+        let groups = rayon::current_num_threads().min(folds).max(1);
+        if groups == 1 || sampling.logits.is_some() {
+            // One group: its products are split between the threads instead.
+            let parallel = rayon::current_num_threads() > 1;
+            return self
+                .sample_loop
+                .run(mels, aux, folds, len, sampling, parallel, &mut |done| {
+                    progress(done * folds, len * folds)
+                });
+        }
+        let per_group = folds.div_ceil(groups);
+        let (feat, aux_width) = (mels.len() / (folds * len), aux.len() / (folds * len));
+        let stop = AtomicBool::new(false);
+        let (uniform, teacher) = (sampling.uniform, sampling.teacher);
+        let run_group = |g: usize, progress: &mut dyn FnMut(usize) -> bool| -> Vec<f32> {
+            let first = g * per_group;
+            let n = per_group.min(folds - first);
+            let offset_uniform = move |fold: usize, step: usize| uniform(first + fold, step);
+            let mut group_sampling = Sampling {
+                uniform: &offset_uniform,
+                teacher: teacher.map(|t| &t[first * len..(first + n) * len]),
+                logits: None,
+            };
+            self.sample_loop.run(
+                &mels[first * len * feat..(first + n) * len * feat],
+                &aux[first * len * aux_width..(first + n) * len * aux_width],
+                n,
+                len,
+                &mut group_sampling,
+                false,
+                progress,
+            )
+        };
+        let used_groups = folds.div_ceil(per_group);
+        let mut outputs: Vec<Vec<f32>> = Vec::with_capacity(used_groups);
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..used_groups)
+                .map(|g| {
+                    let (run_group, stop) = (&run_group, &stop);
+                    scope.spawn(move || run_group(g, &mut |_| !stop.load(Ordering::Relaxed)))
+                })
+                .collect();
+            // The first group reports progress (the groups move in step) and relays a stop.
+            outputs.push(run_group(0, &mut |done| {
+                let go = progress(done * folds, len * folds);
+                if !go {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                go
+            }));
+            outputs.extend(
+                others
+                    .into_iter()
+                    .map(|h| h.join().expect("a vocoder thread panicked")),
+            );
+        });
+        outputs.concat()
     }
+}
+
+/// The uniform draw for `(fold, step)` under `seed`: SplitMix64's output function on a key
+/// mixing the three, so that any thread computes any draw.
+pub fn seeded_uniform(seed: u64, fold: usize, step: usize) -> f32 {
+    let key = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add((fold as u64) << 40)
+        .wrapping_add(step as u64);
+    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
 }
 
 /// Cuts `[total × width]` into `folds` overlapping segments of `target + 2·overlap` steps
