@@ -330,21 +330,34 @@ pub struct Sampling<'a> {
     pub logits: Option<&'a mut [f32]>,
 }
 
+/// The upsampled conditioning of `folds` sequences of `len` steps: `mels`
+/// `[folds × len × feat]` and `aux` `[folds × len × 4·aux_dims]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Conditioning<'a> {
+    pub mels: &'a [f32],
+    pub aux: &'a [f32],
+    pub folds: usize,
+    pub len: usize,
+}
+
 impl SampleLoop {
-    /// Runs the loop over `folds` sequences of `len` steps. `mels` `[folds × len × feat]` and
-    /// `aux` `[folds × len × 4·aux_dims]` are the upsampled conditioning. Returns the samples
-    /// in `[-1, 1]` (`2·label / (classes − 1) − 1`), `[folds × len]`. `progress` gets the steps
-    /// done and may return `false` to stop (the rest stays silent).
+    /// Runs the loop over the conditioning's sequences. Returns the samples in `[-1, 1]`
+    /// (`2·label / (classes − 1) − 1`), `[folds × len]`. With `parallel`, each product is
+    /// split between two threads. `progress` gets the steps done and may return `false` to
+    /// stop (the rest stays silent).
     pub fn run(
         &self,
-        mels: &[f32],
-        aux: &[f32],
-        folds: usize,
-        len: usize,
+        conditioning: Conditioning,
         sampling: &mut Sampling,
         parallel: bool,
         progress: &mut dyn FnMut(usize) -> bool,
     ) -> Vec<f32> {
+        let Conditioning {
+            mels,
+            aux,
+            folds,
+            len,
+        } = conditioning;
         let (h, a, f) = (self.rnn_dims, self.aux_dims, self.feat_dims);
         let classes = self.fc3.output;
         let gates = 3 * h;

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use kernel::{Dense, SampleLoop, Sampling};
+use kernel::{Conditioning, Dense, SampleLoop, Sampling};
 pub use upsample::UpsampleNetwork;
 
 /// RTVC's vocoder hyper-parameters (`vocoder/hparams.py`).
@@ -323,11 +323,15 @@ impl WaveRnn {
         if groups == 1 || sampling.logits.is_some() {
             // One group: its products are split between the threads instead.
             let parallel = rayon::current_num_threads() > 1;
-            return self
-                .sample_loop
-                .run(mels, aux, folds, len, sampling, parallel, &mut |done| {
-                    progress(done * folds, len * folds)
-                });
+            let all = Conditioning {
+                mels,
+                aux,
+                folds,
+                len,
+            };
+            return self.sample_loop.run(all, sampling, parallel, &mut |done| {
+                progress(done * folds, len * folds)
+            });
         }
         let per_group = folds.div_ceil(groups);
         let (feat, aux_width) = (mels.len() / (folds * len), aux.len() / (folds * len));
@@ -342,15 +346,14 @@ impl WaveRnn {
                 teacher: teacher.map(|t| &t[first * len..(first + n) * len]),
                 logits: None,
             };
-            self.sample_loop.run(
-                &mels[first * len * feat..(first + n) * len * feat],
-                &aux[first * len * aux_width..(first + n) * len * aux_width],
-                n,
+            let group = Conditioning {
+                mels: &mels[first * len * feat..(first + n) * len * feat],
+                aux: &aux[first * len * aux_width..(first + n) * len * aux_width],
+                folds: n,
                 len,
-                &mut group_sampling,
-                false,
-                progress,
-            )
+            };
+            self.sample_loop
+                .run(group, &mut group_sampling, false, progress)
         };
         let used_groups = folds.div_ceil(per_group);
         let mut outputs: Vec<Vec<f32>> = Vec::with_capacity(used_groups);
