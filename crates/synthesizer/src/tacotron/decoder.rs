@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Conv1d, Conv1dConfig, Linear, VarBuilder};
 
-use super::layers::{linear, Dropout, GruWeights, LstmCell, PreNet};
+use super::layers::{linear, Dropout, GruWeights, LstmCell, PreNet, StepLinear};
 use super::TacotronConfig;
 
 /// The mel projection always has room for this many frames per step; the first `r` are used.
@@ -94,10 +94,10 @@ pub struct Decoder {
     prenet: PreNet,
     attention: LocationSensitiveAttention,
     attn_rnn: GruWeights,
-    rnn_input: Linear,
+    rnn_input: StepLinear,
     res_rnn1: LstmCell,
     res_rnn2: LstmCell,
-    mel_proj: Linear,
+    mel_proj: StepLinear,
     stop_proj: Linear,
     n_mels: usize,
     context_dims: usize,
@@ -122,7 +122,7 @@ impl Decoder {
                 "",
                 &vb.pp("attn_rnn"),
             )?,
-            rnn_input: linear(
+            rnn_input: StepLinear::load(
                 context_dims + cfg.decoder_dims,
                 cfg.lstm_dims,
                 true,
@@ -130,7 +130,12 @@ impl Decoder {
             )?,
             res_rnn1: LstmCell::load(cfg.lstm_dims, cfg.lstm_dims, vb.pp("res_rnn1"))?,
             res_rnn2: LstmCell::load(cfg.lstm_dims, cfg.lstm_dims, vb.pp("res_rnn2"))?,
-            mel_proj: linear(cfg.lstm_dims, cfg.n_mels * MAX_R, false, vb.pp("mel_proj"))?,
+            mel_proj: StepLinear::load(
+                cfg.lstm_dims,
+                cfg.n_mels * MAX_R,
+                false,
+                vb.pp("mel_proj"),
+            )?,
             stop_proj: linear(context_dims + cfg.lstm_dims, 1, true, vb.pp("stop_proj"))?,
             n_mels: cfg.n_mels,
             context_dims,

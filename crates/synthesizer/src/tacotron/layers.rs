@@ -4,6 +4,7 @@
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
+use voxclone_vocoder::kernels::dense::Dense;
 
 /// Epsilon of PyTorch's `BatchNorm1d`.
 const BATCH_NORM_EPS: f64 = 1e-5;
@@ -17,6 +18,50 @@ pub fn linear(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result
         None
     };
     Ok(Linear::new(weight, bias))
+}
+
+/// A linear layer that, for inference on the CPU, runs on the fused [`Dense`] product split
+/// between two threads (for the decoder's large per-step projections); graphs that track
+/// gradients, and other devices, take candle's path.
+#[derive(Debug, Clone)]
+pub struct StepLinear {
+    linear: Linear,
+    fused: Option<std::sync::Arc<Dense>>,
+}
+
+impl StepLinear {
+    pub fn load(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result<Self> {
+        let linear = linear(input, output, bias, vb.clone())?;
+        let fused = if vb.device().is_cpu() {
+            let w = linear.weight().flatten_all()?.to_vec1::<f32>()?;
+            let b = linear.bias().map(|b| b.to_vec1::<f32>()).transpose()?;
+            Some(std::sync::Arc::new(Dense::from_torch(
+                &w,
+                b.as_deref(),
+                output,
+                input,
+                0..input,
+            )))
+        } else {
+            None
+        };
+        Ok(Self { linear, fused })
+    }
+}
+
+impl Module for StepLinear {
+    /// `x` `[B, in]` → `[B, out]`.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match &self.fused {
+            Some(fused) if !x.track_op() && x.rank() == 2 => {
+                let batch = x.dim(0)?;
+                let mut y = vec![0f32; batch * fused.output];
+                fused.forward_on(&mut y, &x.flatten_all()?.to_vec1::<f32>()?, batch, true);
+                Tensor::from_vec(y, (batch, fused.output), x.device())
+            }
+            _ => self.linear.forward(x),
+        }
+    }
 }
 
 /// SplitMix64: a tiny generator whose output is fixed by its seed across platforms, for the
@@ -370,34 +415,95 @@ impl BiGru {
 
 /// An `nn.LSTMCell`: gate rows `[i | f | g | o]`; `c' = σ(f)·c + σ(i)·tanh(g)`,
 /// `h' = σ(o)·tanh(c')`.
+///
+/// On the CPU, inference runs on a fused product ([`Dense`]: `[x | h]` times both weight
+/// matrices at once, split between two threads): the decoder's two cells read 67 MB of weights
+/// per step, and streaming them is what the step costs. Graphs that track gradients take the
+/// candle path.
 #[derive(Debug, Clone)]
 pub struct LstmCell {
     w_ih_t: Tensor,
     w_hh_t: Tensor,
     bias: Tensor,
     hidden: usize,
+    fused: Option<std::sync::Arc<Dense>>,
 }
 
 impl LstmCell {
     pub fn load(input: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
         let b_ih = vb.get(4 * hidden, "bias_ih")?;
         let b_hh = vb.get(4 * hidden, "bias_hh")?;
+        let w_ih = vb.get((4 * hidden, input), "weight_ih")?;
+        let w_hh = vb.get((4 * hidden, hidden), "weight_hh")?;
+        let bias = (b_ih + b_hh)?;
+        let fused = if vb.device().is_cpu() {
+            let both = Tensor::cat(&[&w_ih, &w_hh], 1)?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            let bias = bias.to_vec1::<f32>()?;
+            let (gates, width) = (4 * hidden, input + hidden);
+            Some(std::sync::Arc::new(Dense::from_torch(
+                &both,
+                Some(&bias),
+                gates,
+                width,
+                0..width,
+            )))
+        } else {
+            None
+        };
         Ok(Self {
-            w_ih_t: vb
-                .get((4 * hidden, input), "weight_ih")?
-                .t()?
-                .contiguous()?,
-            w_hh_t: vb
-                .get((4 * hidden, hidden), "weight_hh")?
-                .t()?
-                .contiguous()?,
-            bias: (b_ih + b_hh)?,
+            w_ih_t: w_ih.t()?.contiguous()?,
+            w_hh_t: w_hh.t()?.contiguous()?,
+            bias,
             hidden,
+            fused,
         })
+    }
+
+    /// The fused step (see the type's docs), with PyTorch's cell equations.
+    fn step_fused(
+        &self,
+        fused: &Dense,
+        x: &Tensor,
+        h: &Tensor,
+        c: &Tensor,
+    ) -> Result<(Tensor, Tensor)> {
+        let (batch, input) = x.dims2()?;
+        let hd = self.hidden;
+        let xs = x.flatten_all()?.to_vec1::<f32>()?;
+        let hs = h.flatten_all()?.to_vec1::<f32>()?;
+        let cs = c.flatten_all()?.to_vec1::<f32>()?;
+        let mut lhs = Vec::with_capacity(batch * (input + hd));
+        for b in 0..batch {
+            lhs.extend_from_slice(&xs[b * input..(b + 1) * input]);
+            lhs.extend_from_slice(&hs[b * hd..(b + 1) * hd]);
+        }
+        let mut gates = vec![0f32; batch * 4 * hd];
+        fused.forward_on(&mut gates, &lhs, batch, true);
+        let sigmoid = |v: f32| 1.0 / (1.0 + (-v).exp());
+        let (mut h_next, mut c_next) = (vec![0f32; batch * hd], vec![0f32; batch * hd]);
+        for b in 0..batch {
+            let g = &gates[b * 4 * hd..(b + 1) * 4 * hd];
+            for j in 0..hd {
+                let c = sigmoid(g[hd + j]) * cs[b * hd + j] + sigmoid(g[j]) * g[2 * hd + j].tanh();
+                c_next[b * hd + j] = c;
+                h_next[b * hd + j] = sigmoid(g[3 * hd + j]) * c.tanh();
+            }
+        }
+        Ok((
+            Tensor::from_vec(h_next, (batch, hd), x.device())?,
+            Tensor::from_vec(c_next, (batch, hd), x.device())?,
+        ))
     }
 
     /// `(h, c)` → `(h', c')` for input `x` `[B, I]`.
     pub fn step(&self, x: &Tensor, h: &Tensor, c: &Tensor) -> Result<(Tensor, Tensor)> {
+        if let Some(fused) = &self.fused {
+            if !(x.track_op() || h.track_op() || c.track_op()) {
+                return self.step_fused(fused, x, h, c);
+            }
+        }
         let hd = self.hidden;
         let gates =
             (x.matmul(&self.w_ih_t)? + h.matmul(&self.w_hh_t)?)?.broadcast_add(&self.bias)?;

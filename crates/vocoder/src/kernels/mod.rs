@@ -23,6 +23,7 @@ use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, T
 pub mod adain;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 pub mod amx;
+pub mod dense;
 
 /// Which convolution kernel runs: the fastest the CPU has, unless `VOXCLONE_KERNEL` says
 /// `portable` (for benchmarks and for checking one kernel against another).
