@@ -230,3 +230,29 @@ pub fn alignment_png(alignment: &Tensor) -> Result<Vec<u8>, RtvcError> {
         height as u32,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_split_by_sentence_and_long_sentences_at_clauses() {
+        assert_eq!(split_text("Hello there. How are you?"), ["Hello there.", "How are you?"]);
+        let clause = "a fairly long clause that goes on for a while";
+        let long = format!("{clause}, {clause}, {clause}, {clause}, {clause}.");
+        let chunks = split_text(&long);
+        assert!(chunks.len() >= 2, "{chunks:?}");
+        for chunk in &chunks {
+            assert!(chunk.chars().count() <= MAX_CHUNK_CHARS, "{chunk:?}");
+        }
+        // Cut after a comma, and nothing is lost.
+        assert!(chunks[0].ends_with(','), "{chunks:?}");
+        let rejoined = chunks.join(" ");
+        assert_eq!(rejoined, long);
+        // No clause marks: cut at a space.
+        let words = "word ".repeat(100);
+        let chunks = split_text(&words);
+        assert!(chunks.iter().all(|c| c.chars().count() <= MAX_CHUNK_CHARS && !c.starts_with(' ')));
+        assert_eq!(chunks.join(" "), words.trim());
+    }
+}
