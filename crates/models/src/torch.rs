@@ -14,7 +14,8 @@
 //!   6. for each key in that order: its element count as a little-endian `u64`, then its
 //!      elements, raw little-endian.
 //!
-//!   The pickles are parsed with candle's `pickle::Stack`; the framing around them is ours.
+//!   The pickles are parsed with candle's `pickle::Stack`; the framing around them, and the
+//!   tensors (any storage type, `IntStorage` included, contiguous or strided), are ours.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -31,8 +32,6 @@ const LEGACY_MAGIC: [u8; 15] = [
 ];
 const LEGACY_PROTOCOL_VERSION: i32 = 1001;
 const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
-/// Prefix given to storage keys in candle's `TensorInfo::path`.
-const STORAGE_DIR: &str = "storage";
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -268,25 +267,16 @@ pub(crate) fn read_legacy(reader: impl Read, key: &str) -> Result<Vec<(String, T
         .ok_or_else(|| format!("no dict {key:?} in the checkpoint"))?
         .to_vec();
 
-    let dir = Path::new(STORAGE_DIR);
     let mut infos = Vec::with_capacity(state.len());
     for (name, value) in state {
-        let shown = format!("{name:?}");
-        match value.into_tensor_info(name, dir) {
-            Ok(Some(info)) => infos.push(info),
+        match (name, stored_tensor(&value)) {
+            (Object::Unicode(name), Some(stored)) => infos.push((name, stored)),
             // Not a tensor: e.g. `_metadata`, which a state dict carries as an attribute and
             // candle's BUILD merges into the dict. The caller checks which tensors it got.
-            Ok(None) => tracing::debug!("skipping {key} entry {shown}: not a tensor"),
-            Err(e) => return Err(format!("{key} entry {shown}: {e}")),
+            (name, _) => tracing::debug!("skipping {key} entry {name:?}: not a tensor"),
         }
     }
-    let storage_key = |path: &str| {
-        path.strip_prefix(STORAGE_DIR)
-            .and_then(|p| p.strip_prefix('/'))
-            .unwrap_or(path)
-            .to_owned()
-    };
-    let mut needed: HashSet<String> = infos.iter().map(|i| storage_key(&i.path)).collect();
+    let mut needed: HashSet<String> = infos.iter().map(|(_, t)| t.storage.clone()).collect();
 
     // Storages follow one another in key order; read the needed ones, skip the rest.
     let mut data: HashMap<String, Vec<u8>> = HashMap::new();
@@ -338,26 +328,9 @@ pub(crate) fn read_legacy(reader: impl Read, key: &str) -> Result<Vec<(String, T
 
     infos
         .into_iter()
-        .map(|info| {
-            let storage = &data[&storage_key(&info.path)];
-            let elem = info.dtype.size_in_bytes();
-            let layout = &info.layout;
-            let count = layout.shape().elem_count();
-            if count > 1 && !layout.is_contiguous() {
-                return Err(format!("tensor {} is not contiguous", info.name));
-            }
-            let start = layout.start_offset(); // candle counts it in bytes
-            let end = start + count * elem;
-            let bytes = storage.get(start..end).ok_or_else(|| {
-                format!(
-                    "tensor {} reads bytes {start}..{end} of a {}-byte storage",
-                    info.name,
-                    storage.len()
-                )
-            })?;
-            let tensor = Tensor::from_raw_buffer(bytes, info.dtype, layout.dims(), &Device::Cpu)
-                .map_err(|e| format!("tensor {}: {e}", info.name))?;
-            Ok((info.name, tensor))
+        .map(|(name, stored)| {
+            let tensor = stored.to_tensor(&data[&stored.storage], &name)?;
+            Ok((name, tensor))
         })
         .collect()
 }

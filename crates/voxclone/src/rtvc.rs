@@ -237,7 +237,10 @@ mod tests {
 
     #[test]
     fn text_is_split_by_sentence_and_long_sentences_at_clauses() {
-        assert_eq!(split_text("Hello there. How are you?"), ["Hello there.", "How are you?"]);
+        assert_eq!(
+            split_text("Hello there. How are you?"),
+            ["Hello there.", "How are you?"]
+        );
         let clause = "a fairly long clause that goes on for a while";
         let long = format!("{clause}, {clause}, {clause}, {clause}, {clause}.");
         let chunks = split_text(&long);
@@ -252,7 +255,9 @@ mod tests {
         // No clause marks: cut at a space.
         let words = "word ".repeat(100);
         let chunks = split_text(&words);
-        assert!(chunks.iter().all(|c| c.chars().count() <= MAX_CHUNK_CHARS && !c.starts_with(' ')));
+        assert!(chunks
+            .iter()
+            .all(|c| c.chars().count() <= MAX_CHUNK_CHARS && !c.starts_with(' ')));
         assert_eq!(chunks.join(" "), words.trim());
     }
 }

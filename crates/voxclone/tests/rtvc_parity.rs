@@ -439,3 +439,39 @@ fn synthesize_command_refuses_bad_input_in_one_line() {
     }
     assert!(!Path::new(wav).exists(), "no output is left behind");
 }
+
+/// RTVC's older checkpoints were written by torch < 1.6, in the legacy (non-zip) format: the
+/// same checkpoints re-saved that way must read to the same tensors, `decoder.r` included.
+#[test]
+fn legacy_format_checkpoints_read_the_same() {
+    let dir = reference();
+    for name in ["synthesizer", "vocoder"] {
+        let zip = dir.join(format!("{name}.pt"));
+        let legacy = dir.join(format!("{name}-legacy.pt"));
+        let status = Command::new(torch_python())
+            .args([
+                "-c",
+                "import sys, torch; torch.save(torch.load(sys.argv[1]), sys.argv[2], _use_new_zipfile_serialization=False)",
+            ])
+            .arg(&zip)
+            .arg(&legacy)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (a, b) = (
+            voxclone_models::read_weights(&zip).unwrap(),
+            voxclone_models::read_weights(&legacy).unwrap(),
+        );
+        assert_eq!(a.len(), b.len(), "{name}: tensor count");
+        for (key, t) in &a {
+            let u = b
+                .get(key)
+                .unwrap_or_else(|| panic!("{name}: legacy lacks {key}"));
+            assert_eq!(t.dims(), u.dims(), "{name}: {key}");
+            assert_eq!(values(t), values(u), "{name}: {key}");
+        }
+    }
+    let tacotron = rtvc::load_tacotron(&dir.join("synthesizer-legacy.pt"), &Device::Cpu).unwrap();
+    assert_eq!(tacotron.r(), 2);
+    rtvc::load_wavernn(&dir.join("vocoder-legacy.pt"), &Device::Cpu).unwrap();
+}
