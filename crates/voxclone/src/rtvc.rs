@@ -207,6 +207,34 @@ pub fn synthesize(
     Ok(speech)
 }
 
+/// A recording as RTVC's vocoder trains on it: resampled to 16 kHz and peak-normalised to 0.9
+/// (the synthesizer's preprocessing), its mel in RTVC's format divided by the vocoder's
+/// `mel_max_abs_value`, and the waveform pre-emphasised when the config says so.
+pub fn vocoder_example(
+    path: &Path,
+    config: &voxclone_vocoder::wavernn::WaveRnnConfig,
+) -> Result<voxclone_vocoder::wavernn::train::Example, String> {
+    let audio = voxclone_audio::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut wav = voxclone_audio::resample::resample(audio, SAMPLE_RATE)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let peak = wav.iter().fold(0f32, |m, &v| m.max(v.abs()));
+    if peak <= 0.0 {
+        return Err(format!("{}: silent", path.display()));
+    }
+    wav.iter_mut().for_each(|v| *v *= RESCALING_MAX / peak);
+    let (mut mel, frames) = voxclone_audio::rtvc_mel::melspectrogram(&wav);
+    mel.iter_mut().for_each(|v| *v /= config.mel_max_abs_value);
+    let wav = if config.preemphasis > 0.0 {
+        voxclone_vocoder::wavernn::train::pre_emphasis(&wav, config.preemphasis as f32)
+    } else {
+        wav
+    };
+    Ok(voxclone_vocoder::wavernn::train::Example { mel, frames, wav })
+}
+
+/// RTVC's synthesizer preprocessing scales each utterance to this peak (`rescaling_max`).
+pub const RESCALING_MAX: f32 = 0.9;
+
 /// The alignment of one chunk as a PNG heat map: decoder steps across, characters up (as RTVC's
 /// `plot_alignment` draws it), brighter is more attention.
 pub fn alignment_png(alignment: &Tensor) -> Result<Vec<u8>, RtvcError> {

@@ -475,3 +475,70 @@ fn legacy_format_checkpoints_read_the_same() {
     assert_eq!(tacotron.r(), 2);
     rtvc::load_wavernn(&dir.join("vocoder-legacy.pt"), &Device::Cpu).unwrap();
 }
+
+/// `voxclone train vocoder` writes a checkpoint that `voxclone synthesize` loads, and resumes
+/// from it.
+#[test]
+fn trained_vocoder_checkpoints_feed_synthesize() {
+    let out = tempfile::tempdir().unwrap();
+    let ckpt_dir = out.path().join("voc");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/speech");
+    let train = |steps: &str| {
+        common::run(&[
+            "train",
+            "vocoder",
+            data.to_str().unwrap(),
+            "-o",
+            ckpt_dir.to_str().unwrap(),
+            "--steps",
+            steps,
+            "--batch-size",
+            "2",
+            "--seq-len",
+            "200",
+        ])
+    };
+    let first = train("2");
+    assert!(first.status.success(), "{}", common::stderr(&first));
+    let checkpoint = ckpt_dir.join("vocoder.safetensors");
+    let step = |path: &Path| {
+        voxclone_models::read_weights(path).unwrap()["step"]
+            .to_vec1::<i64>()
+            .unwrap()[0]
+    };
+    assert_eq!(step(&checkpoint), 2);
+    let resumed = train("3");
+    assert!(resumed.status.success(), "{}", common::stderr(&resumed));
+    assert_eq!(
+        step(&checkpoint),
+        3,
+        "resumed from step 2 and took one more"
+    );
+
+    let wav = out.path().join("out.wav");
+    let voice = common::speech("2414-128291-0000.flac");
+    let synthesized = common::run(&[
+        "synthesize",
+        "--synthesizer",
+        &format!("tacotron:{}", reference().join("synthesizer.pt").display()),
+        "--vocoder",
+        &format!("wavernn:{}", checkpoint.display()),
+        "--reference",
+        voice.to_str().unwrap(),
+        "--text",
+        "Trained here.",
+        "--max-frames",
+        "24",
+        "-o",
+        wav.to_str().unwrap(),
+    ]);
+    assert!(
+        synthesized.status.success(),
+        "{}",
+        common::stderr(&synthesized)
+    );
+    assert_eq!(
+        hound::WavReader::open(&wav).unwrap().len() as usize,
+        23 * 200
+    );
+}

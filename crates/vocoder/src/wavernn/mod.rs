@@ -11,6 +11,7 @@
 //! `fc3.bias`, …).
 
 pub mod kernel;
+pub mod train;
 pub mod upsample;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -15,6 +15,7 @@ mod speak;
 mod synthesize;
 mod train;
 mod train_speaker_encoding;
+mod train_vocoder;
 
 use std::path::PathBuf;
 

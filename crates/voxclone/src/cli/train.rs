@@ -21,6 +21,9 @@ pub enum TrainCommand {
     /// Build the zero-shot speaker-encoding bank: styles adapted to real speakers, plus styles
     /// sampled around the stock voices (resumes where an existing output stopped).
     SpeakerEncoding(super::train_speaker_encoding::SpeakerEncodingArgs),
+    /// Train RTVC's WaveRNN vocoder on ground-truth mels of recordings (resumes from the
+    /// output folder).
+    Vocoder(super::train_vocoder::VocoderArgs),
 }
 
 #[derive(Args, Debug)]
@@ -64,6 +67,7 @@ pub fn run(ctx: &Context, cmd: TrainCommand) -> Result<()> {
     match cmd {
         TrainCommand::Encoder(args) => train_encoder(ctx, args),
         TrainCommand::SpeakerEncoding(args) => super::train_speaker_encoding::run(ctx, args),
+        TrainCommand::Vocoder(args) => super::train_vocoder::run(ctx, args),
     }
 }
 
