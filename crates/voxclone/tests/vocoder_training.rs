@@ -64,7 +64,7 @@ fn wavernn_cross_entropy_falls_and_checkpoints_round_trip() {
     // The checkpoint is RTVC's layout: the inference model loads it.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vocoder.safetensors");
-    trainer.model.save(&path, trainer.step).unwrap();
+    trainer.save(&path).unwrap();
     let tensors = voxclone_models::read_weights(&path).unwrap();
     assert_eq!(tensors["step"].to_vec1::<i64>().unwrap(), [STEPS as i64]);
     let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
@@ -84,21 +84,34 @@ fn wavernn_cross_entropy_falls_and_checkpoints_round_trip() {
     assert_eq!(wav.len(), 29 * 200);
     assert!(wav.iter().all(|s| s.is_finite()));
 
-    // Resuming reads back every tensor, running statistics included.
+    // Resuming reads back every tensor, running statistics included, and Adam's moments.
     let resumed = TrainableWaveRnn::new(config, Some(&path), &device).unwrap();
     let again = dir.path().join("again.safetensors");
     resumed.save(&again, STEPS).unwrap();
-    let (a, b) = (
-        voxclone_models::read_weights(&path).unwrap(),
-        voxclone_models::read_weights(&again).unwrap(),
-    );
-    assert_eq!(a.len(), b.len());
-    for (k, t) in &a {
-        let (x, y) = (t.flatten_all().unwrap(), b[k].flatten_all().unwrap());
-        assert_eq!(
-            x.to_dtype(DType::F32).unwrap().to_vec1::<f32>().unwrap(),
-            y.to_dtype(DType::F32).unwrap().to_vec1::<f32>().unwrap(),
-            "{k}"
-        );
+    let mut resumed = Trainer::new(resumed, train, STEPS, 1).unwrap();
+    assert!(resumed.resume_optimizer(&path).unwrap());
+    let pairs = [
+        (
+            voxclone_models::read_weights(&path).unwrap(),
+            voxclone_models::read_weights(&again).unwrap(),
+        ),
+        (
+            trainer.optimizer.state().unwrap(),
+            resumed.optimizer.state().unwrap(),
+        ),
+    ];
+    for (a, b) in pairs {
+        assert_eq!(a.len(), b.len());
+        for (k, t) in &a {
+            let flat = |t: &Tensor| {
+                t.flatten_all()
+                    .unwrap()
+                    .to_dtype(DType::F32)
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+            };
+            assert_eq!(flat(t), flat(&b[k]), "{k}");
+        }
     }
 }

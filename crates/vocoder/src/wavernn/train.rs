@@ -8,7 +8,7 @@
 //! variance), which inference then uses.
 
 use candle_core::{DType, Device, Module, Result, Tensor, Var};
-use candle_nn::{AdamW, Init, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{Init, VarBuilder, VarMap};
 
 use super::WaveRnnConfig;
 
@@ -315,13 +315,16 @@ impl TrainableWaveRnn {
         all
     }
 
-    /// The trainable variables (everything but the running statistics).
-    pub fn trainable(&self) -> Vec<Var> {
+    /// The trainable variables by name (everything but the running statistics), sorted.
+    pub fn trainable(&self) -> Vec<(String, Var)> {
         let data = self.varmap.data().lock().expect("var map lock");
-        data.iter()
+        let mut vars: Vec<(String, Var)> = data
+            .iter()
             .filter(|(k, _)| !k.ends_with("running_mean") && !k.ends_with("running_var"))
-            .map(|(_, v)| v.clone())
-            .collect()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
     }
 
     /// Writes every tensor under RTVC's names, with `step`, as safetensors (via a temporary
@@ -418,10 +421,88 @@ pub fn pre_emphasis(x: &[f32], k: f32) -> Vec<f32> {
         .collect()
 }
 
+/// Adam (Kingma & Ba 2015, PyTorch's defaults: β 0.9/0.999, ε 1e-8) with its moments kept by
+/// parameter name, so that a resumed run continues exactly where it stopped.
+pub struct Adam {
+    vars: Vec<(String, Var)>,
+    moments: Vec<(Tensor, Tensor)>,
+    lr: f64,
+    t: usize,
+}
+
+impl Adam {
+    const BETA1: f64 = 0.9;
+    const BETA2: f64 = 0.999;
+    const EPS: f64 = 1e-8;
+
+    pub fn new(vars: Vec<(String, Var)>, lr: f64) -> Result<Self> {
+        let moments = vars
+            .iter()
+            .map(|(_, v)| Ok((v.zeros_like()?, v.zeros_like()?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            vars,
+            moments,
+            lr,
+            t: 0,
+        })
+    }
+
+    pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
+        let grads = loss.backward()?;
+        self.t += 1;
+        let (b1, b2) = (Self::BETA1, Self::BETA2);
+        let step = self.lr / (1.0 - b1.powi(self.t as i32));
+        let correction2 = 1.0 - b2.powi(self.t as i32);
+        for ((_, var), (m, v)) in self.vars.iter().zip(self.moments.iter_mut()) {
+            let Some(g) = grads.get(var) else { continue };
+            *m = ((&*m * b1)? + (g * (1.0 - b1))?)?;
+            *v = ((&*v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+            let denom = ((&*v / correction2)?.sqrt()? + Self::EPS)?;
+            var.set(&(var.as_tensor() - (m.div(&denom)? * step)?)?)?;
+        }
+        Ok(())
+    }
+
+    /// The moments as `m.<name>`, `v.<name>`, and the step count as `t`.
+    pub fn state(&self) -> Result<std::collections::HashMap<String, Tensor>> {
+        let mut out = std::collections::HashMap::new();
+        for ((name, _), (m, v)) in self.vars.iter().zip(&self.moments) {
+            out.insert(format!("m.{name}"), m.clone());
+            out.insert(format!("v.{name}"), v.clone());
+        }
+        out.insert("t".into(), Tensor::new(&[self.t as i64], &Device::Cpu)?);
+        Ok(out)
+    }
+
+    /// Restores [`Adam::state`]; every moment must be there with its parameter's shape.
+    pub fn restore(&mut self, state: &std::collections::HashMap<String, Tensor>) -> Result<()> {
+        for ((name, var), (m, v)) in self.vars.iter().zip(self.moments.iter_mut()) {
+            for (key, slot) in [(format!("m.{name}"), m), (format!("v.{name}"), v)] {
+                let t = state.get(&key).ok_or_else(|| {
+                    candle_core::Error::Msg(format!("the optimiser state has no {key}"))
+                })?;
+                if t.dims() != var.dims() {
+                    candle_core::bail!(
+                        "the optimiser state's {key} is {:?}, expected {:?}",
+                        t.dims(),
+                        var.dims()
+                    );
+                }
+                *slot = t.to_dtype(DType::F32)?.to_device(var.device())?;
+            }
+        }
+        if let Some(t) = state.get("t") {
+            self.t = t.flatten_all()?.to_vec1::<i64>()?[0].max(0) as usize;
+        }
+        Ok(())
+    }
+}
+
 /// The training loop's state: model, optimiser, step.
 pub struct Trainer {
     pub model: TrainableWaveRnn,
-    optimizer: AdamW,
+    pub optimizer: Adam,
     pub step: usize,
     train: TrainConfig,
     rng: u64,
@@ -434,12 +515,7 @@ impl Trainer {
         step: usize,
         seed: u64,
     ) -> Result<Self> {
-        let params = ParamsAdamW {
-            lr: train.learning_rate,
-            weight_decay: 0.0,
-            ..Default::default()
-        };
-        let optimizer = AdamW::new(model.trainable(), params)?;
+        let optimizer = Adam::new(model.trainable(), train.learning_rate)?;
         Ok(Self {
             model,
             optimizer,
@@ -447,6 +523,28 @@ impl Trainer {
             train,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
         })
+    }
+
+    /// Writes the checkpoint (`path`, RTVC's names and `step`) and the optimiser's state beside
+    /// it (`optimizer.safetensors`), each through a temporary file renamed into place.
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        let optimizer = path.with_file_name("optimizer.safetensors");
+        let tmp = optimizer.with_extension("safetensors.part");
+        candle_core::safetensors::save(&self.optimizer.state()?, &tmp)?;
+        std::fs::rename(&tmp, &optimizer)
+            .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", optimizer.display())))?;
+        self.model.save(path, self.step)
+    }
+
+    /// Restores the optimiser's state saved beside the checkpoint at `path`, if there is one.
+    pub fn resume_optimizer(&mut self, path: &std::path::Path) -> Result<bool> {
+        let optimizer = path.with_file_name("optimizer.safetensors");
+        if !optimizer.is_file() {
+            return Ok(false);
+        }
+        let state = candle_core::safetensors::load(&optimizer, &Device::Cpu)?;
+        self.optimizer.restore(&state)?;
+        Ok(true)
     }
 
     /// One optimiser step on a batch of random segments; returns the cross-entropy.

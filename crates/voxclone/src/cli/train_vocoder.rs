@@ -95,6 +95,11 @@ pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
         seq_len: args.seq_len,
     };
     let mut trainer = Trainer::new(model, train, step, args.seed ^ step as u64)?;
+    if step > 0 && !trainer.resume_optimizer(&checkpoint)? && !ctx.quiet {
+        eprintln!(
+            "voxclone: warning: no optimizer.safetensors beside the checkpoint; Adam starts afresh"
+        );
+    }
 
     let bar = if ctx.quiet {
         ProgressBar::hidden()
@@ -124,10 +129,10 @@ pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
             recent.iter().sum::<f32>() / recent.len() as f32
         ));
         if trainer.step % args.save_every == 0 {
-            trainer.model.save(&checkpoint, trainer.step)?;
+            trainer.save(&checkpoint)?;
         }
     }
-    trainer.model.save(&checkpoint, trainer.step)?;
+    trainer.save(&checkpoint)?;
     bar.finish_and_clear();
     if !ctx.quiet {
         let mean = recent.iter().sum::<f32>() / recent.len().max(1) as f32;
