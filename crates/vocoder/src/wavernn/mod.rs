@@ -10,6 +10,7 @@
 //! Weights load by RTVC's state-dict names (`upsample.resnet.conv_in.weight`, `rnn1.weight_ih_l0`,
 //! `fc3.bias`, …).
 
+pub mod gru;
 pub mod kernel;
 pub mod train;
 pub mod upsample;

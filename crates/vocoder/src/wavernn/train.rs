@@ -171,6 +171,12 @@ impl Gru {
         let gi = x
             .broadcast_matmul(&self.w_ih.t()?)?
             .broadcast_add(&self.b_ih)?;
+        if gi.device().is_cpu() {
+            // One operation for the whole recurrence, with a backward pass through time.
+            return gi
+                .contiguous()?
+                .apply_op3(&self.w_hh, &self.b_hh, super::gru::GruSequence);
+        }
         let w_hh_t = self.w_hh.t()?;
         let mut h = Tensor::zeros((b, hd), DType::F32, x.device())?;
         let mut outputs = Vec::with_capacity(l);
