@@ -67,6 +67,11 @@ pub fn run(ctx: &Context, args: SynthesizeArgs) -> Result<()> {
     }
     let device = ctx.device()?;
     let synthesizer = prefixed(&args.synthesizer, "tacotron:", "synthesizer")?;
+    // The reference first: a bad recording is reported before the checkpoints are read.
+    let d_vector = ctx
+        .pipeline()?
+        .embed_file(&args.reference)
+        .context("embedding the reference")?;
     let vocoder = match args.vocoder.as_str() {
         "griffin-lim" => RtvcVocoder::GriffinLim(GriffinLim::default()),
         other => {
@@ -81,10 +86,6 @@ pub fn run(ctx: &Context, args: SynthesizeArgs) -> Result<()> {
         }
     };
     let tacotron = rtvc::load_tacotron(synthesizer, &device)?;
-    let d_vector = ctx
-        .pipeline()?
-        .embed_file(&args.reference)
-        .context("embedding the reference")?;
 
     interrupt::catch();
     let bar = if ctx.quiet {
