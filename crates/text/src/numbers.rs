@@ -3,7 +3,8 @@
 //! Words are separated by single spaces, with no hyphens and no "and" ("one hundred twenty
 //! three"), because misaki looks every number word up on its own and drops "and".
 
-const ONES: [&str; 20] = [
+/// Zero to nineteen.
+pub(crate) const ONES: [&str; 20] = [
     "zero",
     "one",
     "two",
@@ -25,7 +26,7 @@ const ONES: [&str; 20] = [
     "eighteen",
     "nineteen",
 ];
-const TENS: [&str; 10] = [
+pub(crate) const TENS: [&str; 10] = [
     "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
 ];
 /// Scale words for 10^3, 10^6, … 10^18.

@@ -34,6 +34,7 @@
 //! * Where RTVC raises an exception (a number of more than 36 digits, "$,5") this module
 //!   answers: such a number is read digit by digit, stray commas in an amount are ignored.
 
+use crate::numbers::{ONES, TENS};
 use regex::{Captures, Regex};
 use std::sync::LazyLock;
 
@@ -308,24 +309,6 @@ fn year_pair(n: u32) -> String {
     }
 }
 
-const ONES: [&str; 10] = [
-    "", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-];
-const TEENS: [&str; 10] = [
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-];
-const TENS: [&str; 10] = [
-    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-];
 /// inflect's scale words; a number needing more than these makes it raise.
 const SCALES: [&str; 12] = [
     "",
@@ -345,8 +328,7 @@ const SCALES: [&str; 12] = [
 /// 1–99 in words, hyphenated: "forty-two".
 fn below_hundred(n: u32) -> String {
     match n {
-        0..=9 => ONES[n as usize].to_owned(),
-        10..=19 => TEENS[n as usize - 10].to_owned(),
+        0..=19 => ONES[n as usize].to_owned(),
         _ if n.is_multiple_of(10) => TENS[n as usize / 10].to_owned(),
         _ => format!("{}-{}", TENS[n as usize / 10], ONES[n as usize % 10]),
     }
