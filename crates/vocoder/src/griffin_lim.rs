@@ -19,6 +19,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use voxclone_audio::rtvc_mel::{RtvcMel, RtvcMelParams};
 
+use crate::rng::SplitMix64;
+
 /// Griffin-Lim for RTVC mels. `iters`, `power` and `seed` may be changed after construction.
 #[derive(Debug, Clone)]
 pub struct GriffinLim {
@@ -102,9 +104,9 @@ impl GriffinLim {
 
     /// Initial phases (radians, frame-major `n_frames × n_bins`) uniform in `[0, 2π)`, from `seed`.
     pub fn random_phase(&self, n_frames: usize) -> Vec<f64> {
-        let mut state = self.seed;
+        let mut rng = SplitMix64::new(self.seed);
         (0..n_frames * self.params().n_bins())
-            .map(|_| 2.0 * PI * uniform(&mut state))
+            .map(|_| 2.0 * PI * rng.next_f64())
             .collect()
     }
 
@@ -152,24 +154,14 @@ impl GriffinLim {
     }
 }
 
-/// SplitMix64 → a uniform f64 in `[0, 1)` with 53 random bits.
-fn uniform(state: &mut u64) -> f64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn uniform_is_in_range_and_spread() {
-        let mut s = 7;
-        let xs: Vec<f64> = (0..10_000).map(|_| uniform(&mut s)).collect();
+        let mut rng = SplitMix64::new(7);
+        let xs: Vec<f64> = (0..10_000).map(|_| rng.next_f64()).collect();
         assert!(xs.iter().all(|&x| (0.0..1.0).contains(&x)));
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!((mean - 0.5).abs() < 0.02, "{mean}");

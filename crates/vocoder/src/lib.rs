@@ -21,6 +21,7 @@ pub mod generator;
 pub mod griffin_lim;
 pub mod kernels;
 pub mod layers;
+pub mod rng;
 pub mod source;
 pub mod stft;
 pub mod wavernn;

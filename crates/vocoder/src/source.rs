@@ -8,6 +8,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
+use crate::rng::SplitMix64;
+
 /// Amplitude of the sines (`sine_amp`).
 const SINE_AMP: f64 = 0.1;
 /// Standard deviation of the noise added to voiced samples (`noise_std`).
@@ -137,26 +139,20 @@ fn lerp_upsampled(values: &[f64], i: usize, factor: usize) -> f64 {
 /// Standard normal draws from SplitMix64 and Box–Muller: a tiny generator whose output is
 /// fixed by its seed across platforms and crate versions.
 struct Gaussian {
-    state: u64,
+    rng: SplitMix64,
     spare: Option<f64>,
 }
 
 impl Gaussian {
     fn new(seed: u64) -> Self {
         Self {
-            state: seed,
+            rng: SplitMix64::new(seed),
             spare: None,
         }
     }
 
     fn uniform(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        // 53 random bits in (0, 1].
-        ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64
+        self.rng.next_f64_nonzero()
     }
 
     fn next(&mut self) -> f64 {

@@ -5,6 +5,7 @@
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 use voxclone_vocoder::kernels::dense::Dense;
+pub use voxclone_vocoder::rng::SplitMix64;
 
 /// Epsilon of PyTorch's `BatchNorm1d`.
 const BATCH_NORM_EPS: f64 = 1e-5;
@@ -61,30 +62,6 @@ impl Module for StepLinear {
             }
             _ => self.linear.forward(x),
         }
-    }
-}
-
-/// SplitMix64: a tiny generator whose output is fixed by its seed across platforms, for the
-/// pre-nets' dropout masks.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`, from the top 24 bits.
-    pub fn next_f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 }
 

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
 
+use crate::rng::SplitMix64;
 use kernel::{Conditioning, Dense, SampleLoop, Sampling};
 pub use upsample::UpsampleNetwork;
 
@@ -391,10 +392,7 @@ pub fn seeded_uniform(seed: u64, fold: usize, step: usize) -> f32 {
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .wrapping_add((fold as u64) << 40)
         .wrapping_add(step as u64);
-    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+    SplitMix64::new(key).next_f32()
 }
 
 /// Cuts `[total × width]` into `folds` overlapping segments of `target + 2·overlap` steps

@@ -8,6 +8,7 @@
 //!   part measures how good that style is on a sentence it was not fitted to.
 
 use voxclone_synthesizer::{VoicePack, STYLE_DIM};
+use voxclone_vocoder::rng::SplitMix64;
 
 use super::BankEntry;
 use crate::adapt::AdaptOptions;
@@ -27,20 +28,12 @@ pub const TYPICAL_PHONEMES: usize = 80;
 /// Share of an adapted speaker's speech used as the reference; the rest is held out.
 pub const REFERENCE_SHARE: f32 = 2.0 / 3.0;
 
-/// SplitMix64: a small seeded generator, so entry `n` is the same on every run.
-struct Rng(u64);
+/// A small seeded generator (SplitMix64), so entry `n` is the same on every run.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     fn uniform(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+        self.0.next_f32()
     }
 
     /// Standard normal (Box–Muller).
@@ -73,10 +66,12 @@ impl StockStyles {
 
     /// Style `index`: a blend of two stock voices plus Gaussian noise of `noise` spreads.
     pub fn sample(&self, index: u64, noise: f32) -> Vec<f32> {
-        let mut rng = Rng(index.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED);
+        let mut rng = Rng(SplitMix64::new(
+            index.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED,
+        ));
         let n = self.rows.len() as u64;
-        let a = (rng.next_u64() % n) as usize;
-        let b = (rng.next_u64() % n) as usize;
+        let a = (rng.0.next_u64() % n) as usize;
+        let b = (rng.0.next_u64() % n) as usize;
         let t = rng.uniform();
         (0..STYLE_DIM)
             .map(|d| {
