@@ -64,14 +64,7 @@ impl MelSpectrogram {
         let fft = RealFftPlanner::<f64>::new().plan_fft_forward(params.n_fft);
         let n_bins = params.n_bins();
         let filters = slaney_mel_filterbank(&params);
-        let supports = filters
-            .chunks_exact(n_bins)
-            .map(|f| {
-                let start = f.iter().position(|&w| w != 0.0).unwrap_or(0);
-                let end = f.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
-                start..end
-            })
-            .collect();
+        let supports = filter_supports(&filters, n_bins);
         Self {
             window: periodic_hann(params.n_fft),
             filters,
@@ -196,6 +189,19 @@ pub fn mel_to_hz(mel: f64) -> f64 {
     } else {
         mel * SLANEY_HZ_PER_MEL
     }
+}
+
+/// For each filter (a row of `n_bins` weights), the range of bins where it is non-zero, so
+/// that applying it skips the zeros.
+pub fn filter_supports(filters: &[f32], n_bins: usize) -> Vec<std::ops::Range<usize>> {
+    filters
+        .chunks_exact(n_bins)
+        .map(|f| {
+            let start = f.iter().position(|&w| w != 0.0).unwrap_or(0);
+            let end = f.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
+            start..end
+        })
+        .collect()
 }
 
 /// Triangular filters spaced evenly on the Slaney mel scale, each scaled to unit area

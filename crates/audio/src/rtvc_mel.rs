@@ -451,14 +451,7 @@ impl RtvcMel {
     pub fn new(params: RtvcMelParams) -> Self {
         let basis = mel_basis(&params);
         let n_bins = params.n_bins();
-        let supports = basis
-            .chunks_exact(n_bins)
-            .map(|f| {
-                let start = f.iter().position(|&w| w != 0.0).unwrap_or(0);
-                let end = f.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
-                start..end
-            })
-            .collect();
+        let supports = crate::mel::filter_supports(&basis, n_bins);
         Self {
             stft: CentredStft::rtvc(&params),
             basis,

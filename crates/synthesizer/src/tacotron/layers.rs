@@ -5,10 +5,8 @@
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 use voxclone_vocoder::kernels::dense::Dense;
+use voxclone_vocoder::layers::batch_norm_affine as batch_norm;
 pub use voxclone_vocoder::rng::SplitMix64;
-
-/// Epsilon of PyTorch's `BatchNorm1d`.
-const BATCH_NORM_EPS: f64 = 1e-5;
 
 /// A linear layer read as `candle_nn` does (`weight` `[out, in]`, optional `bias`).
 pub fn linear(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result<Linear> {
@@ -158,20 +156,6 @@ impl BatchNormConv {
         }
         y.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)
     }
-}
-
-/// Inference-time batch norm as `(scale, shift)`, each `[1, C, 1]`.
-pub fn batch_norm(channels: usize, vb: VarBuilder) -> Result<(Tensor, Tensor)> {
-    let gamma = vb.get(channels, "weight")?;
-    let beta = vb.get(channels, "bias")?;
-    let mean = vb.get(channels, "running_mean")?;
-    let var = vb.get(channels, "running_var")?;
-    let scale = gamma.div(&(var + BATCH_NORM_EPS)?.sqrt()?)?;
-    let shift = beta.sub(&mean.mul(&scale)?)?;
-    Ok((
-        scale.reshape((1, channels, 1))?,
-        shift.reshape((1, channels, 1))?,
-    ))
 }
 
 /// `y = σ(W2 x) · relu(W1 x) + (1 − σ(W2 x)) · x`.

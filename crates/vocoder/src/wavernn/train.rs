@@ -12,7 +12,7 @@ use candle_nn::{Init, VarBuilder, VarMap};
 
 use super::WaveRnnConfig;
 
-const BATCH_NORM_EPS: f64 = 1e-5;
+use crate::layers::NORM_EPS as BATCH_NORM_EPS;
 const BATCH_NORM_MOMENTUM: f64 = 0.1;
 
 /// One training example: a mel `[feat, frames]` (divided by `mel_max_abs_value`, as the

@@ -4,21 +4,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};
 
-/// Epsilon of PyTorch's `BatchNorm1d`.
-const BATCH_NORM_EPS: f64 = 1e-5;
-
-fn batch_norm(channels: usize, vb: VarBuilder) -> Result<(Tensor, Tensor)> {
-    let gamma = vb.get(channels, "weight")?;
-    let beta = vb.get(channels, "bias")?;
-    let mean = vb.get(channels, "running_mean")?;
-    let var = vb.get(channels, "running_var")?;
-    let scale = gamma.div(&(var + BATCH_NORM_EPS)?.sqrt()?)?;
-    let shift = beta.sub(&mean.mul(&scale)?)?;
-    Ok((
-        scale.reshape((1, channels, 1))?,
-        shift.reshape((1, channels, 1))?,
-    ))
-}
+use crate::layers::batch_norm_affine as batch_norm;
 
 /// A bias-free 1-wide convolution followed by batch norm.
 #[derive(Debug, Clone)]
