@@ -260,30 +260,59 @@ impl Dense {
         if m <= SMALL_BATCH {
             return small_batch::accumulate(&mut dst[..m * n], &lhs[..m * k], &self.w, m, k, n);
         }
-        // SAFETY: the assert keeps every access in bounds; strides describe row-major layouts.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                dst.as_mut_ptr(),
-                1,
-                n as isize,
-                true,
-                lhs.as_ptr(),
-                1,
-                k as isize,
-                self.w.as_ptr(),
-                1,
-                n as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
-        }
+        gemm_accumulate(
+            dst,
+            lhs,
+            &self.w,
+            (m, k, n),
+            (1, n as isize),
+            Parallelism::None,
+        );
+    }
+}
+
+/// `dst (m × n) += lhs (m × k) · rhs (k × n)` on the `gemm` crate, `dst` and `lhs` row-major and
+/// `rhs` read with `(column stride, row stride)`: `(1, n)` for a row-major `[k × n]`, `(k, 1)`
+/// for the transpose of a row-major `[n × k]`.
+pub fn gemm_accumulate(
+    dst: &mut [f32],
+    lhs: &[f32],
+    rhs: &[f32],
+    (m, k, n): (usize, usize, usize),
+    (rhs_cs, rhs_rs): (isize, isize),
+    parallelism: Parallelism,
+) {
+    let reach = |cs: isize, rs: isize| {
+        (n.saturating_sub(1) as isize * cs + k.saturating_sub(1) as isize * rs) as usize
+    };
+    assert!(dst.len() >= m * n && lhs.len() >= m * k);
+    assert!(
+        m * n * k == 0 || rhs.len() > reach(rhs_cs, rhs_rs),
+        "rhs too short for its strides"
+    );
+    // SAFETY: the asserts keep every access in bounds; `dst` and `lhs` are row-major.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            true,
+            lhs.as_ptr(),
+            1,
+            k as isize,
+            rhs.as_ptr(),
+            rhs_cs,
+            rhs_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
     }
 }
 

@@ -11,6 +11,8 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 
+use crate::kernels::dense::gemm_accumulate;
+
 /// The recurrence `(gi [B, L, 3H], W_hh [3H, H], b_hh [3H]) → hs [B, L, H]` from a zero state.
 pub struct GruSequence;
 
@@ -19,47 +21,6 @@ fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]
     match l.contiguous_offsets() {
         Some((start, end)) => Ok(&data[start..end]),
         None => candle_core::bail!("gru-sequence: {what} must be contiguous"),
-    }
-}
-
-/// `dst (m × n) (+)= lhs (m × k) · rhs`, where `rhs` is read with the given strides.
-#[allow(clippy::too_many_arguments)]
-fn product(
-    dst: &mut [f32],
-    accumulate: bool,
-    lhs: &[f32],
-    rhs: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-    rhs_cs: isize,
-    rhs_rs: isize,
-) {
-    assert!(dst.len() >= m * n && lhs.len() >= m * k);
-    // SAFETY: the shapes were checked by the callers and the assert; strides describe the
-    // row-major layouts of the operands.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            1,
-            k as isize,
-            rhs.as_ptr(),
-            rhs_cs,
-            rhs_rs,
-            if accumulate { 1.0 } else { 0.0 },
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::Rayon(0),
-        );
     }
 }
 
@@ -73,7 +34,14 @@ fn hidden_projection(gh: &mut [f32], h: &[f32], w: &[f32], b: &[f32], batch: usi
         row.copy_from_slice(b);
     }
     // W_hh is [3H, H] row-major; as the right operand (H × 3H) element (j, g) is w[g·H + j].
-    product(gh, true, h, w, batch, hd, 3 * hd, hd as isize, 1);
+    gemm_accumulate(
+        gh,
+        h,
+        w,
+        (batch, hd, 3 * hd),
+        (hd as isize, 1),
+        Parallelism::Rayon(0),
+    );
 }
 
 impl CustomOp3 for GruSequence {
@@ -190,16 +158,13 @@ impl CustomOp3 for GruSequence {
                 d_gh[at..at + gates].copy_from_slice(&d_gh_t[bi * gates..(bi + 1) * gates]);
             }
             // And through gh = h·W_hhᵀ: carry += d_gh · W_hh ([B, 3H] · [3H, H]).
-            product(
+            gemm_accumulate(
                 &mut carry,
-                true,
                 &d_gh_t,
                 &w_v,
-                batch,
-                gates,
-                hd,
-                1,
-                hd as isize,
+                (batch, gates, hd),
+                (1, hd as isize),
+                Parallelism::Rayon(0),
             );
         }
         // dW_hh = Σ_t d_ghᵀ · h_{t−1} ([3H, B·L] · [B·L, H]); db_hh = Σ_t d_gh.
