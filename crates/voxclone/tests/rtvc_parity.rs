@@ -109,26 +109,42 @@ fn tacotron_matches_the_pytorch_reference() {
         .generate(&chars, &embedding, &options, &mut |_| true)
         .unwrap();
     assert!(!out.stopped, "case A never reaches the stop token");
-    assert_close(
-        &out.decoder_mel,
-        &g("taco.mel").squeeze(0).unwrap(),
-        1e-4,
-        "decoder mel frames",
-    );
-    assert_close(
-        &out.mel,
-        &g("taco.postnet").squeeze(0).unwrap(),
-        1e-4,
-        "post-net mel",
-    );
+    assert_spectrogram_matches(&out, "taco", "case A");
     assert_close(
         &out.alignment,
         &g("taco.attention").squeeze(0).unwrap(),
         1e-5,
         "attention",
     );
+}
+
+/// The decoder mel, post-net mel and stop tokens against the reference's `{prefix}.mel`,
+/// `{prefix}.postnet` and `{prefix}.stop`.
+fn assert_spectrogram_matches(
+    out: &voxclone_synthesizer::tacotron::Spectrogram,
+    prefix: &str,
+    case: &str,
+) {
+    let reference = |name: &str| g(&format!("{prefix}.{name}")).squeeze(0).unwrap();
+    assert_close(
+        &out.decoder_mel,
+        &reference("mel"),
+        1e-4,
+        &format!("{case} decoder mel frames"),
+    );
+    assert_close(
+        &out.mel,
+        &reference("postnet"),
+        1e-4,
+        &format!("{case} post-net mel"),
+    );
     let stop = Tensor::new(out.stop.as_slice(), &Device::Cpu).unwrap();
-    assert_close(&stop, g("taco.stop"), 1e-5, "stop tokens");
+    assert_close(
+        &stop,
+        &reference("stop"),
+        1e-5,
+        &format!("{case} stop tokens"),
+    );
 }
 
 #[test]
@@ -158,20 +174,7 @@ fn tacotron_stops_where_the_reference_stops() {
         )
         .unwrap();
     assert!(out.stopped);
-    assert_close(
-        &out.decoder_mel,
-        &g("taco.b.mel").squeeze(0).unwrap(),
-        1e-4,
-        "case B decoder mel",
-    );
-    assert_close(
-        &out.mel,
-        &g("taco.b.postnet").squeeze(0).unwrap(),
-        1e-4,
-        "case B post-net mel",
-    );
-    let stop = Tensor::new(out.stop.as_slice(), &Device::Cpu).unwrap();
-    assert_close(&stop, g("taco.b.stop"), 1e-5, "case B stop tokens");
+    assert_spectrogram_matches(&out, "taco.b", "case B");
 }
 
 #[test]
