@@ -24,6 +24,7 @@ pub mod layers;
 pub mod rng;
 pub mod source;
 pub mod stft;
+pub mod training;
 pub mod wavernn;
 
 pub use decoder::Decoder;

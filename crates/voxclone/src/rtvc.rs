@@ -58,7 +58,8 @@ pub fn load_tacotron(path: &Path, device: &Device) -> Result<Tacotron, RtvcError
     let tensors = voxclone_models::read_weights(path)?;
     let bad = checkpoint(path, "synthesizer");
     let r = Tacotron::stored_r(&tensors).map_err(&bad)?;
-    Tacotron::load(TacotronConfig::default(), r, var_builder(tensors, device)).map_err(bad)
+    let config = TacotronConfig::from_tensors(&tensors).map_err(&bad)?;
+    Tacotron::load(config, r, var_builder(tensors, device)).map_err(bad)
 }
 
 /// Loads RTVC's WaveRNN from `vocoder.pt` (or safetensors).
@@ -230,6 +231,38 @@ pub fn vocoder_example(
         wav
     };
     Ok(voxclone_vocoder::wavernn::train::Example { mel, frames, wav })
+}
+
+/// A recording and its transcript as RTVC's synthesizer trains on them: the speech prepared as
+/// the encoder hears it (16 kHz, long silences trimmed), scaled to a 0.9 peak, its mel in
+/// RTVC's format `[80, frames]`, the cleaned characters, and the utterance's own d-vector.
+pub fn synthesizer_example(
+    pipeline: &crate::Voxclone,
+    path: &Path,
+    transcript: &str,
+) -> Result<voxclone_synthesizer::tacotron::train::Example, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let chars = voxclone_text::rtvc::text_to_sequence(transcript);
+    if chars.len() <= 1 {
+        return Err(fail(&"the transcript has nothing to say after cleaning"));
+    }
+    let mut wav = pipeline.prepare_reference(path).map_err(|e| fail(&e))?;
+    let d_vector = pipeline
+        .encoder()
+        .embed_utterance(&wav)
+        .map_err(|e| fail(&e))?;
+    let peak = wav.iter().fold(0f32, |m, &v| m.max(v.abs()));
+    if peak <= 0.0 {
+        return Err(fail(&"silent"));
+    }
+    wav.iter_mut().for_each(|v| *v *= RESCALING_MAX / peak);
+    let (mel, frames) = voxclone_audio::rtvc_mel::melspectrogram(&wav);
+    Ok(voxclone_synthesizer::tacotron::train::Example {
+        chars,
+        mel,
+        frames,
+        embedding: d_vector.embedding.as_slice().to_vec(),
+    })
 }
 
 /// RTVC's synthesizer preprocessing scales each utterance to this peak (`rescaling_max`).

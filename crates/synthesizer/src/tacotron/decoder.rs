@@ -2,9 +2,11 @@
 //! 2015) and two residual LSTM cells, emitting `r` mel frames and a stop token per step.
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_nn::{Conv1d, Conv1dConfig, Linear, VarBuilder};
+use candle_nn::{Linear, VarBuilder};
 
-use super::layers::{linear, Dropout, GruWeights, LstmCell, PreNet, StepLinear};
+use super::layers::{
+    linear, same_padding_conv1d, Dropout, GruWeights, LstmCell, Mode, PreNet, StepLinear,
+};
 use super::TacotronConfig;
 
 /// The mel projection always has room for this many frames per step; the first `r` are used.
@@ -13,13 +15,17 @@ pub const MAX_R: usize = 20;
 /// attention weights.
 const LOCATION_FILTERS: usize = 32;
 const LOCATION_KERNEL: usize = 31;
+/// In training, each hidden value of the residual LSTMs keeps its previous value with this
+/// probability (zoneout, Krueger et al. 2017), as RTVC trains them.
+pub const ZONEOUT: f32 = 0.1;
 
 /// Location-sensitive attention (RTVC's `LSA`): the query, the projected encoder outputs and
 /// the convolved cumulative attention go through `v·tanh(…)`; padding characters' energies are
 /// multiplied by zero (not masked to −∞) as RTVC does.
 #[derive(Debug, Clone)]
 pub struct LocationSensitiveAttention {
-    conv: Conv1d,
+    conv_weight: Tensor,
+    conv_bias: Tensor,
     location: Linear,
     query: Linear,
     v: Linear,
@@ -27,14 +33,9 @@ pub struct LocationSensitiveAttention {
 
 impl LocationSensitiveAttention {
     pub fn load(attn_dim: usize, vb: VarBuilder) -> Result<Self> {
-        let weight = vb.get((LOCATION_FILTERS, 1, LOCATION_KERNEL), "conv.weight")?;
-        let bias = vb.get(LOCATION_FILTERS, "conv.bias")?;
-        let config = Conv1dConfig {
-            padding: (LOCATION_KERNEL - 1) / 2,
-            ..Default::default()
-        };
         Ok(Self {
-            conv: Conv1d::new(weight, Some(bias), config),
+            conv_weight: vb.get((LOCATION_FILTERS, 1, LOCATION_KERNEL), "conv.weight")?,
+            conv_bias: vb.get(LOCATION_FILTERS, "conv.bias")?,
             location: linear(LOCATION_FILTERS, attn_dim, false, vb.pp("L"))?,
             query: linear(attn_dim, attn_dim, true, vb.pp("W"))?,
             v: linear(attn_dim, 1, false, vb.pp("v"))?,
@@ -51,18 +52,28 @@ impl LocationSensitiveAttention {
         mask: &Tensor,
     ) -> Result<Tensor> {
         let processed_query = self.query.forward(query)?.unsqueeze(1)?;
-        let location = self.location.forward(
-            &self
-                .conv
-                .forward(&cumulative.unsqueeze(1)?)?
-                .transpose(1, 2)?,
-        )?;
+        let features = same_padding_conv1d(
+            &cumulative.unsqueeze(1)?,
+            &self.conv_weight,
+            (LOCATION_KERNEL - 1) / 2,
+        )?
+        .broadcast_add(&self.conv_bias.reshape((1, LOCATION_FILTERS, 1))?)?;
+        // Contiguous: candle's product gradients are wrong for some transposed operands.
+        let location = self
+            .location
+            .forward(&features.transpose(1, 2)?.contiguous()?)?;
         let energies = encoder_proj
             .broadcast_add(&processed_query)?
             .add(&location)?
             .tanh()?;
         let u = self.v.forward(&energies)?.squeeze(D::Minus1)?.mul(mask)?;
-        candle_nn::ops::softmax_last_dim(&u)
+        if u.track_op() {
+            // candle's fused softmax has no backward pass: gradients would stop here and the
+            // attention would never learn to align.
+            candle_nn::ops::softmax(&u, D::Minus1)
+        } else {
+            candle_nn::ops::softmax_last_dim(&u)
+        }
     }
 }
 
@@ -85,8 +96,8 @@ pub struct DecoderStep {
     pub mels: Tensor,
     /// `[B, N]`.
     pub attention: Tensor,
-    /// Stop probability `[B, 1]`.
-    pub stop: Tensor,
+    /// The stop token's logit `[B, 1]` (its probability is the sigmoid).
+    pub stop_logit: Tensor,
 }
 
 #[derive(Debug, Clone)]
@@ -101,10 +112,12 @@ pub struct Decoder {
     stop_proj: Linear,
     n_mels: usize,
     context_dims: usize,
+    /// [`ZONEOUT`] when built for training, else 0.
+    zoneout: f32,
 }
 
 impl Decoder {
-    pub fn load(cfg: &TacotronConfig, vb: VarBuilder) -> Result<Self> {
+    pub fn load(cfg: &TacotronConfig, vb: VarBuilder, mode: &Mode) -> Result<Self> {
         let prenet_dims = 2 * cfg.decoder_dims;
         let context_dims = cfg.encoder_dims + cfg.speaker_embedding_size;
         Ok(Self {
@@ -121,24 +134,28 @@ impl Decoder {
                 cfg.decoder_dims,
                 "",
                 &vb.pp("attn_rnn"),
+                mode,
             )?,
             rnn_input: StepLinear::load(
                 context_dims + cfg.decoder_dims,
                 cfg.lstm_dims,
                 true,
                 vb.pp("rnn_input"),
+                mode,
             )?,
-            res_rnn1: LstmCell::load(cfg.lstm_dims, cfg.lstm_dims, vb.pp("res_rnn1"))?,
-            res_rnn2: LstmCell::load(cfg.lstm_dims, cfg.lstm_dims, vb.pp("res_rnn2"))?,
+            res_rnn1: LstmCell::load(cfg.lstm_dims, cfg.lstm_dims, vb.pp("res_rnn1"), mode)?,
+            res_rnn2: LstmCell::load(cfg.lstm_dims, cfg.lstm_dims, vb.pp("res_rnn2"), mode)?,
             mel_proj: StepLinear::load(
                 cfg.lstm_dims,
                 cfg.n_mels * MAX_R,
                 false,
                 vb.pp("mel_proj"),
+                mode,
             )?,
             stop_proj: linear(context_dims + cfg.lstm_dims, 1, true, vb.pp("stop_proj"))?,
             n_mels: cfg.n_mels,
             context_dims,
+            zoneout: if mode.is_training() { ZONEOUT } else { 0.0 },
         })
     }
 
@@ -191,9 +208,11 @@ impl Decoder {
             .rnn_input
             .forward(&Tensor::cat(&[&state.context, &state.attn_hidden], 1)?)?;
         let (h1, c1) = self.res_rnn1.step(&x, &state.rnn1.0, &state.rnn1.1)?;
+        let h1 = self.zoneout(&state.rnn1.0, h1, dropout)?;
         let x = (x + &h1)?;
         state.rnn1 = (h1, c1);
         let (h2, c2) = self.res_rnn2.step(&x, &state.rnn2.0, &state.rnn2.1)?;
+        let h2 = self.zoneout(&state.rnn2.0, h2, dropout)?;
         let x = (x + &h2)?;
         state.rnn2 = (h2, c2);
 
@@ -204,15 +223,30 @@ impl Decoder {
             .forward(&x)?
             .reshape((batch, self.n_mels, MAX_R))?
             .narrow(2, 0, r)?;
-        let stop = candle_nn::ops::sigmoid(
-            &self
-                .stop_proj
-                .forward(&Tensor::cat(&[&x, &state.context], 1)?)?,
-        )?;
+        let stop_logit = self
+            .stop_proj
+            .forward(&Tensor::cat(&[&x, &state.context], 1)?)?;
         Ok(DecoderStep {
             mels,
             attention,
-            stop,
+            stop_logit,
         })
+    }
+
+    /// Zoneout on a hidden state: each value keeps `previous` with probability
+    /// [`Decoder::zoneout`], drawn from the dropout generator (none when dropout is off).
+    fn zoneout(&self, previous: &Tensor, next: Tensor, dropout: &mut Dropout) -> Result<Tensor> {
+        let Dropout::On(rng) = dropout else {
+            return Ok(next);
+        };
+        if self.zoneout <= 0.0 {
+            return Ok(next);
+        }
+        let keep: Vec<f32> = (0..next.elem_count())
+            .map(|_| f32::from(rng.next_f32() < self.zoneout))
+            .collect();
+        let keep = Tensor::from_vec(keep, next.shape(), next.device())?;
+        // keep·previous + (1 − keep)·next = next + keep·(previous − next)
+        &next + keep.mul(&(previous - &next)?)?
     }
 }

@@ -2,11 +2,60 @@
 //! pre-nets with dropout, batch-normalised convolutions, highway layers, the CBHG module (Wang
 //! et al. 2017) and the recurrent cells (PyTorch's GRU and LSTM equations and gate orders).
 
+use std::sync::{Arc, Mutex};
+
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 use voxclone_vocoder::kernels::dense::Dense;
 use voxclone_vocoder::layers::batch_norm_affine as batch_norm;
 pub use voxclone_vocoder::rng::SplitMix64;
+use voxclone_vocoder::training::{batch_norm_training, conv1d_unfolded};
+
+/// What the layers are built for.
+///
+/// - `Inference`: batch norm folded into a scale and shift, and on the CPU the decoder's large
+///   products on the fused [`Dense`] kernel.
+/// - `Training`: every weight used as loaded (views only, so a layer reads its variable's
+///   current value after each optimiser step), batch norm on the batch's statistics, which it
+///   records in [`BatchStats`] for the running ones, and zoneout in the decoder.
+#[derive(Debug, Clone, Default)]
+pub enum Mode {
+    #[default]
+    Inference,
+    Training(BatchStats),
+}
+
+impl Mode {
+    pub fn is_training(&self) -> bool {
+        matches!(self, Mode::Training(_))
+    }
+}
+
+/// One batch norm's statistics from a training pass: its name prefix (e.g.
+/// `encoder.cbhg.conv1d_bank.0.bnorm`), the batch mean and biased variance per channel, and
+/// how many values each was taken over.
+#[derive(Debug, Clone)]
+pub struct BatchStat {
+    pub prefix: String,
+    pub mean: Tensor,
+    pub var: Tensor,
+    pub count: usize,
+}
+
+/// The batch statistics a training forward pass recorded, in order.
+#[derive(Debug, Clone, Default)]
+pub struct BatchStats(Arc<Mutex<Vec<BatchStat>>>);
+
+impl BatchStats {
+    /// The statistics recorded since the last call.
+    pub fn take(&self) -> Vec<BatchStat> {
+        std::mem::take(&mut *self.0.lock().expect("batch statistics lock"))
+    }
+
+    fn record(&self, stat: BatchStat) {
+        self.0.lock().expect("batch statistics lock").push(stat);
+    }
+}
 
 /// A linear layer read as `candle_nn` does (`weight` `[out, in]`, optional `bias`).
 pub fn linear(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result<Linear> {
@@ -29,9 +78,15 @@ pub struct StepLinear {
 }
 
 impl StepLinear {
-    pub fn load(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result<Self> {
+    pub fn load(
+        input: usize,
+        output: usize,
+        bias: bool,
+        vb: VarBuilder,
+        mode: &Mode,
+    ) -> Result<Self> {
         let linear = linear(input, output, bias, vb.clone())?;
-        let fused = if vb.device().is_cpu() {
+        let fused = if vb.device().is_cpu() && !mode.is_training() {
             let w = linear.weight().flatten_all()?.to_vec1::<f32>()?;
             let b = linear.bias().map(|b| b.to_vec1::<f32>()).transpose()?;
             Some(std::sync::Arc::new(Dense::from_torch(
@@ -118,13 +173,27 @@ impl PreNet {
     }
 }
 
+/// Batch norm, folded for inference or on batch statistics for training (see [`Mode`]).
+#[derive(Debug, Clone)]
+enum Norm {
+    Folded {
+        scale: Tensor,
+        shift: Tensor,
+    },
+    Batch {
+        gamma: Tensor,
+        beta: Tensor,
+        prefix: String,
+        stats: BatchStats,
+    },
+}
+
 /// Convolution (no bias, "same" padding `k / 2`), optional ReLU, then batch norm — in that
-/// order, as RTVC has it. The batch norm is folded into a per-channel scale and shift.
+/// order, as RTVC has it.
 #[derive(Debug, Clone)]
 pub struct BatchNormConv {
     weight: Tensor,
-    scale: Tensor,
-    shift: Tensor,
+    norm: Norm,
     relu: bool,
 }
 
@@ -135,26 +204,67 @@ impl BatchNormConv {
         kernel: usize,
         relu: bool,
         vb: VarBuilder,
+        mode: &Mode,
     ) -> Result<Self> {
         let weight = vb.get((output, input, kernel), "conv.weight")?;
-        let (scale, shift) = batch_norm(output, vb.pp("bnorm"))?;
-        Ok(Self {
-            weight,
-            scale,
-            shift,
-            relu,
-        })
+        let vb = vb.pp("bnorm");
+        let norm = match mode {
+            Mode::Inference => {
+                let (scale, shift) = batch_norm(output, vb)?;
+                Norm::Folded { scale, shift }
+            }
+            Mode::Training(stats) => {
+                // Created here so that a checkpoint has them; training updates them by name.
+                vb.get(output, "running_mean")?;
+                vb.get(output, "running_var")?;
+                Norm::Batch {
+                    gamma: vb.get(output, "weight")?,
+                    beta: vb.get(output, "bias")?,
+                    prefix: vb.prefix(),
+                    stats: stats.clone(),
+                }
+            }
+        };
+        Ok(Self { weight, norm, relu })
     }
 
     /// `[B, C_in, T]` → `[B, C_out, T + 1 - k % 2]` (even kernels give one extra frame, which
     /// the CBHG drops).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let k = self.weight.dim(2)?;
-        let mut y = x.conv1d(&self.weight, k / 2, 1, 1, 1)?;
+        let mut y = same_padding_conv1d(x, &self.weight, k / 2)?;
         if self.relu {
             y = y.relu()?;
         }
-        y.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)
+        match &self.norm {
+            Norm::Folded { scale, shift } => y.broadcast_mul(scale)?.broadcast_add(shift),
+            Norm::Batch {
+                gamma,
+                beta,
+                prefix,
+                stats,
+            } => {
+                let (b, _, t) = y.dims3()?;
+                let (y, mean, var) = batch_norm_training(&y, gamma, beta)?;
+                stats.record(BatchStat {
+                    prefix: prefix.clone(),
+                    mean,
+                    var,
+                    count: b * t,
+                });
+                Ok(y)
+            }
+        }
+    }
+}
+
+/// A stride-1 convolution with `padding` zeros on each side. Graphs that train take
+/// [`conv1d_unfolded`], whose gradients are right for batches (candle's are not).
+pub fn same_padding_conv1d(x: &Tensor, weight: &Tensor, padding: usize) -> Result<Tensor> {
+    if x.track_op() || weight.track_op() {
+        conv1d_unfolded(&x.pad_with_zeros(2, padding, padding)?, weight)
+    } else {
+        x.conv1d(weight, padding, 1, 1, 1)
     }
 }
 
@@ -206,6 +316,7 @@ impl Cbhg {
         proj_channels: [usize; 2],
         num_highways: usize,
         vb: VarBuilder,
+        mode: &Mode,
     ) -> Result<Self> {
         let bank = (1..=k)
             .map(|width| {
@@ -215,6 +326,7 @@ impl Cbhg {
                     width,
                     true,
                     vb.pp(format!("conv1d_bank.{}", width - 1)),
+                    mode,
                 )
             })
             .collect::<Result<Vec<_>>>()?;
@@ -224,6 +336,7 @@ impl Cbhg {
             3,
             true,
             vb.pp("conv_project1"),
+            mode,
         )?;
         let project2 = BatchNormConv::load(
             proj_channels[0],
@@ -231,6 +344,7 @@ impl Cbhg {
             3,
             false,
             vb.pp("conv_project2"),
+            mode,
         )?;
         let pre_highway = if proj_channels[1] != channels {
             Some(linear(
@@ -245,7 +359,7 @@ impl Cbhg {
         let highways = (0..num_highways)
             .map(|i| Highway::load(channels, vb.pp(format!("highways.{i}"))))
             .collect::<Result<Vec<_>>>()?;
-        let rnn = BiGru::load(channels, channels / 2, vb.pp("rnn"))?;
+        let rnn = BiGru::load(channels, channels / 2, vb.pp("rnn"), mode)?;
         Ok(Self {
             bank,
             project1,
@@ -294,16 +408,24 @@ pub struct GruWeights {
 
 impl GruWeights {
     /// `suffix` is `""` for a `GRUCell`, `"_l0"` or `"_l0_reverse"` for a layer of `nn.GRU`.
-    pub fn load(input: usize, hidden: usize, suffix: &str, vb: &VarBuilder) -> Result<Self> {
+    pub fn load(
+        input: usize,
+        hidden: usize,
+        suffix: &str,
+        vb: &VarBuilder,
+        mode: &Mode,
+    ) -> Result<Self> {
+        let transposed = |shape: (usize, usize), name: String| -> Result<Tensor> {
+            let t = vb.get(shape, &name)?.t()?;
+            if mode.is_training() {
+                Ok(t)
+            } else {
+                t.contiguous()
+            }
+        };
         Ok(Self {
-            w_ih_t: vb
-                .get((3 * hidden, input), &format!("weight_ih{suffix}"))?
-                .t()?
-                .contiguous()?,
-            w_hh_t: vb
-                .get((3 * hidden, hidden), &format!("weight_hh{suffix}"))?
-                .t()?
-                .contiguous()?,
+            w_ih_t: transposed((3 * hidden, input), format!("weight_ih{suffix}"))?,
+            w_hh_t: transposed((3 * hidden, hidden), format!("weight_hh{suffix}"))?,
             b_ih: vb.get(3 * hidden, &format!("bias_ih{suffix}"))?,
             b_hh: vb.get(3 * hidden, &format!("bias_hh{suffix}"))?,
             hidden,
@@ -348,10 +470,10 @@ pub struct BiGru {
 }
 
 impl BiGru {
-    pub fn load(input: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+    pub fn load(input: usize, hidden: usize, vb: VarBuilder, mode: &Mode) -> Result<Self> {
         Ok(Self {
-            forward: GruWeights::load(input, hidden, "_l0", &vb)?,
-            backward: GruWeights::load(input, hidden, "_l0_reverse", &vb)?,
+            forward: GruWeights::load(input, hidden, "_l0", &vb, mode)?,
+            backward: GruWeights::load(input, hidden, "_l0_reverse", &vb, mode)?,
         })
     }
 
@@ -385,23 +507,23 @@ impl BiGru {
 pub struct LstmCell {
     w_ih_t: Tensor,
     w_hh_t: Tensor,
-    bias: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
     hidden: usize,
     fused: Option<std::sync::Arc<Dense>>,
 }
 
 impl LstmCell {
-    pub fn load(input: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+    pub fn load(input: usize, hidden: usize, vb: VarBuilder, mode: &Mode) -> Result<Self> {
         let b_ih = vb.get(4 * hidden, "bias_ih")?;
         let b_hh = vb.get(4 * hidden, "bias_hh")?;
         let w_ih = vb.get((4 * hidden, input), "weight_ih")?;
         let w_hh = vb.get((4 * hidden, hidden), "weight_hh")?;
-        let bias = (b_ih + b_hh)?;
-        let fused = if vb.device().is_cpu() {
+        let fused = if vb.device().is_cpu() && !mode.is_training() {
             let both = Tensor::cat(&[&w_ih, &w_hh], 1)?
                 .flatten_all()?
                 .to_vec1::<f32>()?;
-            let bias = bias.to_vec1::<f32>()?;
+            let bias = (&b_ih + &b_hh)?.to_vec1::<f32>()?;
             let (gates, width) = (4 * hidden, input + hidden);
             Some(std::sync::Arc::new(Dense::from_torch(
                 &both,
@@ -413,10 +535,16 @@ impl LstmCell {
         } else {
             None
         };
+        let (w_ih_t, w_hh_t) = if mode.is_training() {
+            (w_ih.t()?, w_hh.t()?)
+        } else {
+            (w_ih.t()?.contiguous()?, w_hh.t()?.contiguous()?)
+        };
         Ok(Self {
-            w_ih_t: w_ih.t()?.contiguous()?,
-            w_hh_t: w_hh.t()?.contiguous()?,
-            bias,
+            w_ih_t,
+            w_hh_t,
+            b_ih,
+            b_hh,
             hidden,
             fused,
         })
@@ -466,8 +594,9 @@ impl LstmCell {
             }
         }
         let hd = self.hidden;
-        let gates =
-            (x.matmul(&self.w_ih_t)? + h.matmul(&self.w_hh_t)?)?.broadcast_add(&self.bias)?;
+        let gates = (x.matmul(&self.w_ih_t)? + h.matmul(&self.w_hh_t)?)?
+            .broadcast_add(&self.b_ih)?
+            .broadcast_add(&self.b_hh)?;
         let ifo_i = candle_nn::ops::sigmoid(&gates.narrow(1, 0, 2 * hd)?)?;
         let i = ifo_i.narrow(1, 0, hd)?;
         let f = ifo_i.narrow(1, hd, hd)?;

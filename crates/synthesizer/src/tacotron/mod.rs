@@ -12,13 +12,14 @@
 
 pub mod decoder;
 pub mod layers;
+pub mod train;
 
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Embedding, Linear, VarBuilder};
 
 pub use decoder::{Decoder, DecoderState, DecoderStep, MAX_R};
 use layers::{linear, Cbhg, PreNet};
-pub use layers::{Dropout, SplitMix64};
+pub use layers::{BatchStat, BatchStats, Dropout, Mode, SplitMix64};
 
 /// RTVC's hyper-parameters (`synthesizer/hparams.py`); `Default` holds its published values.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +65,72 @@ impl Default for TacotronConfig {
     }
 }
 
+impl TacotronConfig {
+    /// A quarter of RTVC's widths (about 7 M parameters instead of 30 M): for training on an
+    /// hour or two of speech, or on a CPU.
+    pub fn small() -> Self {
+        Self {
+            embed_dims: 256,
+            encoder_dims: 128,
+            decoder_dims: 128,
+            postnet_dims: 256,
+            lstm_dims: 512,
+            ..Self::default()
+        }
+    }
+
+    /// A toy size for tests and smoke runs.
+    pub fn tiny() -> Self {
+        Self {
+            embed_dims: 64,
+            encoder_dims: 64,
+            decoder_dims: 64,
+            postnet_dims: 64,
+            lstm_dims: 128,
+            encoder_k: 3,
+            postnet_k: 3,
+            num_highways: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The widths a checkpoint's tensors have (RTVC's published model, or any size `voxclone
+    /// train synthesizer` made); dropout, `r` and the stop threshold keep their defaults.
+    pub fn from_tensors(tensors: &std::collections::HashMap<String, Tensor>) -> Result<Self> {
+        let dims = |name: &str| -> Result<Vec<usize>> {
+            tensors
+                .get(name)
+                .map(|t| t.dims().to_vec())
+                .ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}")))
+        };
+        let count = |prefix: &str, suffix: &str| {
+            (0..)
+                .take_while(|i| tensors.contains_key(&format!("{prefix}.{i}.{suffix}")))
+                .count()
+        };
+        let embedding = dims("encoder.embedding.weight")?;
+        let encoder_dims = dims("encoder.pre_net.fc1.weight")?[0];
+        let context = dims("encoder_proj.weight")?[1];
+        if context <= encoder_dims || embedding.len() != 2 {
+            candle_core::bail!("encoder_proj.weight does not fit encoder.pre_net.fc1.weight");
+        }
+        Ok(Self {
+            embed_dims: embedding[1],
+            num_chars: embedding[0],
+            encoder_dims,
+            decoder_dims: dims("decoder.attn_rnn.weight_hh")?[1],
+            n_mels: dims("decoder.prenet.fc1.weight")?[1],
+            postnet_dims: dims("postnet.conv1d_bank.0.conv.weight")?[0],
+            encoder_k: count("encoder.cbhg.conv1d_bank", "conv.weight"),
+            lstm_dims: dims("decoder.res_rnn1.weight_hh")?[1],
+            postnet_k: count("postnet.conv1d_bank", "conv.weight"),
+            num_highways: count("encoder.cbhg.highways", "W1.weight"),
+            speaker_embedding_size: context - encoder_dims,
+            ..Self::default()
+        })
+    }
+}
+
 /// Characters → encoder outputs with the speaker embedding appended.
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -73,13 +140,21 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    pub fn load(cfg: &TacotronConfig, vb: VarBuilder) -> Result<Self> {
+    pub fn load(cfg: &TacotronConfig, vb: VarBuilder, mode: &Mode) -> Result<Self> {
         let embeddings = vb.get((cfg.num_chars, cfg.embed_dims), "embedding.weight")?;
         let e = cfg.encoder_dims;
         Ok(Self {
             embedding: Embedding::new(embeddings, cfg.embed_dims),
             prenet: PreNet::load(cfg.embed_dims, e, e, cfg.dropout, vb.pp("pre_net"))?,
-            cbhg: Cbhg::load(cfg.encoder_k, e, e, [e, e], cfg.num_highways, vb.pp("cbhg"))?,
+            cbhg: Cbhg::load(
+                cfg.encoder_k,
+                e,
+                e,
+                [e, e],
+                cfg.num_highways,
+                vb.pp("cbhg"),
+                mode,
+            )?,
         })
     }
 
@@ -135,6 +210,19 @@ pub struct Spectrogram {
     pub stopped: bool,
 }
 
+/// What a teacher-forced pass produces (RTVC's `Tacotron.forward`, the training pass).
+#[derive(Debug, Clone)]
+pub struct TeacherForced {
+    /// `[B, n_mels, T]` before the post-net.
+    pub decoder_mel: Tensor,
+    /// `[B, n_mels, T]` after it.
+    pub mel: Tensor,
+    /// `[B, T / r, N]`.
+    pub alignment: Tensor,
+    /// The stop token's logit for every frame `[B, T]` (each step's repeated `r` times).
+    pub stop_logits: Tensor,
+}
+
 /// RTVC's speaker-conditioned Tacotron.
 #[derive(Debug, Clone)]
 pub struct Tacotron {
@@ -149,19 +237,27 @@ pub struct Tacotron {
 }
 
 impl Tacotron {
-    /// Loads RTVC's state-dict names under `vb`. The reduction factor comes from `decoder.r`
-    /// when `r` is given (read it with [`Tacotron::stored_r`]), else from the config.
+    /// Loads RTVC's state-dict names under `vb` for inference. The reduction factor comes from
+    /// `decoder.r` when `r` is given (read it with [`Tacotron::stored_r`]), else from the config.
     pub fn load(config: TacotronConfig, r: Option<usize>, vb: VarBuilder) -> Result<Self> {
+        Self::load_in(config, r, vb, &Mode::Inference)
+    }
+
+    /// [`Tacotron::load`] for inference or training (see [`Mode`]).
+    pub fn load_in(
+        config: TacotronConfig,
+        r: Option<usize>,
+        vb: VarBuilder,
+        mode: &Mode,
+    ) -> Result<Self> {
         let c = &config;
         let context = c.encoder_dims + c.speaker_embedding_size;
         let r = r.unwrap_or(c.r);
-        if r == 0 || r > MAX_R {
-            candle_core::bail!("decoder.r is {r}; it must be 1..={MAX_R}");
-        }
+        check_r(r)?;
         Ok(Self {
-            encoder: Encoder::load(c, vb.pp("encoder"))?,
+            encoder: Encoder::load(c, vb.pp("encoder"), mode)?,
             encoder_proj: linear(context, c.decoder_dims, false, vb.pp("encoder_proj"))?,
-            decoder: Decoder::load(c, vb.pp("decoder"))?,
+            decoder: Decoder::load(c, vb.pp("decoder"), mode)?,
             postnet: Cbhg::load(
                 c.postnet_k,
                 c.n_mels,
@@ -169,6 +265,7 @@ impl Tacotron {
                 [c.postnet_dims, c.n_mels],
                 c.num_highways,
                 vb.pp("postnet"),
+                mode,
             )?,
             post_proj: linear(c.postnet_dims, c.n_mels, false, vb.pp("post_proj"))?,
             r,
@@ -194,6 +291,13 @@ impl Tacotron {
     /// Frames per decoder step.
     pub fn r(&self) -> usize {
         self.r
+    }
+
+    /// Changes the frames per decoder step (RTVC's training schedule lowers it in phases).
+    pub fn set_r(&mut self, r: usize) -> Result<()> {
+        check_r(r)?;
+        self.r = r;
+        Ok(())
     }
 
     /// The encoder outputs for one text (character ids, EOS included) and d-vector:
@@ -266,7 +370,8 @@ impl Tacotron {
                 &mut dropout,
             )?;
             prenet_in = step.mels.narrow(2, self.r - 1, 1)?.squeeze(2)?;
-            let p = step.stop.flatten_all()?.to_vec1::<f32>()?[0];
+            let logit = step.stop_logit.flatten_all()?.to_vec1::<f32>()?[0];
+            let p = 1.0 / (1.0 + (-logit).exp());
             mels.push(step.mels);
             attention.push(step.attention);
             stop.push(p);
@@ -290,6 +395,60 @@ impl Tacotron {
         })
     }
 
+    /// RTVC's training pass: the decoder reads the true previous frame at each step (teacher
+    /// forcing) rather than its own. `chars` `[B, N]` (u32, 0 pads), `mels` `[B, n_mels, T]`
+    /// with `T` a multiple of `r`, `speaker` `[B, S]`.
+    pub fn teacher_forced(
+        &self,
+        chars: &Tensor,
+        mels: &Tensor,
+        speaker: &Tensor,
+        dropout: &mut Dropout,
+    ) -> Result<TeacherForced> {
+        let (batch, n_mels, frames) = mels.dims3()?;
+        let n = chars.dim(1)?;
+        if n_mels != self.config.n_mels || frames == 0 || frames % self.r != 0 {
+            candle_core::bail!(
+                "teacher forcing needs mels [B, {}, T] with T a positive multiple of r = {}, got {:?}",
+                self.config.n_mels,
+                self.r,
+                mels.dims()
+            );
+        }
+        let encoder_seq = self.encoder.forward(chars, speaker, dropout)?;
+        let encoder_proj = self.encoder_proj.forward(&encoder_seq)?;
+        let mask = chars.ne(0u32)?.to_dtype(DType::F32)?;
+        let mut state = self.decoder.initial_state(batch, n, mels.device())?;
+        let (mut decoder_mel, mut attention, mut stop) = (Vec::new(), Vec::new(), Vec::new());
+        for t in (0..frames).step_by(self.r) {
+            let prenet_in = if t == 0 {
+                Tensor::zeros((batch, n_mels), DType::F32, mels.device())?
+            } else {
+                mels.narrow(2, t - 1, 1)?.squeeze(2)?.contiguous()?
+            };
+            let step = self.decoder.step(
+                &encoder_seq,
+                &encoder_proj,
+                &mask,
+                &prenet_in,
+                &mut state,
+                self.r,
+                dropout,
+            )?;
+            decoder_mel.push(step.mels);
+            attention.push(step.attention.unsqueeze(1)?);
+            stop.extend(std::iter::repeat_n(step.stop_logit, self.r));
+        }
+        let decoder_mel = Tensor::cat(&decoder_mel, 2)?;
+        let mel = self.postnet_forward(&decoder_mel)?;
+        Ok(TeacherForced {
+            decoder_mel,
+            mel,
+            alignment: Tensor::cat(&attention, 1)?,
+            stop_logits: Tensor::cat(&stop, 1)?,
+        })
+    }
+
     /// The post-net and its projection: `[B, n_mels, T]` → `[B, n_mels, T]`.
     pub fn postnet_forward(&self, decoder_mel: &Tensor) -> Result<Tensor> {
         let y = self
@@ -297,6 +456,13 @@ impl Tacotron {
             .forward(&self.postnet.forward(decoder_mel)?)?;
         y.transpose(1, 2)?.contiguous()
     }
+}
+
+fn check_r(r: usize) -> Result<()> {
+    if r == 0 || r > MAX_R {
+        candle_core::bail!("decoder.r is {r}; it must be 1..={MAX_R}");
+    }
+    Ok(())
 }
 
 /// Drops trailing frames whose every channel is below `threshold`, as RTVC's

@@ -13,7 +13,8 @@ use candle_nn::{Init, VarBuilder, VarMap};
 use super::WaveRnnConfig;
 
 use crate::layers::NORM_EPS as BATCH_NORM_EPS;
-const BATCH_NORM_MOMENTUM: f64 = 0.1;
+pub use crate::training::Adam;
+use crate::training::{batch_norm_training, conv1d_unfolded, update_running_stats};
 
 /// One training example: a mel `[feat, frames]` (divided by `mel_max_abs_value`, as the
 /// vocoder reads it) and the waveform it describes, `(frames − 1)·hop + 1` samples or more,
@@ -87,21 +88,8 @@ impl BatchNorm {
                 .broadcast_mul(&scale.reshape((1, c, 1))?)?
                 .broadcast_add(&shift.reshape((1, c, 1))?);
         }
-        let n = (b * t) as f64;
-        let mean = x.mean_keepdim(2)?.mean_keepdim(0)?;
-        let centred = x.broadcast_sub(&mean)?;
-        let var = centred.sqr()?.mean_keepdim(2)?.mean_keepdim(0)?;
-        let y = centred.broadcast_div(&(&var + BATCH_NORM_EPS)?.sqrt()?)?;
-        let y = y
-            .broadcast_mul(&self.gamma.reshape((1, c, 1))?)?
-            .broadcast_add(&self.beta.reshape((1, c, 1))?)?;
-        let m = BATCH_NORM_MOMENTUM;
-        let (mean, var) = (mean.flatten_all()?.detach(), var.flatten_all()?.detach());
-        let unbiased = (var * (n / (n - 1.0).max(1.0)))?;
-        self.running_mean
-            .set(&((self.running_mean.as_tensor() * (1.0 - m))? + (mean * m)?)?)?;
-        self.running_var
-            .set(&((self.running_var.as_tensor() * (1.0 - m))? + (unbiased * m)?)?)?;
+        let (y, mean, var) = batch_norm_training(x, &self.gamma, &self.beta)?;
+        update_running_stats(&self.running_mean, &self.running_var, &mean, &var, b * t)?;
         Ok(y)
     }
 }
@@ -360,14 +348,13 @@ impl TrainableWaveRnn {
         // MelResNet → aux, stretched to the sample rate.
         let mut y = self
             .bn_in
-            .forward(&mels.conv1d(&self.conv_in, 0, 1, 1, 1)?, training)?
+            .forward(&conv1d_unfolded(mels, &self.conv_in)?, training)?
             .relu()?;
         for (w1, bn1, w2, bn2) in &self.blocks {
-            let z = bn1.forward(&y.conv1d(w1, 0, 1, 1, 1)?, training)?.relu()?;
-            y = (bn2.forward(&z.conv1d(w2, 0, 1, 1, 1)?, training)? + y)?;
+            let z = bn1.forward(&conv1d_unfolded(&y, w1)?, training)?.relu()?;
+            y = (bn2.forward(&conv1d_unfolded(&z, w2)?, training)? + y)?;
         }
-        let aux = y
-            .conv1d(&self.conv_out.0, 0, 1, 1, 1)?
+        let aux = conv1d_unfolded(&y, &self.conv_out.0)?
             .broadcast_add(&self.conv_out.1.reshape((1, (), 1))?)?;
         let stretch = |t: &Tensor, s: usize| -> Result<Tensor> {
             let (b, c, l) = t.dims3()?;
@@ -380,7 +367,10 @@ impl TrainableWaveRnn {
         // The mel, stretched and smoothed, cropped by `pad` frames each side.
         let mut m = mels.reshape((b * feat, 1, frames))?;
         for (s, w) in &self.up_kernels {
-            m = stretch(&m, *s)?.conv1d(&w.reshape((1, 1, 2 * s + 1))?, *s, 1, 1, 1)?;
+            m = conv1d_unfolded(
+                &stretch(&m, *s)?.pad_with_zeros(2, *s, *s)?,
+                &w.reshape((1, 1, 2 * s + 1))?,
+            )?;
         }
         let indent = c.pad * total;
         let len = m.dim(2)? - 2 * indent;
@@ -427,84 +417,6 @@ pub fn pre_emphasis(x: &[f32], k: f32) -> Vec<f32> {
         .collect()
 }
 
-/// Adam (Kingma & Ba 2015, PyTorch's defaults: β 0.9/0.999, ε 1e-8) with its moments kept by
-/// parameter name, so that a resumed run continues exactly where it stopped.
-pub struct Adam {
-    vars: Vec<(String, Var)>,
-    moments: Vec<(Tensor, Tensor)>,
-    lr: f64,
-    t: usize,
-}
-
-impl Adam {
-    const BETA1: f64 = 0.9;
-    const BETA2: f64 = 0.999;
-    const EPS: f64 = 1e-8;
-
-    pub fn new(vars: Vec<(String, Var)>, lr: f64) -> Result<Self> {
-        let moments = vars
-            .iter()
-            .map(|(_, v)| Ok((v.zeros_like()?, v.zeros_like()?)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            vars,
-            moments,
-            lr,
-            t: 0,
-        })
-    }
-
-    pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-        let grads = loss.backward()?;
-        self.t += 1;
-        let (b1, b2) = (Self::BETA1, Self::BETA2);
-        let step = self.lr / (1.0 - b1.powi(self.t as i32));
-        let correction2 = 1.0 - b2.powi(self.t as i32);
-        for ((_, var), (m, v)) in self.vars.iter().zip(self.moments.iter_mut()) {
-            let Some(g) = grads.get(var) else { continue };
-            *m = ((&*m * b1)? + (g * (1.0 - b1))?)?;
-            *v = ((&*v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
-            let denom = ((&*v / correction2)?.sqrt()? + Self::EPS)?;
-            var.set(&(var.as_tensor() - (m.div(&denom)? * step)?)?)?;
-        }
-        Ok(())
-    }
-
-    /// The moments as `m.<name>`, `v.<name>`, and the step count as `t`.
-    pub fn state(&self) -> Result<std::collections::HashMap<String, Tensor>> {
-        let mut out = std::collections::HashMap::new();
-        for ((name, _), (m, v)) in self.vars.iter().zip(&self.moments) {
-            out.insert(format!("m.{name}"), m.clone());
-            out.insert(format!("v.{name}"), v.clone());
-        }
-        out.insert("t".into(), Tensor::new(&[self.t as i64], &Device::Cpu)?);
-        Ok(out)
-    }
-
-    /// Restores [`Adam::state`]; every moment must be there with its parameter's shape.
-    pub fn restore(&mut self, state: &std::collections::HashMap<String, Tensor>) -> Result<()> {
-        for ((name, var), (m, v)) in self.vars.iter().zip(self.moments.iter_mut()) {
-            for (key, slot) in [(format!("m.{name}"), m), (format!("v.{name}"), v)] {
-                let t = state.get(&key).ok_or_else(|| {
-                    candle_core::Error::Msg(format!("the optimiser state has no {key}"))
-                })?;
-                if t.dims() != var.dims() {
-                    candle_core::bail!(
-                        "the optimiser state's {key} is {:?}, expected {:?}",
-                        t.dims(),
-                        var.dims()
-                    );
-                }
-                *slot = t.to_dtype(DType::F32)?.to_device(var.device())?;
-            }
-        }
-        if let Some(t) = state.get("t") {
-            self.t = t.flatten_all()?.to_vec1::<i64>()?[0].max(0) as usize;
-        }
-        Ok(())
-    }
-}
-
 /// The training loop's state: model, optimiser, step.
 pub struct Trainer {
     pub model: TrainableWaveRnn,
@@ -534,11 +446,8 @@ impl Trainer {
     /// Writes the checkpoint (`path`, RTVC's names and `step`) and the optimiser's state beside
     /// it (`optimizer.safetensors`), each through a temporary file renamed into place.
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        let optimizer = path.with_file_name("optimizer.safetensors");
-        let tmp = optimizer.with_extension("safetensors.part");
-        candle_core::safetensors::save(&self.optimizer.state()?, &tmp)?;
-        std::fs::rename(&tmp, &optimizer)
-            .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", optimizer.display())))?;
+        self.optimizer
+            .save(&path.with_file_name("optimizer.safetensors"))?;
         self.model.save(path, self.step)
     }
 

@@ -15,6 +15,7 @@ mod speak;
 mod synthesize;
 mod train;
 mod train_speaker_encoding;
+mod train_synthesizer;
 mod train_vocoder;
 
 use std::path::PathBuf;
@@ -89,6 +90,9 @@ enum Command {
     /// Speak text in a reference voice with Real-Time-Voice-Cloning's own checkpoints: its
     /// Tacotron synthesizer and its WaveRNN vocoder or Griffin-Lim.
     Synthesize(synthesize::SynthesizeArgs),
+    /// Fine-tune a trained Tacotron synthesizer on one speaker's transcribed recordings
+    /// (whole-model speaker adaptation); `voxclone synthesize` then speaks in that voice.
+    Adapt(train_synthesizer::AdaptArgs),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -185,5 +189,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::EvalClone(args) => eval_clone::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Synthesize(args) => synthesize::run(&ctx, args),
+        Command::Adapt(args) => train_synthesizer::run_adapt(&ctx, args),
     }
 }

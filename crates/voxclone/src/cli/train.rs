@@ -24,6 +24,9 @@ pub enum TrainCommand {
     /// Train RTVC's WaveRNN vocoder on ground-truth mels of recordings (resumes from the
     /// output folder).
     Vocoder(super::train_vocoder::VocoderArgs),
+    /// Train RTVC's Tacotron synthesizer on transcribed recordings, conditioned on each
+    /// utterance's d-vector (resumes from the output folder).
+    Synthesizer(super::train_synthesizer::SynthesizerArgs),
 }
 
 #[derive(Args, Debug)]
@@ -68,6 +71,7 @@ pub fn run(ctx: &Context, cmd: TrainCommand) -> Result<()> {
         TrainCommand::Encoder(args) => train_encoder(ctx, args),
         TrainCommand::SpeakerEncoding(args) => super::train_speaker_encoding::run(ctx, args),
         TrainCommand::Vocoder(args) => super::train_vocoder::run(ctx, args),
+        TrainCommand::Synthesizer(args) => super::train_synthesizer::run(ctx, args),
     }
 }
 

@@ -1,0 +1,176 @@
+//! `voxclone train synthesizer` and `voxclone adapt` end to end: train a tiny Tacotron on a
+//! transcribed corpus, resume it, speak with it, adapt it, and refuse bad input in one line.
+//! (That training aligns is shown in the synthesizer crate's `tacotron_training` tests.)
+
+mod common;
+
+use std::path::Path;
+
+use common::{one_line_error, run, speech, stderr};
+
+/// An LJSpeech-layout corpus of two-second clips of the fixture speech, with transcripts.
+fn corpus(root: &Path) {
+    std::fs::create_dir_all(root.join("wavs")).unwrap();
+    let clips = [
+        (
+            "LJ001-0001",
+            "2414-128291-0000.flac",
+            "he was in a fever of impatience",
+        ),
+        (
+            "LJ001-0002",
+            "367-130732-0000.flac",
+            "the lobsters are not so plentiful",
+        ),
+        (
+            "LJ001-0003",
+            "2414-128291-0003.flac",
+            "and yet it was a good day",
+        ),
+    ];
+    let mut metadata = String::new();
+    for (id, source, text) in clips {
+        let audio = voxclone_audio::load(speech(source)).unwrap();
+        let samples = voxclone_audio::resample::resample(audio, 16_000).unwrap();
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(root.join(format!("wavs/{id}.wav")), spec).unwrap();
+        for &s in samples.iter().take(32_000) {
+            w.write_sample((s * 32767.0) as i16).unwrap();
+        }
+        w.finalize().unwrap();
+        metadata.push_str(&format!("{id}|{text}|{text}\n"));
+    }
+    std::fs::write(root.join("metadata.csv"), metadata).unwrap();
+}
+
+fn step_of(checkpoint: &Path) -> i64 {
+    let tensors = candle_core::safetensors::load(checkpoint, &candle_core::Device::Cpu).unwrap();
+    tensors["step"].to_vec1::<i64>().unwrap()[0]
+}
+
+#[test]
+fn train_resume_speak_and_adapt() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lj");
+    corpus(&data);
+    let out = dir.path().join("run");
+    let (data_s, out_s) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let train = |steps: &str| {
+        run(&[
+            "train",
+            "synthesizer",
+            data_s,
+            "-o",
+            out_s,
+            "--size",
+            "tiny",
+            "--steps",
+            steps,
+            "--learning-rate",
+            "1e-3",
+            "--batch-size",
+            "2",
+            "--save-every",
+            "2",
+            "--plot-every",
+            "2",
+        ])
+    };
+    let first = train("2");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let checkpoint = out.join("synthesizer.safetensors");
+    assert_eq!(step_of(&checkpoint), 2);
+    assert!(out.join("optimizer.safetensors").is_file());
+    let png = std::fs::read(out.join("alignments/step-2.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+
+    // Resumed from the checkpoint, it goes on to step 3.
+    let second = train("3");
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(step_of(&checkpoint), 3);
+
+    // `synthesize` loads what training wrote (the tiny widths come from the tensors).
+    let wav = dir.path().join("out.wav");
+    let said = run(&[
+        "synthesize",
+        "--synthesizer",
+        &format!("tacotron:{}", checkpoint.display()),
+        "--vocoder",
+        "griffin-lim",
+        "--reference",
+        speech("367-130732-0000.flac").to_str().unwrap(),
+        "--text",
+        "Hello there.",
+        "--max-frames",
+        "40",
+        "-o",
+        wav.to_str().unwrap(),
+    ]);
+    assert!(said.status.success(), "{}", stderr(&said));
+    let reader = hound::WavReader::open(&wav).unwrap();
+    assert_eq!(reader.spec().sample_rate, 16_000);
+    assert!(reader.duration() > 0);
+
+    // Adaptation starts from that synthesizer and writes its own checkpoint.
+    let adapted = dir.path().join("adapted");
+    let adapt = run(&[
+        "adapt",
+        data_s,
+        "--synthesizer",
+        checkpoint.to_str().unwrap(),
+        "-o",
+        adapted.to_str().unwrap(),
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+    ]);
+    assert!(adapt.status.success(), "{}", stderr(&adapt));
+    let adapted_checkpoint = adapted.join("synthesizer.safetensors");
+    assert_eq!(step_of(&adapted_checkpoint), 1);
+    let before = candle_core::safetensors::load(&checkpoint, &candle_core::Device::Cpu).unwrap();
+    let after =
+        candle_core::safetensors::load(&adapted_checkpoint, &candle_core::Device::Cpu).unwrap();
+    let moved = (&before["decoder.mel_proj.weight"] - &after["decoder.mel_proj.weight"])
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(moved > 0.0, "adaptation changed nothing");
+}
+
+#[test]
+fn untranscribed_data_and_bad_options_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain/speaker");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::copy(speech("367-130732-0000.flac"), plain.join("a.flac")).unwrap();
+    let out = dir.path().join("run");
+    let no_text = run(&[
+        "train",
+        "synthesizer",
+        dir.path().join("plain").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    one_line_error(&no_text, &["no transcribed recordings"]);
+    assert!(!out.join("synthesizer.safetensors").exists());
+
+    let missing = run(&[
+        "adapt",
+        dir.path().join("plain").to_str().unwrap(),
+        "--synthesizer",
+        "/no/such/synthesizer.pt",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    one_line_error(&missing, &["/no/such/synthesizer.pt"]);
+}
