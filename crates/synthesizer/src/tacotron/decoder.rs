@@ -2,10 +2,10 @@
 //! 2015) and two residual LSTM cells, emitting `r` mel frames and a stop token per step.
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 
 use super::layers::{
-    linear, same_padding_conv1d, Dropout, GruWeights, LstmCell, Mode, PreNet, StepLinear,
+    linear, same_padding_conv1d, Dropout, GruWeights, Linear, LstmCell, Mode, PreNet, StepLinear,
 };
 use super::TacotronConfig;
 

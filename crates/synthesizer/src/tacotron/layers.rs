@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 use voxclone_vocoder::kernels::dense::Dense;
 use voxclone_vocoder::layers::batch_norm_affine as batch_norm;
 pub use voxclone_vocoder::rng::SplitMix64;
@@ -57,7 +57,42 @@ impl BatchStats {
     }
 }
 
-/// A linear layer read as `candle_nn` does (`weight` `[out, in]`, optional `bias`).
+/// A linear layer `x·Wᵀ + b` (`weight` `[out, in]`, optional `bias`) whose transpose is taken
+/// once. In training this matters: `candle_nn::Linear` transposes per call, a new graph node at
+/// every decoder step, and the backward pass holds each such node's full weight gradient until
+/// it reaches the weight (gigabytes over a long utterance).
+#[derive(Debug, Clone)]
+pub struct Linear {
+    weight_t: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Linear {
+    /// `[out, in]`.
+    pub fn weight(&self) -> Result<Tensor> {
+        self.weight_t.t()
+    }
+
+    pub fn bias(&self) -> Option<&Tensor> {
+        self.bias.as_ref()
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = if x.rank() == 2 {
+            x.matmul(&self.weight_t)?
+        } else {
+            x.broadcast_matmul(&self.weight_t)?
+        };
+        match &self.bias {
+            Some(b) => y.broadcast_add(b),
+            None => Ok(y),
+        }
+    }
+}
+
+/// Reads a [`Linear`] by RTVC's names.
 pub fn linear(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result<Linear> {
     let weight = vb.get((output, input), "weight")?;
     let bias = if bias {
@@ -65,7 +100,10 @@ pub fn linear(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result
     } else {
         None
     };
-    Ok(Linear::new(weight, bias))
+    Ok(Linear {
+        weight_t: weight.t()?,
+        bias,
+    })
 }
 
 /// A linear layer that, for inference on the CPU, runs on the fused [`Dense`] product split
@@ -87,7 +125,11 @@ impl StepLinear {
     ) -> Result<Self> {
         let linear = linear(input, output, bias, vb.clone())?;
         let fused = if vb.device().is_cpu() && !mode.is_training() {
-            let w = linear.weight().flatten_all()?.to_vec1::<f32>()?;
+            let w = linear
+                .weight()?
+                .contiguous()?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
             let b = linear.bias().map(|b| b.to_vec1::<f32>()).transpose()?;
             Some(std::sync::Arc::new(Dense::from_torch(
                 &w,

@@ -15,10 +15,10 @@ pub mod layers;
 pub mod train;
 
 use candle_core::{DType, Device, Module, Result, Tensor};
-use candle_nn::{Embedding, Linear, VarBuilder};
+use candle_nn::{Embedding, VarBuilder};
 
 pub use decoder::{Decoder, DecoderState, DecoderStep, MAX_R};
-use layers::{linear, Cbhg, PreNet};
+use layers::{linear, Cbhg, Linear, PreNet};
 pub use layers::{BatchStat, BatchStats, Dropout, Mode, SplitMix64};
 
 /// RTVC's hyper-parameters (`synthesizer/hparams.py`); `Default` holds its published values.
