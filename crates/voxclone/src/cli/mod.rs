@@ -14,6 +14,7 @@ mod similarity;
 mod speak;
 mod synthesize;
 mod train;
+mod train_loop;
 mod train_speaker_encoding;
 mod train_synthesizer;
 mod train_vocoder;

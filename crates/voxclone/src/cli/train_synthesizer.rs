@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context as _, Result};
-use candle_core::Tensor;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -20,7 +19,7 @@ use voxclone_synthesizer::tacotron::train::{
 };
 use voxclone_synthesizer::tacotron::{Dropout, TacotronConfig};
 
-use super::{interrupt, Context};
+use super::{train_loop, Context};
 
 /// The checkpoint's file name in the output folder.
 pub const CHECKPOINT: &str = "synthesizer.safetensors";
@@ -166,7 +165,7 @@ fn train(ctx: &Context, data: &Path, out: &Path, args: &CommonArgs, start: Start
 
     let (model, step) = if checkpoint.is_file() {
         let tensors = voxclone_models::read_weights(&checkpoint)?;
-        let step = stored_step(&tensors)?;
+        let step = train_loop::stored_step(&tensors)?;
         let model = TrainableTacotron::from_tensors(&tensors, &device)
             .with_context(|| format!("resuming from {}", checkpoint.display()))?;
         if !ctx.quiet {
@@ -208,84 +207,60 @@ fn train(ctx: &Context, data: &Path, out: &Path, args: &CommonArgs, start: Start
             .collect(),
     };
     let mut trainer = Trainer::new(model, schedule, step, args.seed)?;
-    if step > 0 && !trainer.resume_optimizer(&checkpoint)? && !ctx.quiet {
-        eprintln!(
-            "voxclone: warning: no optimizer.safetensors beside the checkpoint; Adam starts afresh"
-        );
+    let restored = step > 0 && trainer.resume_optimizer(&checkpoint)?;
+    train_loop::warn_without_optimizer(step, restored, ctx.quiet);
+
+    let mut training = SynthesizerTraining {
+        trainer,
+        examples,
+        checkpoint: checkpoint.clone(),
+        out: out.to_owned(),
+        plot_every: args.plot_every,
+    };
+    train_loop::run(
+        &mut training,
+        "Tacotron",
+        args.steps,
+        args.save_every,
+        &checkpoint,
+        ctx.quiet,
+    )
+}
+
+struct SynthesizerTraining {
+    trainer: Trainer,
+    examples: Vec<Example>,
+    checkpoint: PathBuf,
+    out: PathBuf,
+    plot_every: usize,
+}
+
+impl train_loop::Training for SynthesizerTraining {
+    fn step_count(&self) -> usize {
+        self.trainer.step
     }
 
-    let bar = if ctx.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(args.steps as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("training Tacotron [{bar:30}] step {pos}/{len} {msg} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_position(trainer.step as u64);
-    interrupt::catch();
-    let mut recent: Vec<f32> = Vec::new();
-    while trainer.step < args.steps {
-        if interrupt::requested() {
-            break;
-        }
-        let losses = trainer.step(&examples)?;
+    fn train_step(&mut self) -> Result<(f32, String)> {
+        let losses = self.trainer.step(&self.examples)?;
         if !losses.total.is_finite() {
             bail!(
                 "the loss diverged at step {}; the last checkpoint is kept",
-                trainer.step
+                self.trainer.step
             );
         }
-        recent.push(losses.total);
-        if recent.len() > 20 {
-            recent.remove(0);
-        }
-        bar.set_position(trainer.step as u64);
-        bar.set_message(format!(
-            "loss {:.3} (stop {:.3})",
-            recent.iter().sum::<f32>() / recent.len() as f32,
-            losses.stop
-        ));
-        if trainer.step % args.save_every == 0 {
-            trainer.save(&checkpoint)?;
-        }
-        if args.plot_every > 0 && trainer.step % args.plot_every == 0 {
-            plot_alignment(&trainer, &examples[0], out)?;
-        }
+        Ok((losses.total, format!(" (stop {:.3})", losses.stop)))
     }
-    trainer.save(&checkpoint)?;
-    bar.finish_and_clear();
-    if !ctx.quiet {
-        let mean = recent.iter().sum::<f32>() / recent.len().max(1) as f32;
-        eprintln!(
-            "step {}: loss {mean:.3} (mean of the last {}); saved {}",
-            trainer.step,
-            recent.len(),
-            checkpoint.display()
-        );
-    }
-    if interrupt::requested() {
-        bail!(
-            "interrupted at step {}; the checkpoint was saved",
-            trainer.step
-        );
-    }
-    Ok(())
-}
 
-fn stored_step(tensors: &std::collections::HashMap<String, Tensor>) -> Result<usize> {
-    Ok(tensors
-        .get("step")
-        .map(|t| {
-            t.flatten_all()
-                .and_then(|t| t.to_dtype(candle_core::DType::I64))
-                .and_then(|t| t.to_vec1::<i64>())
-                .map(|v| v[0].max(0) as usize)
-        })
-        .transpose()?
-        .unwrap_or(0))
+    fn save(&self) -> Result<()> {
+        Ok(self.trainer.save(&self.checkpoint)?)
+    }
+
+    fn after_step(&mut self) -> Result<()> {
+        if self.plot_every > 0 && self.trainer.step.is_multiple_of(self.plot_every) {
+            plot_alignment(&self.trainer, &self.examples[0], &self.out)?;
+        }
+        Ok(())
+    }
 }
 
 /// The teacher-forced alignment of one utterance, as RTVC plots it during training, written

@@ -4,13 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::corpus::is_audio;
 use voxclone::rtvc;
-use voxclone_vocoder::wavernn::train::{TrainConfig, TrainableWaveRnn, Trainer};
+use voxclone_vocoder::wavernn::train::{Example, TrainConfig, TrainableWaveRnn, Trainer};
 use voxclone_vocoder::wavernn::WaveRnnConfig;
 
-use super::{interrupt, Context};
+use super::{train_loop, Context};
 
 #[derive(Args, Debug)]
 pub struct VocoderArgs {
@@ -71,15 +70,7 @@ pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
     let checkpoint = args.out.join("vocoder.safetensors");
     let device = ctx.device()?;
     let (model, step) = if checkpoint.is_file() {
-        let step = voxclone_models::read_weights(&checkpoint)?
-            .get("step")
-            .map(|t| {
-                t.flatten_all()
-                    .and_then(|t| t.to_vec1::<i64>())
-                    .map(|v| v[0].max(0) as usize)
-            })
-            .transpose()?
-            .unwrap_or(0);
+        let step = train_loop::stored_step(&voxclone_models::read_weights(&checkpoint)?)?;
         let model = TrainableWaveRnn::new(config, Some(&checkpoint), &device)
             .with_context(|| format!("resuming from {}", checkpoint.display()))?;
         if !ctx.quiet {
@@ -95,61 +86,47 @@ pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
         seq_len: args.seq_len,
     };
     let mut trainer = Trainer::new(model, train, step, args.seed ^ step as u64)?;
-    if step > 0 && !trainer.resume_optimizer(&checkpoint)? && !ctx.quiet {
-        eprintln!(
-            "voxclone: warning: no optimizer.safetensors beside the checkpoint; Adam starts afresh"
-        );
+    let restored = step > 0 && trainer.resume_optimizer(&checkpoint)?;
+    train_loop::warn_without_optimizer(step, restored, ctx.quiet);
+
+    let mut training = VocoderTraining {
+        trainer,
+        examples,
+        device,
+        checkpoint: checkpoint.clone(),
+    };
+    train_loop::run(
+        &mut training,
+        "WaveRNN",
+        args.steps,
+        args.save_every,
+        &checkpoint,
+        ctx.quiet,
+    )
+}
+
+struct VocoderTraining {
+    trainer: Trainer,
+    examples: Vec<Example>,
+    device: candle_core::Device,
+    checkpoint: PathBuf,
+}
+
+impl train_loop::Training for VocoderTraining {
+    fn step_count(&self) -> usize {
+        self.trainer.step
     }
 
-    let bar = if ctx.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(args.steps as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("training WaveRNN [{bar:30}] step {pos}/{len} {msg} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_position(trainer.step as u64);
-    interrupt::catch();
-    let mut recent: Vec<f32> = Vec::new();
-    while trainer.step < args.steps {
-        if interrupt::requested() {
-            break;
-        }
-        let loss = trainer.step(&examples, &device)?;
-        recent.push(loss);
-        if recent.len() > 20 {
-            recent.remove(0);
-        }
-        bar.set_position(trainer.step as u64);
-        bar.set_message(format!(
-            "loss {:.3}",
-            recent.iter().sum::<f32>() / recent.len() as f32
-        ));
-        if trainer.step % args.save_every == 0 {
-            trainer.save(&checkpoint)?;
-        }
+    fn train_step(&mut self) -> Result<(f32, String)> {
+        Ok((
+            self.trainer.step(&self.examples, &self.device)?,
+            String::new(),
+        ))
     }
-    trainer.save(&checkpoint)?;
-    bar.finish_and_clear();
-    if !ctx.quiet {
-        let mean = recent.iter().sum::<f32>() / recent.len().max(1) as f32;
-        eprintln!(
-            "step {}: loss {mean:.3} (mean of the last {}); saved {}",
-            trainer.step,
-            recent.len(),
-            checkpoint.display()
-        );
+
+    fn save(&self) -> Result<()> {
+        Ok(self.trainer.save(&self.checkpoint)?)
     }
-    if interrupt::requested() {
-        bail!(
-            "interrupted at step {}; the checkpoint was saved",
-            trainer.step
-        );
-    }
-    Ok(())
 }
 
 /// Every audio file under `dir`, sorted (so that training draws the same segments each run).
