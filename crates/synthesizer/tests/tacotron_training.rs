@@ -81,14 +81,8 @@ fn the_training_pass_is_the_inference_network() {
     let examples = toy_corpus(3, 1);
     let trainable = TrainableTacotron::new(TacotronConfig::tiny(), 2, 7, &device).unwrap();
     let batch = Batch::new(&examples.iter().collect::<Vec<_>>(), N_MELS, 2, &device).unwrap();
-    let train = trainable
-        .model()
-        .teacher_forced(
-            &batch.chars,
-            &batch.mels,
-            &batch.speakers,
-            &mut Dropout::Off,
-        )
+    let train = batch
+        .teacher_forced(trainable.model(), &mut Dropout::Off)
         .unwrap();
     let mut state = trainable.state(0).unwrap();
     let stats = trainable_stats(&trainable, &batch);
@@ -110,14 +104,7 @@ fn the_training_pass_is_the_inference_network() {
         candle_nn::VarBuilder::from_tensors(state, DType::F32, &device),
     )
     .unwrap();
-    let infer = inference
-        .teacher_forced(
-            &batch.chars,
-            &batch.mels,
-            &batch.speakers,
-            &mut Dropout::Off,
-        )
-        .unwrap();
+    let infer = batch.teacher_forced(&inference, &mut Dropout::Off).unwrap();
     for (what, a, b, tol) in [
         ("decoder mel", &train.decoder_mel, &infer.decoder_mel, 1e-4),
         ("post-net mel", &train.mel, &infer.mel, 1e-4),
@@ -133,14 +120,8 @@ fn the_training_pass_is_the_inference_network() {
 /// The batch statistics a training pass records, by batch norm.
 fn trainable_stats(model: &TrainableTacotron, batch: &Batch) -> Vec<(String, Tensor, Tensor)> {
     model.take_batch_stats();
-    model
-        .model()
-        .teacher_forced(
-            &batch.chars,
-            &batch.mels,
-            &batch.speakers,
-            &mut Dropout::Off,
-        )
+    batch
+        .teacher_forced(model.model(), &mut Dropout::Off)
         .unwrap();
     model
         .take_batch_stats()
@@ -211,14 +192,7 @@ fn a_tiny_tacotron_learns_a_diagonal_alignment() {
         let model = trainer.model.snapshot().unwrap();
         let refs: Vec<&Example> = examples.iter().collect();
         let batch = Batch::new(&refs, N_MELS, 2, &device).unwrap();
-        let out = model
-            .teacher_forced(
-                &batch.chars,
-                &batch.mels,
-                &batch.speakers,
-                &mut Dropout::Off,
-            )
-            .unwrap();
+        let out = batch.teacher_forced(&model, &mut Dropout::Off).unwrap();
         let (_, losses) = loss(&out, &batch).unwrap();
         let (mut corr, mut focus) = (0.0, 0.0);
         for (i, e) in examples.iter().enumerate() {
@@ -256,14 +230,8 @@ fn gradients_match_finite_differences() {
     let refs: Vec<&Example> = examples.iter().collect();
     let batch = Batch::new(&refs, N_MELS, 2, &device).unwrap();
     let eval = || {
-        let out = model
-            .model()
-            .teacher_forced(
-                &batch.chars,
-                &batch.mels,
-                &batch.speakers,
-                &mut Dropout::Off,
-            )
+        let out = batch
+            .teacher_forced(model.model(), &mut Dropout::Off)
             .unwrap();
         loss(&out, &batch).unwrap().0
     };

@@ -78,6 +78,21 @@ pub fn update_running_stats(
     running_var.set(&((running_var.as_tensor() * (1.0 - m))? + (unbiased * m)?)?)
 }
 
+/// Sets each named variable from the tensor of that name in `tensors` (any float type, any
+/// device); a missing or mis-shaped tensor is an error that names it.
+pub fn load_vars(vars: &[(String, Var)], tensors: &HashMap<String, Tensor>) -> Result<()> {
+    for (name, var) in vars {
+        let t = tensors
+            .get(name)
+            .ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}")))?;
+        if t.dims() != var.dims() {
+            candle_core::bail!("{name} is {:?}, expected {:?}", t.dims(), var.dims());
+        }
+        var.set(&t.to_dtype(DType::F32)?.to_device(var.device())?)?;
+    }
+    Ok(())
+}
+
 /// Adam (Kingma & Ba 2015, PyTorch's defaults: β 0.9/0.999, ε 1e-8) with its moments kept by
 /// parameter name, so that a resumed run continues exactly where it stopped.
 pub struct Adam {

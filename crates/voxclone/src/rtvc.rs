@@ -218,11 +218,7 @@ pub fn vocoder_example(
     let audio = voxclone_audio::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut wav = voxclone_audio::resample::resample(audio, SAMPLE_RATE)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let peak = wav.iter().fold(0f32, |m, &v| m.max(v.abs()));
-    if peak <= 0.0 {
-        return Err(format!("{}: silent", path.display()));
-    }
-    wav.iter_mut().for_each(|v| *v *= RESCALING_MAX / peak);
+    rescale_peak(&mut wav).map_err(|e| format!("{}: {e}", path.display()))?;
     let (mut mel, frames) = voxclone_audio::rtvc_mel::melspectrogram(&wav);
     mel.iter_mut().for_each(|v| *v /= config.mel_max_abs_value);
     let wav = if config.preemphasis > 0.0 {
@@ -251,11 +247,7 @@ pub fn synthesizer_example(
         .encoder()
         .embed_utterance(&wav)
         .map_err(|e| fail(&e))?;
-    let peak = wav.iter().fold(0f32, |m, &v| m.max(v.abs()));
-    if peak <= 0.0 {
-        return Err(fail(&"silent"));
-    }
-    wav.iter_mut().for_each(|v| *v *= RESCALING_MAX / peak);
+    rescale_peak(&mut wav).map_err(|e| fail(&e))?;
     let (mel, frames) = voxclone_audio::rtvc_mel::melspectrogram(&wav);
     Ok(voxclone_synthesizer::tacotron::train::Example {
         chars,
@@ -267,6 +259,17 @@ pub fn synthesizer_example(
 
 /// RTVC's synthesizer preprocessing scales each utterance to this peak (`rescaling_max`).
 pub const RESCALING_MAX: f32 = 0.9;
+
+/// Scales `wav` to a peak of [`RESCALING_MAX`], as RTVC's preprocessing does; silence is an
+/// error.
+fn rescale_peak(wav: &mut [f32]) -> Result<(), &'static str> {
+    let peak = wav.iter().fold(0f32, |m, &v| m.max(v.abs()));
+    if peak <= 0.0 {
+        return Err("silent");
+    }
+    wav.iter_mut().for_each(|v| *v *= RESCALING_MAX / peak);
+    Ok(())
+}
 
 /// The alignment of one chunk as a PNG heat map: decoder steps across, characters up (as RTVC's
 /// `plot_alignment` draws it), brighter is more attention.

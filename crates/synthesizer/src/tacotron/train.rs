@@ -19,7 +19,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 use voxclone_vocoder::rng::{mix, SplitMix64};
-use voxclone_vocoder::training::{update_running_stats, Adam};
+use voxclone_vocoder::training::{load_vars, update_running_stats, Adam};
 
 use super::layers::{BatchStats, Dropout, Mode};
 use super::{Tacotron, TacotronConfig, TeacherForced};
@@ -124,15 +124,7 @@ impl TrainableTacotron {
         let config = TacotronConfig::from_tensors(tensors)?;
         let r = Tacotron::stored_r(tensors)?.unwrap_or(config.r);
         let model = Self::new(config, r, 0, device)?;
-        for (name, var) in model.variables() {
-            let t = tensors
-                .get(&name)
-                .ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}")))?;
-            if t.dims() != var.dims() {
-                candle_core::bail!("{name} is {:?}, expected {:?}", t.dims(), var.dims());
-            }
-            var.set(&t.to_dtype(DType::F32)?.to_device(&model.device)?)?;
-        }
+        load_vars(&model.variables(), tensors)?;
         Ok(model)
     }
 
@@ -346,6 +338,13 @@ impl Batch {
     }
 }
 
+impl Batch {
+    /// `model`'s teacher-forced pass over this batch.
+    pub fn teacher_forced(&self, model: &Tacotron, dropout: &mut Dropout) -> Result<TeacherForced> {
+        model.teacher_forced(&self.chars, &self.mels, &self.speakers, dropout)
+    }
+}
+
 /// RTVC's loss on a teacher-forced pass, as a tensor (for back-propagation) and its terms.
 pub fn loss(out: &TeacherForced, batch: &Batch) -> Result<(Tensor, Losses)> {
     let mels = &batch.mels;
@@ -469,13 +468,7 @@ impl Trainer {
             self.model.model.r(),
             &self.model.device,
         )?;
-        let mut dropout = Dropout::On(rng);
-        let out = self.model.model.teacher_forced(
-            &batch.chars,
-            &batch.mels,
-            &batch.speakers,
-            &mut dropout,
-        )?;
+        let out = batch.teacher_forced(&self.model.model, &mut Dropout::On(rng))?;
         let (total, losses) = loss(&out, &batch)?;
         self.optimizer
             .backward_step_clipped(&total, CLIP_GRAD_NORM)?;

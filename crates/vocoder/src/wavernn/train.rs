@@ -14,7 +14,7 @@ use super::WaveRnnConfig;
 
 use crate::layers::NORM_EPS as BATCH_NORM_EPS;
 pub use crate::training::Adam;
-use crate::training::{batch_norm_training, conv1d_unfolded, update_running_stats};
+use crate::training::{batch_norm_training, conv1d_unfolded, load_vars, update_running_stats};
 
 /// One training example: a mel `[feat, frames]` (divided by `mel_max_abs_value`, as the
 /// vocoder reads it) and the waveform it describes, `(frames − 1)·hop + 1` samples or more,
@@ -280,22 +280,8 @@ impl TrainableWaveRnn {
 
     fn load_weights(&self, path: &std::path::Path) -> Result<()> {
         let saved = candle_core::safetensors::load(path, &Device::Cpu)?;
-        let all = self.all_tensors();
-        for (name, var) in &all {
-            let t = saved.get(name).ok_or_else(|| {
-                candle_core::Error::Msg(format!("{}: no tensor {name}", path.display()))
-            })?;
-            if t.dims() != var.dims() {
-                candle_core::bail!(
-                    "{}: {name} is {:?}, expected {:?}",
-                    path.display(),
-                    t.dims(),
-                    var.dims()
-                );
-            }
-            var.set(&t.to_dtype(DType::F32)?.to_device(var.device())?)?;
-        }
-        Ok(())
+        load_vars(&self.all_tensors(), &saved)
+            .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", path.display())))
     }
 
     fn all_tensors(&self) -> Vec<(String, Var)> {

@@ -274,12 +274,7 @@ fn plot_alignment(trainer: &Trainer, example: &Example, out: &Path) -> Result<()
         r,
         trainer.model.device(),
     )?;
-    let forced = model.teacher_forced(
-        &batch.chars,
-        &batch.mels,
-        &batch.speakers,
-        &mut Dropout::Off,
-    )?;
+    let forced = batch.teacher_forced(&model, &mut Dropout::Off)?;
     let png = rtvc::alignment_png(&forced.alignment.squeeze(0)?)?;
     let dir = out.join("alignments");
     std::fs::create_dir_all(&dir)?;
