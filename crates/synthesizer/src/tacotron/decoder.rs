@@ -58,10 +58,7 @@ impl LocationSensitiveAttention {
             (LOCATION_KERNEL - 1) / 2,
         )?
         .broadcast_add(&self.conv_bias.reshape((1, LOCATION_FILTERS, 1))?)?;
-        // Contiguous: candle's product gradients are wrong for some transposed operands.
-        let location = self
-            .location
-            .forward(&features.transpose(1, 2)?.contiguous()?)?;
+        let location = self.location.forward(&features.transpose(1, 2)?)?;
         let energies = encoder_proj
             .broadcast_add(&processed_query)?
             .add(&location)?

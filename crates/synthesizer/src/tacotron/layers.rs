@@ -80,6 +80,15 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        // In training the input is made contiguous: candle's product gradients came out wrong
+        // for a transposed operand (the attention's location features).
+        let contiguous;
+        let x = if self.weight_t.track_op() && !x.is_contiguous() {
+            contiguous = x.contiguous()?;
+            &contiguous
+        } else {
+            x
+        };
         let y = if x.rank() == 2 {
             x.matmul(&self.weight_t)?
         } else {

@@ -424,7 +424,7 @@ impl Tacotron {
             let prenet_in = if t == 0 {
                 Tensor::zeros((batch, n_mels), DType::F32, mels.device())?
             } else {
-                mels.narrow(2, t - 1, 1)?.squeeze(2)?.contiguous()?
+                mels.narrow(2, t - 1, 1)?.squeeze(2)?
             };
             let step = self.decoder.step(
                 &encoder_seq,
