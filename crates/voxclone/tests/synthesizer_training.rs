@@ -164,6 +164,17 @@ fn untranscribed_data_and_bad_options_are_one_line_errors() {
     one_line_error(&no_text, &["no transcribed recordings"]);
     assert!(!out.join("synthesizer.safetensors").exists());
 
+    let unscheduled = run(&[
+        "train",
+        "synthesizer",
+        dir.path().join("plain").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--batch-size",
+        "4",
+    ]);
+    one_line_error(&unscheduled, &["--batch-size needs --learning-rate"]);
+
     let missing = run(&[
         "adapt",
         dir.path().join("plain").to_str().unwrap(),
