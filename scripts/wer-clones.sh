@@ -5,7 +5,9 @@
 #
 #   bash scripts/wer-clones.sh [DIR]     (default: ../shared/data/librispeech-test-other)
 #
-# Writes eval-clone's JSON for each route to bench/results/ and prints the judge's WER.
+# Writes eval-clone's JSON for each route to bench/results/ and prints the judge's WER, as
+# written and with numerals read as words (scripts/wer_numerals.py: "nine" heard as "9" is
+# not a wrong word), and the words still wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:-${VOXCLONE_SHARED_DATA:-../shared/data}/librispeech-test-other}"
@@ -23,5 +25,7 @@ for route in zero-shot adapted; do
   echo "== $route"
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print({k: v for k, v in d.items() if k != "speakers"})' \
     "bench/results/eval-clone-$route.json"
-  "$judge" "$work/$route/list.tsv" | tail -1
+  "$judge" "$work/$route/list.tsv" > "$work/$route.judge"
+  tail -1 "$work/$route.judge"
+  python3 scripts/wer_numerals.py "$work/$route/list.tsv" "$work/$route.judge"
 done

@@ -49,7 +49,7 @@ pub struct PitchTrack {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PitchStats {
     pub median_hz: f32,
-    /// Standard deviation of F0 in semitones.
+    /// Spread of F0 in semitones (see [`register`]).
     pub spread_semitones: f32,
     /// Share of frames that are voiced.
     pub voiced_fraction: f32,
@@ -63,21 +63,40 @@ pub fn semitones(from_hz: f32, to_hz: f32) -> f32 {
 impl PitchTrack {
     /// Median and spread of the voiced frames; `None` without enough voiced frames (5).
     pub fn stats(&self) -> Option<PitchStats> {
-        let mut voiced: Vec<f32> = self.f0.iter().flatten().copied().collect();
+        let voiced: Vec<f32> = self.f0.iter().flatten().copied().collect();
         if voiced.len() < 5 {
             return None;
         }
-        voiced.sort_by(f32::total_cmp);
-        let median_hz = voiced[voiced.len() / 2];
-        let tones: Vec<f32> = voiced.iter().map(|&f| semitones(median_hz, f)).collect();
-        let mean = tones.iter().sum::<f32>() / tones.len() as f32;
-        let var = tones.iter().map(|t| (t - mean).powi(2)).sum::<f32>() / tones.len() as f32;
+        let (median_hz, spread_semitones) = register(&voiced)?;
         Some(PitchStats {
             median_hz,
-            spread_semitones: var.sqrt(),
+            spread_semitones,
             voiced_fraction: voiced.len() as f32 / self.f0.len() as f32,
         })
     }
+}
+
+/// Scales a median absolute deviation to a standard deviation (exact for a normal distribution).
+const MAD_TO_SD: f32 = 1.4826;
+
+/// A register in two numbers: the median of `hz` and the spread of log F0 around it, in
+/// semitones. The spread is robust (1.4826 × the median absolute deviation, a standard
+/// deviation for normally spread values): a tracker's octave jumps and creak would inflate a
+/// plain standard deviation, and a contour mapped to that spread comes out too wide. `None`
+/// when `hz` is empty.
+pub fn register(hz: &[f32]) -> Option<(f32, f32)> {
+    let median = median_of(hz.to_vec())?;
+    let deviations: Vec<f32> = hz.iter().map(|&f| semitones(median, f).abs()).collect();
+    Some((median, MAD_TO_SD * median_of(deviations)?))
+}
+
+/// The upper median (the middle value, or the higher of the two middle ones).
+fn median_of(mut values: Vec<f32>) -> Option<f32> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f32::total_cmp);
+    Some(values[values.len() / 2])
 }
 
 /// Tracks the F0 of `samples` (mono, at `params.sample_rate`).
@@ -181,6 +200,22 @@ mod tests {
             assert!(stats.voiced_fraction > 0.95);
             assert!(stats.spread_semitones < 0.1);
         }
+    }
+
+    #[test]
+    fn a_register_ignores_octave_errors() {
+        // Speech spread about ±1 semitone around 120 Hz, with one frame in ten read an octave
+        // up: a standard deviation would say about 3.7 semitones.
+        let mut hz: Vec<f32> = (0..200)
+            .map(|i| 120.0 * 2f32.powf(((i % 7) as f32 - 3.0) / 3.0 / 12.0))
+            .collect();
+        for f in hz.iter_mut().step_by(10) {
+            *f *= 2.0;
+        }
+        let (median, spread) = register(&hz).unwrap();
+        assert!((median - 120.0).abs() < 3.0, "{median}");
+        assert!((0.8..1.8).contains(&spread), "{spread}");
+        assert_eq!(register(&[]), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! through the mapped contour.
 
 use candle_core::{Result, Tensor};
+use voxclone_audio::pitch::register;
 
 /// F0 (Hz) above which the decoder's source treats a frame as voiced.
 pub const VOICED_HZ: f32 = 10.0;
@@ -14,7 +15,8 @@ pub const VOICED_HZ: f32 = 10.0;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PitchTarget {
     pub median_hz: f32,
-    /// Standard deviation of F0 in semitones; `None` keeps the contour's own spread.
+    /// Spread of F0 in semitones, robust to octave errors (`voxclone_audio::pitch::register`);
+    /// `None` keeps the contour's own spread.
     pub spread_semitones: Option<f32>,
 }
 
@@ -23,19 +25,14 @@ pub struct PitchTarget {
 /// median down (a pitch tracker reports nothing below its floor, 50–60 Hz).
 pub const STATS_MIN_HZ: f32 = 60.0;
 
-/// Median F0 and spread (semitones) of the voiced values of a contour.
+/// Median F0 and spread (semitones) of the voiced values of a contour, measured as a tracked
+/// recording's are ([`voxclone_audio::pitch::register`]).
 pub fn contour_stats(f0: &[f32]) -> Option<(f32, f32)> {
-    let mut voiced: Vec<f32> = f0.iter().copied().filter(|&v| v > STATS_MIN_HZ).collect();
+    let voiced: Vec<f32> = f0.iter().copied().filter(|&v| v > STATS_MIN_HZ).collect();
     if voiced.len() < 3 {
         return None;
     }
-    voiced.sort_by(f32::total_cmp);
-    let median = voiced[voiced.len() / 2];
-    let tones: Vec<f32> = voiced.iter().map(|&v| 12.0 * (v / median).log2()).collect();
-    let mean = tones.iter().sum::<f32>() / tones.len() as f32;
-    let spread =
-        (tones.iter().map(|t| (t - mean).powi(2)).sum::<f32>() / tones.len() as f32).sqrt();
-    Some((median, spread))
+    register(&voiced)
 }
 
 /// `f0` `[1, frames]` with its voiced frames moved to `target` (unchanged if too few are voiced).

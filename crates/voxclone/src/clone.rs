@@ -10,9 +10,9 @@
 //!   descent ([`crate::adapt`]).
 //!
 //! Either way the predicted pitch is moved to the reference speaker's register. The register is
-//! calibrated once per profile: the decoder does not follow a moved contour exactly (a female
-//! voice asked to speak an octave lower lands about two semitones high), so one synthesis is
-//! measured and the target corrected.
+//! calibrated per profile: the decoder does not follow a moved contour exactly (a female voice
+//! asked to speak an octave lower lands about two semitones high), so one synthesis is measured
+//! and the target corrected, and once more after adaptation, which changes the voice.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ use voxclone_audio::pitch::{self, PitchParams, PitchStats};
 use voxclone_encoder::Embedding;
 use voxclone_models::KOKORO_ONNX_SHA256;
 
-use crate::adapt::{adapt, AdaptOptions};
+use crate::adapt::{adapt, AdaptOptions, ADAPTATION_SENTENCES};
 use crate::pipeline::{PipelineError, Voxclone};
 use crate::profile::VoiceProfile;
 use crate::speaker_encoding::{BankError, StyleBank};
@@ -72,7 +72,8 @@ pub struct CloneReport {
     /// What the zero-shot prediction was made from: `(name, cosine to the reference)`, closest
     /// first (stock voices, or bank entries).
     pub neighbours: Vec<(String, f32)>,
-    /// Median F0 of the calibration synthesis, and the corrected target.
+    /// Median F0 of the last calibration synthesis (of the adapted voice, when adapted), and
+    /// the corrected target.
     pub calibration: (f32, f32),
     /// Similarity to the reference at each adaptation step (empty for zero-shot).
     pub adaptation: Vec<f32>,
@@ -328,6 +329,41 @@ pub fn create_profile(
     clone_speech(vc, tts, encoding, &speech, name, options, progress)
 }
 
+/// One step of pitch calibration: `voice` says `texts` at the register `asked`, and `asked` is
+/// moved in the log domain by how far the median of all of it missed `aim`. Returns the
+/// measured median and the corrected register. One sentence's median strays from a voice's
+/// register by a semitone or so (its voiced frames are few, and which ones the decoder voices
+/// depends on the words), so more text measures better and costs more.
+fn calibrate(
+    tts: &Tts,
+    voice: &VoicePack,
+    aim: PitchTarget,
+    asked: PitchTarget,
+    texts: &[&str],
+) -> Result<(f32, PitchTarget), CloneError> {
+    let (low, high) = crate::tts::PITCH_RANGE;
+    let mut samples = Vec::new();
+    for text in texts {
+        samples.extend(tts.speak(
+            text,
+            voice,
+            SpeakOptions {
+                pitch: Some(asked),
+                ..SpeakOptions::default()
+            },
+        )?);
+    }
+    let measured = median_pitch(&samples).unwrap_or(asked.median_hz);
+    let error = pitch::semitones(aim.median_hz, measured);
+    let total = (pitch::semitones(aim.median_hz, asked.median_hz) - error)
+        .clamp(-MAX_CORRECTION_SEMITONES, MAX_CORRECTION_SEMITONES);
+    let corrected = PitchTarget {
+        median_hz: (aim.median_hz * 2f32.powf(total / 12.0)).clamp(low, high),
+        ..asked
+    };
+    Ok((measured, corrected))
+}
+
 /// [`create_profile`] for speech already in memory.
 pub fn clone_speech(
     vc: &Voxclone,
@@ -386,7 +422,7 @@ pub fn clone_speech(
         neighbours,
     } = encoding.predict(tts, &d_vector)?;
 
-    // Pitch: aim at the reference's register, measure once, correct in the log domain. A very
+    // Pitch: aim at the reference's register, measure, correct in the log domain. A very
     // low voice (or creak the tracker reads as pitch) can ask for less than the decoder takes;
     // the register is then the lowest it does.
     let (low, high) = crate::tts::PITCH_RANGE;
@@ -394,21 +430,7 @@ pub fn clone_speech(
         median_hz: reference_pitch.median_hz.clamp(low, high),
         spread_semitones: Some(reference_pitch.spread_semitones),
     };
-    let first = tts.speak(
-        CALIBRATION_TEXT,
-        &base,
-        SpeakOptions {
-            pitch: Some(aim),
-            ..SpeakOptions::default()
-        },
-    )?;
-    let measured = median_pitch(&first).unwrap_or(aim.median_hz);
-    let error = pitch::semitones(aim.median_hz, measured)
-        .clamp(-MAX_CORRECTION_SEMITONES, MAX_CORRECTION_SEMITONES);
-    let corrected = PitchTarget {
-        median_hz: (aim.median_hz * 2f32.powf(-error / 12.0)).clamp(low, high),
-        ..aim
-    };
+    let (mut measured, mut corrected) = calibrate(tts, &base, aim, aim, &[CALIBRATION_TEXT])?;
 
     // Speaker adaptation, when asked: fit the prediction to the reference.
     let (voice, method, adaptation) = match &options.adapt {
@@ -425,6 +447,13 @@ pub fn clone_speech(
                 progress,
             )?;
             let method = format!("adapted:{base_method}:{}-steps", fitted.similarity.len());
+            // Adaptation moved the timbre, and with it how the decoder follows a contour
+            // (3 semitones off for one test-other speaker): measure again, on more text,
+            // which adaptation's time affords.
+            let texts: Vec<&str> = std::iter::once(CALIBRATION_TEXT)
+                .chain(ADAPTATION_SENTENCES.iter().copied().take(3))
+                .collect();
+            (measured, corrected) = calibrate(tts, &fitted.voice, aim, corrected, &texts)?;
             (fitted.voice, method, fitted.similarity)
         }
     };

@@ -221,12 +221,11 @@ pub fn vocoder_example(
     rescale_peak(&mut wav).map_err(|e| format!("{}: {e}", path.display()))?;
     let (mut mel, frames) = voxclone_audio::rtvc_mel::melspectrogram(&wav);
     mel.iter_mut().for_each(|v| *v /= config.mel_max_abs_value);
-    let wav = if config.preemphasis > 0.0 {
-        voxclone_vocoder::wavernn::train::pre_emphasis(&wav, config.preemphasis as f32)
-    } else {
-        wav
-    };
-    Ok(voxclone_vocoder::wavernn::train::Example { mel, frames, wav })
+    Ok(voxclone_vocoder::wavernn::train::Example {
+        mel,
+        frames,
+        wav: vocoder_target(&wav, config),
+    })
 }
 
 /// A recording and its transcript as RTVC's synthesizer trains on them: the speech prepared as
@@ -237,6 +236,25 @@ pub fn synthesizer_example(
     path: &Path,
     transcript: &str,
 ) -> Result<voxclone_synthesizer::tacotron::train::Example, String> {
+    prepare_utterance(pipeline, path, transcript).map(|u| u.example)
+}
+
+/// What RTVC's synthesizer preprocessing keeps of a transcribed recording: its training
+/// example and the prepared waveform the example's mel was computed from, which is what a
+/// vocoder trained on GTA mels learns to produce.
+#[derive(Debug, Clone)]
+pub struct PreparedUtterance {
+    pub example: voxclone_synthesizer::tacotron::train::Example,
+    /// 16 kHz, trimmed, 0.9 peak.
+    pub wav: Vec<f32>,
+}
+
+/// [`synthesizer_example`], keeping the prepared waveform.
+pub fn prepare_utterance(
+    pipeline: &crate::Voxclone,
+    path: &Path,
+    transcript: &str,
+) -> Result<PreparedUtterance, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let chars = voxclone_text::rtvc::text_to_sequence(transcript);
     if chars.len() <= 1 {
@@ -249,12 +267,52 @@ pub fn synthesizer_example(
         .map_err(|e| fail(&e))?;
     rescale_peak(&mut wav).map_err(|e| fail(&e))?;
     let (mel, frames) = voxclone_audio::rtvc_mel::melspectrogram(&wav);
-    Ok(voxclone_synthesizer::tacotron::train::Example {
+    let example = voxclone_synthesizer::tacotron::train::Example {
         chars,
         mel,
         frames,
         embedding: d_vector.embedding.as_slice().to_vec(),
+    };
+    Ok(PreparedUtterance { example, wav })
+}
+
+/// A vocoder example on a ground-truth-aligned (GTA) mel, as RTVC's `synthesizer_preprocess`
+/// makes them: the synthesizer's teacher-forced output for the utterance (each decoder step
+/// reads the true previous frame, so the mel lines up with the recording sample for sample),
+/// after the post-net, cut to the recording's frames. Trained on these, WaveRNN learns to
+/// undo the synthesizer's smoothing. Pre-net dropout stays on, as RTVC leaves it at inference;
+/// `seed` draws it. `device` is the one `tacotron` is on.
+pub fn gta_example(
+    tacotron: &Tacotron,
+    utterance: &PreparedUtterance,
+    config: &WaveRnnConfig,
+    seed: u64,
+    device: &Device,
+) -> Result<voxclone_vocoder::wavernn::train::Example, RtvcError> {
+    use voxclone_synthesizer::tacotron::train::Batch;
+    use voxclone_synthesizer::tacotron::{Dropout, SplitMix64};
+    let example = &utterance.example;
+    let n_mels = tacotron.config().n_mels;
+    let batch = Batch::new(&[example], n_mels, tacotron.r(), device)?;
+    let out = batch.teacher_forced(tacotron, &mut Dropout::On(SplitMix64::new(seed)))?;
+    let mel = out.mel.squeeze(0)?.narrow(1, 0, example.frames)?;
+    let mel = (mel / config.mel_max_abs_value as f64)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    Ok(voxclone_vocoder::wavernn::train::Example {
+        mel,
+        frames: example.frames,
+        wav: vocoder_target(&utterance.wav, config),
     })
+}
+
+/// The waveform WaveRNN is trained to produce: pre-emphasised when its config says so.
+fn vocoder_target(wav: &[f32], config: &WaveRnnConfig) -> Vec<f32> {
+    if config.preemphasis > 0.0 {
+        voxclone_vocoder::wavernn::train::pre_emphasis(wav, config.preemphasis as f32)
+    } else {
+        wav.to_vec()
+    }
 }
 
 /// RTVC's synthesizer preprocessing scales each utterance to this peak (`rescaling_max`).

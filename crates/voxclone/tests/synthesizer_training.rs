@@ -1,5 +1,6 @@
 //! `voxclone train synthesizer` and `voxclone adapt` end to end: train a tiny Tacotron on a
-//! transcribed corpus, resume it, speak with it, adapt it, and refuse bad input in one line.
+//! transcribed corpus, resume it, speak with it, adapt it, train a vocoder on its
+//! ground-truth-aligned mels, and refuse bad input in one line.
 //! (That training aligns is shown in the synthesizer crate's `tacotron_training` tests.)
 
 mod common;
@@ -145,6 +146,76 @@ fn train_resume_speak_and_adapt() {
         .to_scalar::<f32>()
         .unwrap();
     assert!(moved > 0.0, "adaptation changed nothing");
+
+    // A vocoder trains on the synthesizer's ground-truth-aligned mels.
+    let vocoder = dir.path().join("vocoder");
+    let gta = run(&[
+        "train",
+        "vocoder",
+        data_s,
+        "--gta",
+        checkpoint.to_str().unwrap(),
+        "-o",
+        vocoder.to_str().unwrap(),
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "400",
+    ]);
+    assert!(gta.status.success(), "{}", stderr(&gta));
+    assert_eq!(step_of(&vocoder.join("vocoder.safetensors")), 1);
+    gta_mels_line_up_with_the_recording(&data, &checkpoint);
+}
+
+/// A GTA example pairs the synthesizer's teacher-forced mel with the very waveform the
+/// ground-truth mel was computed from, frame for frame; the mel itself is the synthesizer's.
+fn gta_mels_line_up_with_the_recording(data: &Path, synthesizer: &Path) {
+    use voxclone::rtvc;
+    use voxclone_vocoder::wavernn::WaveRnnConfig;
+    let device = candle_core::Device::Cpu;
+    let store = voxclone::models::ModelStore::from_env().unwrap();
+    let pipeline =
+        voxclone::Voxclone::load(&store, &device, &voxclone::models::NoProgress).unwrap();
+    let tacotron = rtvc::load_tacotron(synthesizer, &device).unwrap();
+    let config = WaveRnnConfig::default();
+    let utterance = rtvc::prepare_utterance(
+        &pipeline,
+        &data.join("wavs/LJ001-0002.wav"),
+        "the lobsters are not so plentiful",
+    )
+    .unwrap();
+    let frames = utterance.example.frames;
+    let gta = rtvc::gta_example(&tacotron, &utterance, &config, 0, &device).unwrap();
+    assert_eq!(gta.frames, frames);
+    assert_eq!(gta.mel.len(), config.feat_dims * frames);
+    assert!(gta.mel.iter().all(|v| v.is_finite()));
+    // The waveform is the prepared recording's (pre-emphasised as the vocoder trains).
+    let target =
+        voxclone_vocoder::wavernn::train::pre_emphasis(&utterance.wav, config.preemphasis as f32);
+    assert_eq!(gta.wav, target);
+    assert_eq!(
+        voxclone_audio::rtvc_mel::melspectrogram(&utterance.wav).1,
+        frames
+    );
+    // The mel is the synthesizer's, not the recording's.
+    let truth: Vec<f32> = utterance
+        .example
+        .mel
+        .iter()
+        .map(|v| v / config.mel_max_abs_value)
+        .collect();
+    let differs = gta
+        .mel
+        .iter()
+        .zip(&truth)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(differs > 0.1, "GTA mel equals the ground truth ({differs})");
+    // Dropout is seeded: the same seed gives the same mel.
+    let again = rtvc::gta_example(&tacotron, &utterance, &config, 0, &device).unwrap();
+    assert_eq!(again.mel, gta.mel);
 }
 
 #[test]
@@ -184,4 +255,19 @@ fn untranscribed_data_and_bad_options_are_one_line_errors() {
         out.to_str().unwrap(),
     ]);
     one_line_error(&missing, &["/no/such/synthesizer.pt"]);
+
+    let no_text_gta = run(&[
+        "train",
+        "vocoder",
+        dir.path().join("plain").to_str().unwrap(),
+        "--gta",
+        "/no/such/synthesizer.pt",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    one_line_error(
+        &no_text_gta,
+        &["no transcribed recordings", "--gta needs transcripts"],
+    );
+    assert!(!out.join("vocoder.safetensors").exists());
 }

@@ -118,7 +118,7 @@ fn report(ctx: &Context, report: &CloneReport, profile: &VoiceProfile) {
     }
     let (measured, target) = report.calibration;
     eprintln!(
-        "{:.1} s of reference speech, median pitch {:.0} Hz; {} (nearest: {}); pitch target {:.0} Hz (uncorrected synthesis gave {:.0} Hz)",
+        "{:.1} s of reference speech, median pitch {:.0} Hz; {} (nearest: {}); pitch target {:.0} Hz (calibration synthesis gave {:.0} Hz)",
         report.speech_seconds,
         report.reference_pitch.median_hz,
         profile.method,

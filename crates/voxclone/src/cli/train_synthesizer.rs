@@ -104,7 +104,7 @@ fn parse_size(s: &str) -> std::result::Result<TacotronConfig, String> {
     }
 }
 
-fn parse_layout(s: &str) -> std::result::Result<Layout, String> {
+pub(super) fn parse_layout(s: &str) -> std::result::Result<Layout, String> {
     Layout::parse(s).ok_or_else(|| {
         format!("unknown layout {s:?} (librispeech, libritts, vctk, ljspeech, voxceleb, folders)")
     })
@@ -287,12 +287,18 @@ fn plot_alignment(trainer: &Trainer, example: &Example, out: &Path) -> Result<()
 
 /// Every transcribed utterance of the corpus as a training example, computed in parallel at
 /// the start of each run (a mel and a d-vector take tens of milliseconds per utterance).
-fn load_examples(ctx: &Context, data: &Path, args: &CommonArgs) -> Result<Vec<Example>> {
+/// The corpus's recordings that have a transcript; none is an error naming what was found.
+pub(super) fn transcribed_utterances(
+    data: &Path,
+    layout: Option<Layout>,
+    needs: &str,
+) -> Result<Vec<Utterance>> {
     let corpus =
-        Corpus::scan(data, args.layout).with_context(|| format!("reading {}", data.display()))?;
-    let utterances: Vec<&Utterance> = corpus
+        Corpus::scan(data, layout).with_context(|| format!("reading {}", data.display()))?;
+    let count = corpus.utterance_count();
+    let utterances: Vec<Utterance> = corpus
         .speakers
-        .iter()
+        .into_iter()
         .flat_map(|(_, u)| u)
         .filter(|u| {
             u.transcript
@@ -302,12 +308,16 @@ fn load_examples(ctx: &Context, data: &Path, args: &CommonArgs) -> Result<Vec<Ex
         .collect();
     if utterances.is_empty() {
         bail!(
-            "{}: no transcribed recordings found ({:?} layout, {} recordings); the synthesizer needs transcripts",
+            "{}: no transcribed recordings found ({:?} layout, {count} recordings); {needs} needs transcripts",
             data.display(),
             corpus.layout,
-            corpus.utterance_count()
         );
     }
+    Ok(utterances)
+}
+
+fn load_examples(ctx: &Context, data: &Path, args: &CommonArgs) -> Result<Vec<Example>> {
+    let utterances = transcribed_utterances(data, args.layout, "the synthesizer")?;
     let pipeline = ctx.pipeline()?;
     let bar = if ctx.quiet {
         ProgressBar::hidden()

@@ -1,10 +1,12 @@
-//! `voxclone train vocoder`: RTVC's WaveRNN trained on ground-truth mels of your recordings.
+//! `voxclone train vocoder`: RTVC's WaveRNN trained on the mels of your recordings, ground
+//! truth or, with `--gta`, ground-truth-aligned mels from a trained synthesizer.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use voxclone::corpus::is_audio;
+use indicatif::{ProgressBar, ProgressStyle};
+use voxclone::corpus::{is_audio, Layout};
 use voxclone::rtvc;
 use voxclone_vocoder::wavernn::train::{Example, TrainConfig, TrainableWaveRnn, Trainer};
 use voxclone_vocoder::wavernn::WaveRnnConfig;
@@ -37,6 +39,14 @@ pub struct VocoderArgs {
     save_every: usize,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Train on ground-truth-aligned (GTA) mels from this synthesizer (RTVC's synthesizer.pt or
+    /// a `train synthesizer` checkpoint) instead of the recordings' own: its teacher-forced
+    /// output for each transcribed recording, as RTVC trains its vocoder. Needs transcripts.
+    #[arg(long, value_name = "FILE")]
+    gta: Option<PathBuf>,
+    /// The corpus layout, for `--gta`'s transcripts (default: detected).
+    #[arg(long, value_parser = super::train_synthesizer::parse_layout)]
+    layout: Option<Layout>,
 }
 
 pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
@@ -44,18 +54,10 @@ pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
     anyhow::ensure!(args.seq_len >= 1, "--seq-len must be at least 1");
     anyhow::ensure!(args.save_every >= 1, "--save-every must be at least 1");
     let config = WaveRnnConfig::default();
-    let files =
-        audio_files(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
-    if files.is_empty() {
-        bail!("{}: no audio files found", args.data.display());
-    }
-    let mut examples = Vec::with_capacity(files.len());
-    for file in &files {
-        match rtvc::vocoder_example(file, &config) {
-            Ok(e) => examples.push(e),
-            Err(e) => eprintln!("voxclone: warning: skipping {e}"),
-        }
-    }
+    let examples = match &args.gta {
+        None => ground_truth_examples(&args.data, &config)?,
+        Some(synthesizer) => gta_examples(ctx, &args, synthesizer, &config)?,
+    };
     let window = args.seq_len.div_ceil(config.hop_length) + 2 * config.pad;
     if !examples.iter().any(|e| e.frames >= window) {
         bail!(
@@ -127,6 +129,63 @@ impl train_loop::Training for VocoderTraining {
     fn save(&self) -> Result<()> {
         Ok(self.trainer.save(&self.checkpoint)?)
     }
+}
+
+/// Every recording under `data` with its own mel.
+fn ground_truth_examples(data: &std::path::Path, config: &WaveRnnConfig) -> Result<Vec<Example>> {
+    let files = audio_files(data).with_context(|| format!("reading {}", data.display()))?;
+    if files.is_empty() {
+        bail!("{}: no audio files found", data.display());
+    }
+    let mut examples = Vec::with_capacity(files.len());
+    for file in &files {
+        match rtvc::vocoder_example(file, config) {
+            Ok(e) => examples.push(e),
+            Err(e) => eprintln!("voxclone: warning: skipping {e}"),
+        }
+    }
+    Ok(examples)
+}
+
+/// Every transcribed recording under `args.data`, prepared as the synthesizer trains on it,
+/// with the synthesizer's teacher-forced mel.
+fn gta_examples(
+    ctx: &Context,
+    args: &VocoderArgs,
+    synthesizer: &std::path::Path,
+    config: &WaveRnnConfig,
+) -> Result<Vec<Example>> {
+    let utterances =
+        super::train_synthesizer::transcribed_utterances(&args.data, args.layout, "--gta")?;
+    let device = ctx.device()?;
+    let tacotron = rtvc::load_tacotron(synthesizer, &device)?;
+    let pipeline = ctx.pipeline()?;
+    let bar = if ctx.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(utterances.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("GTA mels [{bar:30}] {pos}/{len} ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut examples = Vec::with_capacity(utterances.len());
+    for (i, u) in utterances.iter().enumerate() {
+        let transcript = u.transcript.as_deref().unwrap_or_default();
+        match rtvc::prepare_utterance(&pipeline, &u.audio, transcript) {
+            Ok(prepared) => {
+                let seed = args.seed ^ i as u64;
+                examples.push(rtvc::gta_example(
+                    &tacotron, &prepared, config, seed, &device,
+                )?)
+            }
+            Err(e) => bar.suspend(|| eprintln!("voxclone: warning: skipping {e}")),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(examples)
 }
 
 /// Every audio file under `dir`, sorted (so that training draws the same segments each run).

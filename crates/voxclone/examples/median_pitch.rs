@@ -1,0 +1,25 @@
+//! Median F0 of audio files as cloning measures it (16 kHz, the speech tracker):
+//! `cargo run --release -p voxclone --example median_pitch -- a.wav b.flac ...`
+use voxclone::audio::pitch::{self, PitchParams};
+
+fn main() {
+    for path in std::env::args().skip(1) {
+        let audio = match voxclone::audio::decode::load(&path) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("{path}: {e}");
+                continue;
+            }
+        };
+        let wav = voxclone::audio::resample::resample(audio, 16_000).expect("resample");
+        match pitch::track(&wav, &PitchParams::SPEECH).stats() {
+            Some(s) => println!(
+                "{path}\t{:.1} Hz\tspread {:.2} st\tvoiced {:.0}%",
+                s.median_hz,
+                s.spread_semitones,
+                100.0 * s.voiced_fraction
+            ),
+            None => println!("{path}\tunvoiced"),
+        }
+    }
+}
