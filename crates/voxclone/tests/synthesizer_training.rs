@@ -89,6 +89,19 @@ fn train_resume_speak_and_adapt() {
     assert!(out.join("optimizer.safetensors").is_file());
     let png = std::fs::read(out.join("alignments/step-2.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+    let scores = std::fs::read_to_string(out.join("alignments/scores.tsv")).unwrap();
+    let row: Vec<f32> = scores
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('\t')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(row[0], 2.0);
+    assert!(
+        (-1.0..=1.0).contains(&row[1]) && (0.0..=1.0).contains(&row[2]),
+        "{scores}"
+    );
 
     // Resumed from the checkpoint, it goes on to step 3.
     let second = train("3");

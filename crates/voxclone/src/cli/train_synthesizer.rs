@@ -5,6 +5,7 @@
 //! on one speaker's recordings: Baidu's whole-model speaker adaptation (Arik et al. 2018), as
 //! RTVC users fine-tune by hand.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,7 +16,7 @@ use rayon::prelude::*;
 use voxclone::corpus::{Corpus, Layout, Utterance};
 use voxclone::rtvc;
 use voxclone_synthesizer::tacotron::train::{
-    rtvc_schedule, Example, Phase, TrainableTacotron, Trainer,
+    alignment_score, rtvc_schedule, Example, Phase, TrainableTacotron, Trainer,
 };
 use voxclone_synthesizer::tacotron::{Dropout, TacotronConfig};
 
@@ -264,7 +265,9 @@ impl train_loop::Training for SynthesizerTraining {
 }
 
 /// The teacher-forced alignment of one utterance, as RTVC plots it during training, written
-/// to `out/alignments/step-N.png`.
+/// to `out/alignments/step-N.png`, and how diagonal it is in numbers, appended to
+/// `out/alignments/scores.tsv`: the correlation of each decoder step's most-attended character
+/// with the step (1 for a clean diagonal) and the mean of each step's largest weight (focus).
 fn plot_alignment(trainer: &Trainer, example: &Example, out: &Path) -> Result<()> {
     let model = trainer.model.snapshot()?;
     let r = model.r();
@@ -275,18 +278,29 @@ fn plot_alignment(trainer: &Trainer, example: &Example, out: &Path) -> Result<()
         trainer.model.device(),
     )?;
     let forced = batch.teacher_forced(&model, &mut Dropout::Off)?;
-    let png = rtvc::alignment_png(&forced.alignment.squeeze(0)?)?;
+    let alignment = forced.alignment.squeeze(0)?;
+    let png = rtvc::alignment_png(&alignment)?;
     let dir = out.join("alignments");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("step-{}.png", trainer.step));
     let tmp = path.with_extension("png.part");
     std::fs::write(&tmp, png)?;
     std::fs::rename(&tmp, &path)?;
+    let (diagonal, focus) =
+        alignment_score(&alignment, example.frames.div_ceil(r), example.chars.len())?;
+    let scores = dir.join("scores.tsv");
+    let header = !scores.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&scores)?;
+    if header {
+        writeln!(file, "step\tdiagonal\tfocus")?;
+    }
+    writeln!(file, "{}\t{diagonal:.3}\t{focus:.3}", trainer.step)?;
     Ok(())
 }
 
-/// Every transcribed utterance of the corpus as a training example, computed in parallel at
-/// the start of each run (a mel and a d-vector take tens of milliseconds per utterance).
 /// The corpus's recordings that have a transcript; none is an error naming what was found.
 pub(super) fn transcribed_utterances(
     data: &Path,
@@ -316,6 +330,8 @@ pub(super) fn transcribed_utterances(
     Ok(utterances)
 }
 
+/// Every transcribed utterance of the corpus as a training example, computed in parallel at
+/// the start of each run (a mel and a d-vector take tens of milliseconds per utterance).
 fn load_examples(ctx: &Context, data: &Path, args: &CommonArgs) -> Result<Vec<Example>> {
     let utterances = transcribed_utterances(data, args.layout, "the synthesizer")?;
     let pipeline = ctx.pipeline()?;
