@@ -61,8 +61,8 @@ fn train_resume_speak_and_adapt() {
     corpus(&data);
     let out = dir.path().join("run");
     let (data_s, out_s) = (data.to_str().unwrap(), out.to_str().unwrap());
-    let train = |steps: &str| {
-        run(&[
+    let args = |steps: &'static str, save_every: &'static str| {
+        [
             "train",
             "synthesizer",
             data_s,
@@ -77,11 +77,12 @@ fn train_resume_speak_and_adapt() {
             "--batch-size",
             "2",
             "--save-every",
-            "2",
+            save_every,
             "--plot-every",
             "2",
-        ])
+        ]
     };
+    let train = |steps: &'static str| run(&args(steps, "2"));
     let first = train("2");
     assert!(first.status.success(), "{}", stderr(&first));
     let checkpoint = out.join("synthesizer.safetensors");
@@ -103,10 +104,22 @@ fn train_resume_speak_and_adapt() {
         "{scores}"
     );
 
-    // Resumed from the checkpoint, it goes on to step 3.
-    let second = train("3");
-    assert!(second.status.success(), "{}", stderr(&second));
+    // Resumed from the checkpoint, it goes on to step 3. Not quiet, and with no terminal to
+    // draw a bar on, each save says how training goes (the stop-token loss is only on those
+    // lines, not on the closing one).
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_voxclone"))
+        .args(args("3", "1"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let log = stderr(&second);
+    assert!(second.status.success(), "{log}");
     assert_eq!(step_of(&checkpoint), 3);
+    assert!(log.contains("resuming at step 2"), "{log}");
+    assert!(
+        log.contains("step 3: loss") && log.contains("(stop "),
+        "{log}"
+    );
 
     // `synthesize` loads what training wrote (the tiny widths come from the tensors).
     let wav = dir.path().join("out.wav");

@@ -67,6 +67,11 @@ pub fn run(
         bar.set_message(format!("loss {:.3}{extra}", mean(&recent)));
         if step.is_multiple_of(save_every) {
             training.save()?;
+            // Without a terminal (nohup, a log file) there is no bar: say how it goes at
+            // each save instead.
+            if !quiet && bar.is_hidden() {
+                eprintln!("step {step}: loss {:.3}{extra}; saved", mean(&recent));
+            }
         }
         training.after_step()?;
     }
