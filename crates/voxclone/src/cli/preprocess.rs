@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use voxclone::audio::MelSpectrogram;
 use voxclone::corpus::{Corpus, Layout};
@@ -66,15 +65,10 @@ pub fn run(ctx: &Context, args: PreprocessArgs) -> Result<()> {
     let params = EncoderParams::default();
     let mel = MelSpectrogram::new(params.mel);
     let utterances: Vec<_> = corpus.speakers.iter().flat_map(|(_, u)| u).collect();
-    let bar = if ctx.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(utterances.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("preprocessing [{bar:30}] {pos}/{len} utterances ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = super::progress::bar(
+        ctx.quiet,
+        utterances.len() as u64,
+        "preprocessing [{bar:30}] {pos}/{len} utterances ({eta})",
     );
     let skipped = AtomicUsize::new(0);
     let rows: Vec<Option<String>> = utterances

@@ -2,6 +2,22 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// A bar of `len` steps drawn with `template` (indicatif's syntax) in the project's style;
+/// hidden with --quiet.
+pub fn bar(quiet: bool, len: u64, template: &str) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(len)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 /// A download/conversion bar for the model store.
 pub struct Bytes {
     bar: ProgressBar,
@@ -52,15 +68,10 @@ pub fn embed_files(
     files: &[std::path::PathBuf],
     quiet: bool,
 ) -> Result<Vec<voxclone::pipeline::EmbeddedFile>, voxclone::pipeline::PipelineError> {
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("embedding [{bar:30}] {pos}/{len} partials {msg} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = bar(
+        quiet,
+        0,
+        "embedding [{bar:30}] {pos}/{len} partials {msg} ({eta})",
     );
     let result = pipeline.embed_files(files, &mut |p| {
         bar.set_length(p.partials_total as u64);

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use voxclone::encoder::train::{
     checkpoint_paths, embed_speakers, SpeakerDataset, TrainConfig, Trainer,
@@ -131,15 +130,10 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
         Trainer::new(params, config, None)?
     };
 
-    let bar = if ctx.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(args.steps as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("training [{bar:30}] step {pos}/{len} {msg} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = super::progress::bar(
+        ctx.quiet,
+        args.steps as u64,
+        "training [{bar:30}] step {pos}/{len} {msg} ({eta})",
     );
     bar.set_position(trainer.step as u64);
     let mut recent = Vec::new();

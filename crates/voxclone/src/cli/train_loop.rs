@@ -7,7 +7,6 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use candle_core::Tensor;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::interrupt;
 
@@ -37,17 +36,10 @@ pub fn run(
     saved: &Path,
     quiet: bool,
 ) -> Result<()> {
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(target as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "training {model} [{{bar:30}}] step {{pos}}/{{len}} {{msg}} ({{eta}})"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
+    let bar = super::progress::bar(
+        quiet,
+        target as u64,
+        &format!("training {model} [{{bar:30}}] step {{pos}}/{{len}} {{msg}} ({{eta}})"),
     );
     bar.set_position(training.step_count() as u64);
     interrupt::catch();

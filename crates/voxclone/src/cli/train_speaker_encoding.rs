@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::adapt::AdaptOptions;
 use voxclone::clone::{SpeakerEncoding, StockVoices};
 use voxclone::corpus::is_audio;
@@ -84,19 +83,11 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
     let tts = ctx.tts()?;
     super::interrupt::catch();
     let bar = |len: u64, what: &str| {
-        let bar = if ctx.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(len)
-        };
-        bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "{what} [{{bar:30}}] {{pos}}/{{len}} {{msg}} ({{eta}})"
-            ))
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar
+        super::progress::bar(
+            ctx.quiet,
+            len,
+            &format!("{what} [{{bar:30}}] {{pos}}/{{len}} {{msg}} ({{eta}})"),
+        )
     };
 
     // Sampled styles: cheap, so first.

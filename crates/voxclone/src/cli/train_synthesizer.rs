@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use voxclone::corpus::{Corpus, Layout, Utterance};
 use voxclone::rtvc;
@@ -335,15 +334,10 @@ pub(super) fn transcribed_utterances(
 fn load_examples(ctx: &Context, data: &Path, args: &CommonArgs) -> Result<Vec<Example>> {
     let utterances = transcribed_utterances(data, args.layout, "the synthesizer")?;
     let pipeline = ctx.pipeline()?;
-    let bar = if ctx.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(utterances.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("mels and d-vectors [{bar:30}] {pos}/{len} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = super::progress::bar(
+        ctx.quiet,
+        utterances.len() as u64,
+        "mels and d-vectors [{bar:30}] {pos}/{len} ({eta})",
     );
     let too_long = AtomicUsize::new(0);
     let examples: Vec<Example> = utterances

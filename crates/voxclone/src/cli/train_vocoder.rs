@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::corpus::{is_audio, Layout};
 use voxclone::rtvc;
 use voxclone_vocoder::wavernn::train::{Example, TrainConfig, TrainableWaveRnn, Trainer};
@@ -160,15 +159,10 @@ fn gta_examples(
     let device = ctx.device()?;
     let tacotron = rtvc::load_tacotron(synthesizer, &device)?;
     let pipeline = ctx.pipeline()?;
-    let bar = if ctx.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(utterances.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("GTA mels [{bar:30}] {pos}/{len} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = super::progress::bar(
+        ctx.quiet,
+        utterances.len() as u64,
+        "GTA mels [{bar:30}] {pos}/{len} ({eta})",
     );
     let mut examples = Vec::with_capacity(utterances.len());
     for (i, u) in utterances.iter().enumerate() {
