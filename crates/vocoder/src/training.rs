@@ -212,4 +212,27 @@ impl Adam {
         std::fs::rename(&tmp, path)
             .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", path.display())))
     }
+
+    /// Where the state of the optimiser training the model at `checkpoint` is kept: beside it.
+    fn path_beside(checkpoint: &std::path::Path) -> std::path::PathBuf {
+        checkpoint.with_file_name(OPTIMIZER_FILE)
+    }
+
+    /// [`Adam::save`] beside `checkpoint`.
+    pub fn save_beside(&self, checkpoint: &std::path::Path) -> Result<()> {
+        self.save(&Self::path_beside(checkpoint))
+    }
+
+    /// [`Adam::restore`] from beside `checkpoint`; `false` when nothing is there.
+    pub fn restore_beside(&mut self, checkpoint: &std::path::Path) -> Result<bool> {
+        let path = Self::path_beside(checkpoint);
+        if !path.is_file() {
+            return Ok(false);
+        }
+        self.restore(&candle_core::safetensors::load(&path, &Device::Cpu)?)?;
+        Ok(true)
+    }
 }
+
+/// The optimiser's state file, beside a trainer's checkpoint.
+pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";

@@ -432,20 +432,13 @@ impl Trainer {
     /// Writes the checkpoint (`path`, RTVC's names and `step`) and the optimiser's state beside
     /// it (`optimizer.safetensors`), each through a temporary file renamed into place.
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        self.optimizer
-            .save(&path.with_file_name("optimizer.safetensors"))?;
+        self.optimizer.save_beside(path)?;
         self.model.save(path, self.step)
     }
 
     /// Restores the optimiser's state saved beside the checkpoint at `path`, if there is one.
     pub fn resume_optimizer(&mut self, path: &std::path::Path) -> Result<bool> {
-        let optimizer = path.with_file_name("optimizer.safetensors");
-        if !optimizer.is_file() {
-            return Ok(false);
-        }
-        let state = candle_core::safetensors::load(&optimizer, &Device::Cpu)?;
-        self.optimizer.restore(&state)?;
-        Ok(true)
+        self.optimizer.restore_beside(path)
     }
 
     /// One optimiser step on a batch of random segments; returns the cross-entropy.
