@@ -296,4 +296,18 @@ fn untranscribed_data_and_bad_options_are_one_line_errors() {
         &["no transcribed recordings", "--gta needs transcripts"],
     );
     assert!(!out.join("vocoder.safetensors").exists());
+
+    let lj = dir.path().join("lj");
+    corpus(&lj);
+    let no_synthesizer = run(&[
+        "train",
+        "vocoder",
+        lj.to_str().unwrap(),
+        "--gta",
+        "/no/such/synthesizer.pt",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    one_line_error(&no_synthesizer, &["/no/such/synthesizer.pt"]);
+    assert!(!out.join("vocoder.safetensors").exists());
 }
