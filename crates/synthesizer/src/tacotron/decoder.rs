@@ -8,6 +8,7 @@ use super::layers::{
     linear, same_padding_conv1d, Dropout, GruWeights, Linear, LstmCell, Mode, PreNet, StepLinear,
 };
 use super::TacotronConfig;
+use voxclone_vocoder::training::step_matmul;
 
 /// The mel projection always has room for this many frames per step; the first `r` are used.
 pub const MAX_R: usize = 20;
@@ -199,7 +200,7 @@ impl Decoder {
             self.attention
                 .forward(encoder_proj, &state.attn_hidden, &state.cumulative, mask)?;
         state.cumulative = (&state.cumulative + &attention)?;
-        state.context = attention.unsqueeze(1)?.matmul(encoder_seq)?.squeeze(1)?;
+        state.context = step_matmul(&attention.unsqueeze(1)?, encoder_seq)?.squeeze(1)?;
 
         let x = self
             .rnn_input

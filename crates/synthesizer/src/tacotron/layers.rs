@@ -9,7 +9,7 @@ use candle_nn::VarBuilder;
 use voxclone_vocoder::kernels::dense::Dense;
 use voxclone_vocoder::layers::batch_norm_affine as batch_norm;
 pub use voxclone_vocoder::rng::SplitMix64;
-use voxclone_vocoder::training::{batch_norm_training, conv1d_unfolded};
+use voxclone_vocoder::training::{batch_norm_training, conv1d_unfolded, step_matmul};
 
 /// What the layers are built for.
 ///
@@ -89,10 +89,14 @@ impl Module for Linear {
         } else {
             x
         };
-        let y = if x.rank() == 2 {
-            x.matmul(&self.weight_t)?
-        } else {
-            x.broadcast_matmul(&self.weight_t)?
+        let y = match x.dims() {
+            [_, _] => step_matmul(x, &self.weight_t)?,
+            // In training, `[B, N, in]` as one `[B·N, in]` product: a broadcast weight would be a
+            // new graph node (and gradient) per call.
+            &[b, n, input] if self.weight_t.track_op() => {
+                step_matmul(&x.reshape((b * n, input))?, &self.weight_t)?.reshape((b, n, ()))?
+            }
+            _ => x.broadcast_matmul(&self.weight_t)?,
         };
         match &self.bias {
             Some(b) => y.broadcast_add(b),
@@ -485,7 +489,11 @@ impl GruWeights {
 
     /// `x W_ihᵀ + b_ih` for inputs `[…, I]`.
     pub fn input_projection(&self, x: &Tensor) -> Result<Tensor> {
-        x.broadcast_matmul(&self.w_ih_t)?.broadcast_add(&self.b_ih)
+        let projected = match x.dims() {
+            [_, _] => step_matmul(x, &self.w_ih_t)?,
+            _ => x.broadcast_matmul(&self.w_ih_t)?,
+        };
+        projected.broadcast_add(&self.b_ih)
     }
 
     /// One step from a projected input `gi` `[B, 3H]` and the state `h` `[B, H]`:
@@ -493,7 +501,7 @@ impl GruWeights {
     /// `h' = (1 − z)·n + z·h`.
     pub fn step_projected(&self, gi: &Tensor, h: &Tensor) -> Result<Tensor> {
         let hd = self.hidden;
-        let gh = h.matmul(&self.w_hh_t)?.broadcast_add(&self.b_hh)?;
+        let gh = step_matmul(h, &self.w_hh_t)?.broadcast_add(&self.b_hh)?;
         let rz = candle_nn::ops::sigmoid(&(gi.narrow(1, 0, 2 * hd)? + gh.narrow(1, 0, 2 * hd)?)?)?;
         let r = rz.narrow(1, 0, hd)?;
         let z = rz.narrow(1, hd, hd)?;
@@ -645,7 +653,7 @@ impl LstmCell {
             }
         }
         let hd = self.hidden;
-        let gates = (x.matmul(&self.w_ih_t)? + h.matmul(&self.w_hh_t)?)?
+        let gates = (step_matmul(x, &self.w_ih_t)? + step_matmul(h, &self.w_hh_t)?)?
             .broadcast_add(&self.b_ih)?
             .broadcast_add(&self.b_hh)?;
         let ifo_i = candle_nn::ops::sigmoid(&gates.narrow(1, 0, 2 * hd)?)?;
