@@ -238,6 +238,14 @@ class LSA(nn.Module):
         return F.softmax(energy, dim=1)  # [B,N]
 
 
+def zone_out(previous, current, p):
+    """Zoneout (Krueger et al. 2017): each value keeps `previous` with probability `p`."""
+    if p <= 0:
+        return current
+    keep = torch.zeros_like(previous).bernoulli_(p)
+    return previous * keep + current * (1 - keep)
+
+
 class Decoder(nn.Module):
     max_r = 20  # mel_proj always produces max_r frames; the first r are used
 
@@ -256,17 +264,20 @@ class Decoder(nn.Module):
         self.mel_proj = nn.Linear(lstm_dims, n_mels * self.max_r, bias=False)
         self.stop_proj = nn.Linear(ctx_dims + lstm_dims, 1)
 
-    def forward(self, encoder_seq, encoder_seq_proj, prev_frame, s, chars):
-        """One inference step (zoneout is a training-only feature and is not modelled).
-        `s` holds the recurrent state; returns a new state dict with this step's outputs."""
+    def forward(self, encoder_seq, encoder_seq_proj, prev_frame, s, chars, zoneout=0.0):
+        """One step; `zoneout` > 0 (training) keeps each value of the residual LSTMs' hidden
+        states at its previous value with that probability. `s` holds the recurrent state;
+        returns a new state dict with this step's outputs."""
         prenet_out = self.prenet(prev_frame)
         attn_hidden = self.attn_rnn(torch.cat([s["context"], prenet_out], 1), s["attn_hidden"])
         attention = self.attn_net(encoder_seq_proj, attn_hidden, s["cumulative"], chars)
         context = torch.bmm(attention.unsqueeze(1), encoder_seq).squeeze(1)
         rnn_input = self.rnn_input(torch.cat([context, attn_hidden], 1))
         h1, c1 = self.res_rnn1(rnn_input, (s["rnn1_hidden"], s["rnn1_cell"]))
+        h1 = zone_out(s["rnn1_hidden"], h1, zoneout)
         x = rnn_input + h1
         h2, c2 = self.res_rnn2(x, (s["rnn2_hidden"], s["rnn2_cell"]))
+        h2 = zone_out(s["rnn2_hidden"], h2, zoneout)
         x = x + h2
         # The 1600 outputs are laid out [n_mels, max_r]: output m*max_r + j is bin m of frame j.
         mels = self.mel_proj(x).view(-1, self.n_mels, self.max_r)[:, :, :int(self.r)]
@@ -311,6 +322,27 @@ class Tacotron(nn.Module):
     def set_prenet_dropout(self, on):
         self.encoder.pre_net.dropout_on = on
         self.decoder.prenet.dropout_on = on
+
+    def teacher_forced(self, chars, mels, speaker_embedding):
+        """The training pass as RTVC trains: each decoder step reads the true previous frame,
+        pre-net dropout and zoneout (0.1) on, batch norm on batch statistics (train mode)."""
+        B, N = chars.shape
+        encoder_seq = self.encoder(chars, speaker_embedding)
+        encoder_seq_proj = self.encoder_proj(encoder_seq)
+        zeros = lambda n: encoder_seq.new_zeros(B, n)  # noqa: E731
+        s = dict(attn_hidden=zeros(self.decoder_dims), rnn1_hidden=zeros(self.lstm_dims),
+                 rnn1_cell=zeros(self.lstm_dims), rnn2_hidden=zeros(self.lstm_dims),
+                 rnn2_cell=zeros(self.lstm_dims), cumulative=zeros(N),
+                 context=zeros(self.encoder_dims + self.speaker_embedding_size))
+        out, stop = [], []
+        for t in range(0, mels.size(2), self.r):
+            frame = zeros(self.n_mels) if t == 0 else mels[:, :, t - 1]
+            s = self.decoder(encoder_seq, encoder_seq_proj, frame, s, chars, zoneout=0.1)
+            out.append(s["mels"])
+            stop.extend([s["stop_logit"]] * self.r)
+        mel = torch.cat(out, dim=2)
+        postnet = self.post_proj(self.postnet(mel)).transpose(1, 2)
+        return mel, postnet, torch.cat(stop, 1)
 
     def generate(self, chars, speaker_embedding, steps=2000, allow_stop=True, record=None):
         """Autoregressive inference. Decoder step k covers frames t = k*r .. k*r+r-1; the loop
@@ -752,6 +784,51 @@ def bench(seconds, threads, unbatched_seconds, taco_steps, repeat):
     print(json.dumps(result))
 
 
+TACO_SIZES = {
+    "rtvc": TACO,
+    "small": dict(TACO, embed_dims=256, encoder_dims=128, postnet_dims=256, lstm_dims=512),
+}
+
+
+def train_bench(size, batch, frames, chars, steps, threads):
+    """Seconds per training step of RTVC's Tacotron (teacher-forced pass, RTVC's loss: MSE + L1
+    of the decoder's mel, MSE of the post-net's, BCE of the stop token; backward; gradients
+    clipped to norm 1; Adam) on made-up data of the given shape, after one warm-up step, and
+    the process's peak resident memory. One JSON line."""
+    import resource
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    config = dict(TACO_SIZES[size], fft_bins=TACO_SIZES[size]["n_mels"])
+    model = Tacotron(**config)
+    model.r = TACO_R
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    ids = torch.tensor([[1 + (c * 7 + i) % 60 for c in range(chars)] for i in range(batch)])
+    mels = torch.rand(batch, 80, frames) * 8 - 4
+    speaker = torch.full((batch, 256), 1.0 / 16)
+    stop_target = torch.zeros(batch, frames)
+    stop_target[:, -1] = 1.0
+
+    def step():
+        mel, postnet, stop = model.teacher_forced(ids, mels, speaker)
+        loss = (F.mse_loss(mel, mels) + F.l1_loss(mel, mels) + F.mse_loss(postnet, mels)
+                + F.binary_cross_entropy(torch.sigmoid(stop), stop_target))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    step()  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    per_step = (time.perf_counter() - start) / steps
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(json.dumps({"torch": torch.__version__, "threads": threads, "size": size,
+                      "batch": batch, "frames": frames, "chars": chars, "steps": steps,
+                      "seconds_per_step": round(per_step, 3), "peak_mib": peak_mib}))
+
+
 def cpu_name():
     try:
         for line in open("/proc/cpuinfo"):
@@ -773,9 +850,18 @@ def main():
     bp.add_argument("--unbatched-seconds", type=float, default=1.0)
     bp.add_argument("--taco-steps", type=int, default=300, help="decoder frames to generate")
     bp.add_argument("--repeat", type=int, default=1, help="keep the fastest of this many runs")
+    tp = sub.add_parser("train-bench", help="time Tacotron training steps, print one JSON line")
+    tp.add_argument("--size", choices=sorted(TACO_SIZES), default="rtvc")
+    tp.add_argument("--batch", type=int, default=4)
+    tp.add_argument("--frames", type=int, default=400)
+    tp.add_argument("--chars", type=int, default=60)
+    tp.add_argument("--steps", type=int, default=3)
+    tp.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     if args.mode == "golden":
         golden(args.out_dir)
+    elif args.mode == "train-bench":
+        train_bench(args.size, args.batch, args.frames, args.chars, args.steps, args.threads)
     else:
         bench(args.seconds, args.threads, args.unbatched_seconds, args.taco_steps, args.repeat)
 
