@@ -4,6 +4,7 @@
 //! no graph.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use candle_core::backend::BackendStorage;
 use candle_core::{
@@ -108,6 +109,128 @@ impl CustomOp2 for StepMatmul {
     }
 }
 
+/// Weight gradients formed once per backward pass instead of once per use.
+///
+/// A decoder uses each weight once per step. Back-propagated step by step, every use makes a
+/// full weight-sized gradient from a product over one batch (a thin, slow product), then a new
+/// weight-sized sum. Here each use records its input and its output's gradient instead, and
+/// [`DeferredGrads::fold_into`] forms `Σ gᵀ·x` over all uses as one product, after the
+/// backward pass. Whoever back-propagates through [`DeferredWeight::matmul`] must call it: the
+/// gradient pass itself leaves these weights out.
+#[derive(Debug, Clone, Default)]
+pub struct DeferredGrads(Arc<Mutex<Vec<DeferredWeight>>>);
+
+/// A weight `[out, in]` used as `x · Wᵀ`, whose gradient [`DeferredGrads`] forms.
+#[derive(Debug, Clone)]
+pub struct DeferredWeight {
+    weight: Tensor,
+    uses: Arc<Mutex<Vec<(Tensor, Tensor)>>>,
+}
+
+impl DeferredGrads {
+    /// Registers `weight` `[out, in]` (a trainable variable).
+    pub fn weight(&self, weight: &Tensor) -> DeferredWeight {
+        let deferred = DeferredWeight {
+            weight: weight.clone(),
+            uses: Arc::default(),
+        };
+        lock(&self.0).push(deferred.clone());
+        deferred
+    }
+
+    /// Adds each registered weight's gradient, from the uses recorded since the last call, to
+    /// `grads`, and forgets those uses.
+    pub fn fold_into(&self, grads: &mut GradStore) -> Result<()> {
+        for deferred in lock(&self.0).iter() {
+            let uses = std::mem::take(&mut *lock(&deferred.uses));
+            if uses.is_empty() {
+                continue;
+            }
+            let (inputs, outputs): (Vec<Tensor>, Vec<Tensor>) = uses.into_iter().unzip();
+            // [out, rows] · [rows, in], every use's rows at once.
+            let grad = Tensor::cat(&outputs, 0)?
+                .t()?
+                .matmul(&Tensor::cat(&inputs, 0)?)?;
+            let sum = match grads.get(&deferred.weight) {
+                Some(other) => (other + grad)?,
+                None => grad,
+            };
+            grads.insert(&deferred.weight, sum);
+        }
+        Ok(())
+    }
+
+    /// Forgets recorded uses (of a backward pass that was not folded).
+    pub fn clear(&self) {
+        for deferred in lock(&self.0).iter() {
+            lock(&deferred.uses).clear();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl DeferredWeight {
+    /// `x` `[rows, in]` → `x · Wᵀ` `[rows, out]`, differentiable in `x` through the graph
+    /// and in `W` through [`DeferredGrads::fold_into`]. Off the CPU, candle's own product.
+    pub fn matmul(&self, x: &Tensor) -> Result<Tensor> {
+        if !x.device().is_cpu() {
+            return x.matmul(&self.weight.t()?);
+        }
+        x.apply_op2(
+            &self.weight,
+            DeferredMatmul {
+                uses: self.uses.clone(),
+            },
+        )
+    }
+
+    /// The weight `[out, in]`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+}
+
+/// See [`DeferredWeight::matmul`].
+struct DeferredMatmul {
+    uses: Arc<Mutex<Vec<(Tensor, Tensor)>>>,
+}
+
+impl CustomOp2 for DeferredMatmul {
+    fn name(&self) -> &'static str {
+        "deferred-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let ((m, k), (n, k2)) = (l1.shape().dims2()?, l2.shape().dims2()?);
+        if k != k2 {
+            candle_core::bail!("deferred-matmul: cannot multiply [{m}, {k}] by [{n}, {k2}]ᵀ");
+        }
+        let out = s1.matmul(s2, (1, m, n, k), l1, &l2.transpose(0, 1)?)?;
+        Ok((out, Shape::from((m, n))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.detach();
+        lock(&self.uses).push((x.detach(), grad.clone()));
+        Ok((Some(grad.matmul(&weight.detach())?), None))
+    }
+}
+
 /// Batch norm in training mode on `x` `[B, C, T]`: normalised by the batch's mean and (biased)
 /// variance over `B` and `T`, then scaled by `gamma` and shifted by `beta` (each `[C]`).
 /// Returns the output and the detached statistics `(mean, var)`, each `[C]`, for
@@ -204,7 +327,11 @@ impl Adam {
     /// most `max_norm` (PyTorch's `clip_grad_norm_`), and steps. Returns the norm before
     /// clipping.
     pub fn backward_step_clipped(&mut self, loss: &Tensor, max_norm: f64) -> Result<f64> {
-        let grads = loss.backward()?;
+        self.clip_and_step(&loss.backward()?, max_norm)
+    }
+
+    /// [`Adam::backward_step_clipped`] with the gradients already formed.
+    pub fn clip_and_step(&mut self, grads: &GradStore, max_norm: f64) -> Result<f64> {
         let mut squares = 0f64;
         for (_, var) in &self.vars {
             if let Some(g) = grads.get(var) {
@@ -217,7 +344,7 @@ impl Adam {
         }
         let norm = squares.sqrt();
         let scale = (max_norm / (norm + 1e-6)).min(1.0);
-        self.step(&grads, scale)?;
+        self.step(grads, scale)?;
         Ok(norm)
     }
 
@@ -360,6 +487,42 @@ mod tests {
             // candle's own product leaves graphs in the gradients: what this product avoids.
             assert!(their_grads.get(&a).expect("gradient").track_op());
         }
+        Ok(())
+    }
+
+    /// A weight used at several steps, and also directly: the folded gradient is candle's.
+    #[test]
+    fn deferred_weight_gradients_are_candles() -> Result<()> {
+        let x = ramp(&[3, 5], 0.1)?;
+        let w = ramp(&[4, 5], 0.05)?;
+        let h0 = ramp(&[3, 4], 0.02)?;
+        let deferred = DeferredGrads::default();
+        let weight = deferred.weight(w.as_tensor());
+        // Three recurrent steps h' = tanh(x·Wᵀ + h), then a direct use of W.
+        let run = |product: &dyn Fn(&Tensor) -> Result<Tensor>| -> Result<Tensor> {
+            let mut h = h0.as_tensor().clone();
+            for step in 0..3 {
+                h = (product(&(x.as_tensor() * (1.0 + step as f64))?)? + &h)?.tanh()?;
+            }
+            (h.sqr()?.sum_all()? + w.as_tensor().sum_all()?)?.sum_all()
+        };
+        let mut ours = run(&|x| weight.matmul(x))?.backward()?;
+        // Without folding, the pass leaves the deferred uses out.
+        let direct_only = ours.get(&w).expect("the direct use").clone();
+        deferred.fold_into(&mut ours)?;
+        let theirs = run(&|x| x.matmul(&w.as_tensor().t()?))?.backward()?;
+        for var in [&x, &w, &h0] {
+            let (g, h) = (
+                ours.get(var).expect("ours"),
+                theirs.get(var).expect("theirs"),
+            );
+            assert!(max_abs_diff(g, h)? < 1e-5);
+        }
+        assert!(max_abs_diff(&direct_only, theirs.get(&w).expect("theirs"))? > 1e-2);
+        // Folding forgets the uses: a second fold adds nothing.
+        let before = ours.get(&w).expect("ours").clone();
+        deferred.fold_into(&mut ours)?;
+        assert_eq!(max_abs_diff(&before, ours.get(&w).expect("ours"))?, 0.0);
         Ok(())
     }
 }

@@ -9,7 +9,9 @@ use candle_nn::VarBuilder;
 use voxclone_vocoder::kernels::dense::Dense;
 use voxclone_vocoder::layers::batch_norm_affine as batch_norm;
 pub use voxclone_vocoder::rng::SplitMix64;
-use voxclone_vocoder::training::{batch_norm_training, conv1d_unfolded, step_matmul};
+use voxclone_vocoder::training::{
+    batch_norm_training, conv1d_unfolded, step_matmul, DeferredGrads, DeferredWeight,
+};
 
 /// What the layers are built for.
 ///
@@ -22,12 +24,51 @@ use voxclone_vocoder::training::{batch_norm_training, conv1d_unfolded, step_matm
 pub enum Mode {
     #[default]
     Inference,
-    Training(BatchStats),
+    /// `weights`: the decoder's and recurrent layers' weights, whose gradients are formed once
+    /// per backward pass ([`DeferredGrads`]).
+    Training {
+        stats: BatchStats,
+        weights: DeferredGrads,
+    },
 }
 
 impl Mode {
     pub fn is_training(&self) -> bool {
-        matches!(self, Mode::Training(_))
+        matches!(self, Mode::Training { .. })
+    }
+}
+
+/// A weight `[out, in]` applied as `x · Wᵀ`: transposed once for inference, or in training a
+/// [`DeferredWeight`], whose gradient is formed once per backward pass rather than once per
+/// step.
+#[derive(Debug, Clone)]
+enum Projection {
+    Transposed(Tensor),
+    Deferred(DeferredWeight),
+}
+
+impl Projection {
+    fn new(weight: &Tensor, mode: &Mode) -> Result<Self> {
+        Ok(match mode {
+            Mode::Inference => Self::Transposed(weight.t()?.contiguous()?),
+            Mode::Training { weights, .. } => Self::Deferred(weights.weight(weight)),
+        })
+    }
+
+    /// `x` `[…, in]` → `[…, out]`.
+    fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Transposed(w_t) if x.rank() == 2 => x.matmul(w_t),
+            Self::Transposed(w_t) => x.broadcast_matmul(w_t),
+            Self::Deferred(w) => {
+                let mut dims = x.dims().to_vec();
+                let input = dims.pop().unwrap_or(1);
+                let rows = dims.iter().product::<usize>();
+                let y = w.matmul(&x.reshape((rows, input))?)?;
+                dims.push(y.dim(1)?);
+                y.reshape(dims)
+            }
+        }
     }
 }
 
@@ -126,6 +167,8 @@ pub fn linear(input: usize, output: usize, bias: bool, vb: VarBuilder) -> Result
 pub struct StepLinear {
     linear: Linear,
     fused: Option<std::sync::Arc<Dense>>,
+    /// In training, the weight as a [`DeferredWeight`].
+    deferred: Option<DeferredWeight>,
 }
 
 impl StepLinear {
@@ -154,7 +197,18 @@ impl StepLinear {
         } else {
             None
         };
-        Ok(Self { linear, fused })
+        let deferred = match mode {
+            // The variable itself (`linear` holds a transposed view of it).
+            Mode::Training { weights, .. } => {
+                Some(weights.weight(&vb.get((output, input), "weight")?))
+            }
+            Mode::Inference => None,
+        };
+        Ok(Self {
+            linear,
+            fused,
+            deferred,
+        })
     }
 }
 
@@ -168,7 +222,11 @@ impl Module for StepLinear {
                 fused.forward_on(&mut y, &x.flatten_all()?.to_vec1::<f32>()?, batch, true);
                 Tensor::from_vec(y, (batch, fused.output), x.device())
             }
-            _ => self.linear.forward(x),
+            _ => match (&self.deferred, self.linear.bias()) {
+                (Some(w), Some(b)) => w.matmul(x)?.broadcast_add(b),
+                (Some(w), None) => w.matmul(x),
+                (None, _) => self.linear.forward(x),
+            },
         }
     }
 }
@@ -268,7 +326,7 @@ impl BatchNormConv {
                 let (scale, shift) = batch_norm(output, vb)?;
                 Norm::Folded { scale, shift }
             }
-            Mode::Training(stats) => {
+            Mode::Training { stats, .. } => {
                 // Created here so that a checkpoint has them; training updates them by name.
                 vb.get(output, "running_mean")?;
                 vb.get(output, "running_var")?;
@@ -454,8 +512,8 @@ impl Cbhg {
 /// `[r | z | n]`, stored transposed for `x · Wᵀ`.
 #[derive(Debug, Clone)]
 pub struct GruWeights {
-    w_ih_t: Tensor,
-    w_hh_t: Tensor,
+    w_ih: Projection,
+    w_hh: Projection,
     b_ih: Tensor,
     b_hh: Tensor,
     hidden: usize,
@@ -470,17 +528,12 @@ impl GruWeights {
         vb: &VarBuilder,
         mode: &Mode,
     ) -> Result<Self> {
-        let transposed = |shape: (usize, usize), name: String| -> Result<Tensor> {
-            let t = vb.get(shape, &name)?.t()?;
-            if mode.is_training() {
-                Ok(t)
-            } else {
-                t.contiguous()
-            }
+        let weight = |shape: (usize, usize), name: String| -> Result<Projection> {
+            Projection::new(&vb.get(shape, &name)?, mode)
         };
         Ok(Self {
-            w_ih_t: transposed((3 * hidden, input), format!("weight_ih{suffix}"))?,
-            w_hh_t: transposed((3 * hidden, hidden), format!("weight_hh{suffix}"))?,
+            w_ih: weight((3 * hidden, input), format!("weight_ih{suffix}"))?,
+            w_hh: weight((3 * hidden, hidden), format!("weight_hh{suffix}"))?,
             b_ih: vb.get(3 * hidden, &format!("bias_ih{suffix}"))?,
             b_hh: vb.get(3 * hidden, &format!("bias_hh{suffix}"))?,
             hidden,
@@ -489,11 +542,7 @@ impl GruWeights {
 
     /// `x W_ihᵀ + b_ih` for inputs `[…, I]`.
     pub fn input_projection(&self, x: &Tensor) -> Result<Tensor> {
-        let projected = match x.dims() {
-            [_, _] => step_matmul(x, &self.w_ih_t)?,
-            _ => x.broadcast_matmul(&self.w_ih_t)?,
-        };
-        projected.broadcast_add(&self.b_ih)
+        self.w_ih.apply(x)?.broadcast_add(&self.b_ih)
     }
 
     /// One step from a projected input `gi` `[B, 3H]` and the state `h` `[B, H]`:
@@ -501,7 +550,7 @@ impl GruWeights {
     /// `h' = (1 − z)·n + z·h`.
     pub fn step_projected(&self, gi: &Tensor, h: &Tensor) -> Result<Tensor> {
         let hd = self.hidden;
-        let gh = step_matmul(h, &self.w_hh_t)?.broadcast_add(&self.b_hh)?;
+        let gh = self.w_hh.apply(h)?.broadcast_add(&self.b_hh)?;
         let rz = candle_nn::ops::sigmoid(&(gi.narrow(1, 0, 2 * hd)? + gh.narrow(1, 0, 2 * hd)?)?)?;
         let r = rz.narrow(1, 0, hd)?;
         let z = rz.narrow(1, hd, hd)?;
@@ -564,8 +613,8 @@ impl BiGru {
 /// candle path.
 #[derive(Debug, Clone)]
 pub struct LstmCell {
-    w_ih_t: Tensor,
-    w_hh_t: Tensor,
+    w_ih: Projection,
+    w_hh: Projection,
     b_ih: Tensor,
     b_hh: Tensor,
     hidden: usize,
@@ -594,14 +643,9 @@ impl LstmCell {
         } else {
             None
         };
-        let (w_ih_t, w_hh_t) = if mode.is_training() {
-            (w_ih.t()?, w_hh.t()?)
-        } else {
-            (w_ih.t()?.contiguous()?, w_hh.t()?.contiguous()?)
-        };
         Ok(Self {
-            w_ih_t,
-            w_hh_t,
+            w_ih: Projection::new(&w_ih, mode)?,
+            w_hh: Projection::new(&w_hh, mode)?,
             b_ih,
             b_hh,
             hidden,
@@ -653,7 +697,7 @@ impl LstmCell {
             }
         }
         let hd = self.hidden;
-        let gates = (step_matmul(x, &self.w_ih_t)? + step_matmul(h, &self.w_hh_t)?)?
+        let gates = (self.w_ih.apply(x)? + self.w_hh.apply(h)?)?
             .broadcast_add(&self.b_ih)?
             .broadcast_add(&self.b_hh)?;
         let ifo_i = candle_nn::ops::sigmoid(&gates.narrow(1, 0, 2 * hd)?)?;

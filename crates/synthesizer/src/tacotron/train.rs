@@ -16,10 +16,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Result, Tensor, Var};
+use candle_core::{backprop::GradStore, DType, Device, Result, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 use voxclone_vocoder::rng::{mix, SplitMix64};
-use voxclone_vocoder::training::{load_vars, update_running_stats, Adam};
+use voxclone_vocoder::training::{load_vars, update_running_stats, Adam, DeferredGrads};
 
 use super::layers::{BatchStats, Dropout, Mode};
 use super::{Tacotron, TacotronConfig, TeacherForced};
@@ -97,6 +97,7 @@ pub struct TrainableTacotron {
     model: Tacotron,
     varmap: VarMap,
     stats: BatchStats,
+    weights: DeferredGrads,
     device: Device,
 }
 
@@ -105,13 +106,18 @@ impl TrainableTacotron {
     /// PyTorch's defaults for the rest), drawn from `seed`.
     pub fn new(config: TacotronConfig, r: usize, seed: u64, device: &Device) -> Result<Self> {
         let varmap = VarMap::new();
-        let stats = BatchStats::default();
+        let (stats, weights) = (BatchStats::default(), DeferredGrads::default());
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-        let model = Tacotron::load_in(config, Some(r), vb, &Mode::Training(stats.clone()))?;
+        let mode = Mode::Training {
+            stats: stats.clone(),
+            weights: weights.clone(),
+        };
+        let model = Tacotron::load_in(config, Some(r), vb, &mode)?;
         let model = Self {
             model,
             varmap,
             stats,
+            weights,
             device: device.clone(),
         };
         model.initialise(seed)?;
@@ -126,6 +132,17 @@ impl TrainableTacotron {
         let model = Self::new(config, r, 0, device)?;
         load_vars(&model.variables(), tensors)?;
         Ok(model)
+    }
+
+    /// The gradients of `loss`, a function of this network's training passes: candle's
+    /// backward pass, then the weights whose gradients are formed once per pass
+    /// ([`DeferredGrads`]). Use this, not `loss.backward()`, which leaves those out.
+    pub fn backward(&self, loss: &Tensor) -> Result<GradStore> {
+        // Uses left by a backward pass that was never folded are not this loss's.
+        self.weights.clear();
+        let mut grads = loss.backward()?;
+        self.weights.fold_into(&mut grads)?;
+        Ok(grads)
     }
 
     pub fn model(&self) -> &Tacotron {
@@ -470,8 +487,8 @@ impl Trainer {
         )?;
         let out = batch.teacher_forced(&self.model.model, &mut Dropout::On(rng))?;
         let (total, losses) = loss(&out, &batch)?;
-        self.optimizer
-            .backward_step_clipped(&total, CLIP_GRAD_NORM)?;
+        let grads = self.model.backward(&total)?;
+        self.optimizer.clip_and_step(&grads, CLIP_GRAD_NORM)?;
         self.model.update_running_stats()?;
         self.step += 1;
         Ok(losses)
