@@ -12,6 +12,7 @@ pub use voxclone_vocoder::rng::SplitMix64;
 use voxclone_vocoder::training::{
     batch_norm_training, conv1d_unfolded, step_matmul, DeferredGrads, DeferredWeight,
 };
+use voxclone_vocoder::wavernn::gru::GruSequence;
 
 /// What the layers are built for.
 ///
@@ -559,6 +560,23 @@ impl GruWeights {
         &n + z.mul(&(h - &n)?)?
     }
 
+    /// Whether [`GruWeights::sequence`] runs: in training, on the CPU.
+    fn has_sequence_op(&self, device: &Device) -> bool {
+        matches!(self.w_hh, Projection::Deferred(_)) && device.is_cpu()
+    }
+
+    /// In training on the CPU, the whole recurrence over projected inputs `gi` `[B, T, 3H]`
+    /// from a zero state as one operation with its own backward pass through time (the WaveRNN
+    /// trainer's [`GruSequence`]): `[B, T, H]`. Step by step, each step's slice of `gi` would
+    /// take a gradient the size of the whole sequence.
+    fn sequence(&self, gi: &Tensor) -> Result<Tensor> {
+        let Projection::Deferred(w_hh) = &self.w_hh else {
+            candle_core::bail!("the GRU sequence operation is for training");
+        };
+        gi.contiguous()?
+            .apply_op3(w_hh.weight(), &self.b_hh, GruSequence)
+    }
+
     /// A `GRUCell` step.
     pub fn step(&self, x: &Tensor, h: &Tensor) -> Result<Tensor> {
         self.step_projected(&self.input_projection(x)?, h)
@@ -587,6 +605,17 @@ impl BiGru {
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (batch, t, _) = x.dims3()?;
+        if self.forward.has_sequence_op(x.device()) {
+            let fwd = self.forward.sequence(&self.forward.input_projection(x)?)?;
+            // The backward direction is the forward recurrence over time reversed.
+            let reversed = Tensor::from_vec((0..t as u32).rev().collect(), t, x.device())?;
+            let gi = self
+                .backward
+                .input_projection(x)?
+                .index_select(&reversed, 1)?;
+            let bwd = self.backward.sequence(&gi)?.index_select(&reversed, 1)?;
+            return Tensor::cat(&[fwd, bwd], D::Minus1);
+        }
         let run =
             |weights: &GruWeights, order: &mut dyn Iterator<Item = usize>| -> Result<Vec<Tensor>> {
                 let gi = weights.input_projection(x)?;
