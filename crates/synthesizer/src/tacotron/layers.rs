@@ -510,7 +510,7 @@ impl Cbhg {
 }
 
 /// One direction of a GRU layer, or a `GRUCell`: weights `[3H, I]` and `[3H, H]` with gate rows
-/// `[r | z | n]`, stored transposed for `x · Wᵀ`.
+/// `[r | z | n]`, each applied as `x · Wᵀ`.
 #[derive(Debug, Clone)]
 pub struct GruWeights {
     w_ih: Projection,
