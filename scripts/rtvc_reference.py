@@ -12,6 +12,7 @@ Run with Debian's torch (no virtual environment needed), or any torch >= 1.13:
 
     /usr/bin/python3 scripts/rtvc_reference.py golden OUT_DIR
     /usr/bin/python3 scripts/rtvc_reference.py bench --seconds 2 [--threads 2]
+    .venv-ref/bin/python scripts/rtvc_reference.py train-bench --size rtvc --batch 4 --frames 400
 
 Debian's torch 1.13 is linked against the reference (netlib) BLAS, so the ~10k vocoder steps of
 `golden` take ~25 s with it and ~5 s with PyPI's torch (.venv-ref/bin/python); `bench` figures
@@ -75,6 +76,10 @@ and raises a broadcast error when the output is shorter, i.e. for fewer than 21 
 RTVC-sized random model, batched with target 8000 / overlap 800 as infer_waveform's defaults,
 and unbatched on a shorter clip) and Tacotron generate on a ~60-character sentence with prenet
 dropout on and autograd on (as RTVC's synthesize_spectrograms), and prints one JSON line.
+
+`train-bench` times Tacotron training steps on made-up batches (teacher forcing with pre-net dropout
+and zoneout, train-mode batch norm, RTVC's loss, gradients clipped to norm 1, Adam), the peer of
+voxclone's `examples/bench_tacotron_training` in scripts/bench-tacotron-training.sh.
 """
 
 import argparse
