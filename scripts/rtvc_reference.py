@@ -328,20 +328,24 @@ class Tacotron(nn.Module):
         self.encoder.pre_net.dropout_on = on
         self.decoder.prenet.dropout_on = on
 
+    def initial_state(self, encoder_seq, N):
+        """The decoder's all-zero recurrent state for a batch of `N`-character texts."""
+        zeros = lambda n: encoder_seq.new_zeros(encoder_seq.size(0), n)  # noqa: E731
+        return dict(attn_hidden=zeros(self.decoder_dims), rnn1_hidden=zeros(self.lstm_dims),
+                    rnn1_cell=zeros(self.lstm_dims), rnn2_hidden=zeros(self.lstm_dims),
+                    rnn2_cell=zeros(self.lstm_dims), cumulative=zeros(N),
+                    context=zeros(self.encoder_dims + self.speaker_embedding_size))
+
     def teacher_forced(self, chars, mels, speaker_embedding):
         """The training pass as RTVC trains: each decoder step reads the true previous frame,
         pre-net dropout and zoneout (0.1) on, batch norm on batch statistics (train mode)."""
         B, N = chars.shape
         encoder_seq = self.encoder(chars, speaker_embedding)
         encoder_seq_proj = self.encoder_proj(encoder_seq)
-        zeros = lambda n: encoder_seq.new_zeros(B, n)  # noqa: E731
-        s = dict(attn_hidden=zeros(self.decoder_dims), rnn1_hidden=zeros(self.lstm_dims),
-                 rnn1_cell=zeros(self.lstm_dims), rnn2_hidden=zeros(self.lstm_dims),
-                 rnn2_cell=zeros(self.lstm_dims), cumulative=zeros(N),
-                 context=zeros(self.encoder_dims + self.speaker_embedding_size))
+        s = self.initial_state(encoder_seq, N)
         out, stop = [], []
         for t in range(0, mels.size(2), self.r):
-            frame = zeros(self.n_mels) if t == 0 else mels[:, :, t - 1]
+            frame = encoder_seq.new_zeros(B, self.n_mels) if t == 0 else mels[:, :, t - 1]
             s = self.decoder(encoder_seq, encoder_seq_proj, frame, s, chars, zoneout=0.1)
             out.append(s["mels"])
             stop.extend([s["stop_logit"]] * self.r)
@@ -357,12 +361,8 @@ class Tacotron(nn.Module):
         B, N = chars.shape
         encoder_seq = self.encoder(chars, speaker_embedding, record)
         encoder_seq_proj = self.encoder_proj(encoder_seq)
-        zeros = lambda n: encoder_seq.new_zeros(B, n)  # noqa: E731
-        s = dict(attn_hidden=zeros(self.decoder_dims), rnn1_hidden=zeros(self.lstm_dims),
-                 rnn1_cell=zeros(self.lstm_dims), rnn2_hidden=zeros(self.lstm_dims),
-                 rnn2_cell=zeros(self.lstm_dims), cumulative=zeros(N),
-                 context=zeros(self.encoder_dims + self.speaker_embedding_size))
-        frame = zeros(self.n_mels)  # <GO> frame
+        s = self.initial_state(encoder_seq, N)
+        frame = encoder_seq.new_zeros(B, self.n_mels)  # <GO> frame
         mels, attention, stop, stop_logit = [], [], [], []
         for t in range(0, steps, self.r):
             s = self.decoder(encoder_seq, encoder_seq_proj, frame, s, chars)

@@ -323,14 +323,8 @@ impl Adam {
         self.step(&grads, 1.0)
     }
 
-    /// Back-propagates `loss`, scales the gradients down so that their global L2 norm is at
-    /// most `max_norm` (PyTorch's `clip_grad_norm_`), and steps. Returns the norm before
-    /// clipping.
-    pub fn backward_step_clipped(&mut self, loss: &Tensor, max_norm: f64) -> Result<f64> {
-        self.clip_and_step(&loss.backward()?, max_norm)
-    }
-
-    /// [`Adam::backward_step_clipped`] with the gradients already formed.
+    /// Scales `grads` down so that their global L2 norm is at most `max_norm` (PyTorch's
+    /// `clip_grad_norm_`), and steps. Returns the norm before clipping.
     pub fn clip_and_step(&mut self, grads: &GradStore, max_norm: f64) -> Result<f64> {
         let mut squares = 0f64;
         for (_, var) in &self.vars {

@@ -61,16 +61,21 @@ impl Projection {
         match self {
             Self::Transposed(w_t) if x.rank() == 2 => x.matmul(w_t),
             Self::Transposed(w_t) => x.broadcast_matmul(w_t),
-            Self::Deferred(w) => {
-                let mut dims = x.dims().to_vec();
-                let input = dims.pop().unwrap_or(1);
-                let rows = dims.iter().product::<usize>();
-                let y = w.matmul(&x.reshape((rows, input))?)?;
-                dims.push(y.dim(1)?);
-                y.reshape(dims)
-            }
+            Self::Deferred(w) => over_rows(x, |rows| w.matmul(rows)),
         }
     }
+}
+
+/// `product` of `x` `[…, in]` taken as one matrix of rows `[rows, in]`, shaped back to
+/// `[…, out]`. In training this keeps the weight a single graph node: a product broadcast
+/// over the leading dimensions would add a node (and a gradient) per call.
+fn over_rows(x: &Tensor, product: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+    let mut dims = x.dims().to_vec();
+    let input = dims.pop().unwrap_or(1);
+    let rows = dims.iter().product::<usize>();
+    let y = product(&x.reshape((rows, input))?)?;
+    dims.push(y.dim(1)?);
+    y.reshape(dims)
 }
 
 /// One batch norm's statistics from a training pass: its name prefix (e.g.
@@ -133,10 +138,8 @@ impl Module for Linear {
         };
         let y = match x.dims() {
             [_, _] => step_matmul(x, &self.weight_t)?,
-            // In training, `[B, N, in]` as one `[B·N, in]` product: a broadcast weight would be a
-            // new graph node (and gradient) per call.
-            &[b, n, input] if self.weight_t.track_op() => {
-                step_matmul(&x.reshape((b * n, input))?, &self.weight_t)?.reshape((b, n, ()))?
+            _ if self.weight_t.track_op() => {
+                over_rows(x, |rows| step_matmul(rows, &self.weight_t))?
             }
             _ => x.broadcast_matmul(&self.weight_t)?,
         };
