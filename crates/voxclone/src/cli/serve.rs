@@ -79,34 +79,41 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
     };
     let state = AppState::new(Engines { vc, tts, encoding }, options)
         .map_err(|e| anyhow::anyhow!(e.message))?;
+    // Handlers go in before the first request is answered: a SIGTERM sent as soon as the server
+    // announces itself must stop it cleanly, not kill it.
+    let stop = {
+        let _in_runtime = runtime.enter();
+        stop_signal().context("installing the signal handlers")?
+    };
     // Tests and scripts read this line for the address (the port may have been picked).
     eprintln!("voxclone: serving the toolbox at http://{address}/ (API under /v1, description at /openapi.json)");
-    runtime.block_on(server::serve(listener, state, stop_signal()))?;
+    runtime.block_on(server::serve(listener, state, stop))?;
     // Work still running (an adaptation) was told to stop; give it a moment, then leave.
     runtime.shutdown_timeout(Duration::from_secs(5));
     eprintln!("voxclone: stopped");
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// A future that ends at Ctrl-C or SIGTERM. The handlers are installed when this is called (in
+/// the runtime's context), not when the future is first polled.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    eprintln!("voxclone: stopping: finishing requests in flight");
+        eprintln!("voxclone: stopping: finishing requests in flight");
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("voxclone: stopping: finishing requests in flight");
+    })
 }
