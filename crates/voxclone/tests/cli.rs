@@ -948,27 +948,34 @@ fn an_interrupted_training_saves_and_resumes() {
     let data = speaker_folders(&[&MALE, &FEMALE]);
     let out = tempfile::tempdir().unwrap();
     let ckpt = out.path().join("ckpt");
-    let child = bin()
+    let mut child = bin()
         .args(["train", "encoder"])
         .arg(data.path())
         .arg("-o")
         .arg(&ckpt)
         .args(["--steps", "100000", "--speakers-per-batch", "2"])
         .args(["--utterances-per-speaker", "2", "--partial-frames", "20"])
-        .args(["--eval-every", "1000000", "--save-every", "1000000"])
+        .args(["--eval-every", "1", "--save-every", "1000000"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Let it train a little, then interrupt as Ctrl-C would.
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // Once a step is reported (however slow the machine), interrupt as Ctrl-C would.
+    let mut err = String::new();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap());
+    while !err.contains("step 1: loss") {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut lines, &mut line).unwrap();
+        assert!(read > 0, "training ended before its first step: {err}");
+        err.push_str(&line);
+    }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    std::io::Read::read_to_string(&mut lines, &mut err).unwrap();
     let result = child.wait_with_output().unwrap();
-    assert_eq!(result.status.code(), Some(1));
-    let err = stderr(&result);
+    assert_eq!(result.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let line = err.lines().last().unwrap_or_default().to_owned();
     assert!(
