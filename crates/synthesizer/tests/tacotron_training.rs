@@ -3,13 +3,17 @@
 
 use candle_core::{DType, Device, Tensor};
 use voxclone_synthesizer::tacotron::train::{
-    alignment_score, loss, Batch, Example, Phase, TrainableTacotron, Trainer,
+    alignment_score, loss, AttentionGuide, Batch, Example, Phase, TrainableTacotron, Trainer,
 };
 use voxclone_synthesizer::tacotron::{Dropout, Tacotron, TacotronConfig};
 use voxclone_vocoder::rng::SplitMix64;
 
 const N_MELS: usize = 80;
 const SPEAKER_DIMS: usize = 256;
+const GUIDE: AttentionGuide = AttentionGuide {
+    weight: 1.0,
+    width: AttentionGuide::TACHIBANA_WIDTH,
+};
 
 /// Toy speech: each letter of a small alphabet has its own spectrum (a band of energy at a
 /// letter-specific place) and duration, so a model can only predict the frames by attending
@@ -193,7 +197,7 @@ fn a_tiny_tacotron_learns_a_diagonal_alignment() {
         let refs: Vec<&Example> = examples.iter().collect();
         let batch = Batch::new(&refs, N_MELS, 2, &device).unwrap();
         let out = batch.teacher_forced(&model, &mut Dropout::Off).unwrap();
-        let (_, losses) = loss(&out, &batch).unwrap();
+        let (_, losses) = loss(&out, &batch, None).unwrap();
         let (mut corr, mut focus) = (0.0, 0.0);
         for (i, e) in examples.iter().enumerate() {
             let a = out.alignment.get(i).unwrap();
@@ -233,7 +237,8 @@ fn gradients_match_finite_differences() {
         let out = batch
             .teacher_forced(model.model(), &mut Dropout::Off)
             .unwrap();
-        loss(&out, &batch).unwrap().0
+        // With guided attention, so that its gradient is checked too.
+        loss(&out, &batch, Some(GUIDE)).unwrap().0
     };
     let grads = model.backward(&eval()).unwrap();
     let wanted = [
@@ -303,4 +308,72 @@ fn gradients_match_finite_differences() {
         checked += 1;
     }
     assert_eq!(checked, wanted.len());
+}
+
+#[test]
+fn guided_attention_costs_the_off_diagonal_within_each_utterance() {
+    let device = Device::Cpu;
+    let examples = toy_corpus(2, 7);
+    let refs: Vec<&Example> = examples.iter().collect();
+    let batch = Batch::new(&refs, N_MELS, 2, &device).unwrap();
+    let steps = batch.mels.dim(2).unwrap() / 2;
+    let n = batch.chars.dim(1).unwrap();
+    let (costs, inside) = batch.attention_costs(steps, 2, 0.2).unwrap();
+    assert_eq!(costs.dims(), &[2, steps, n]);
+    let own = |i: usize| (examples[i].frames.div_ceil(2), examples[i].chars.len());
+    assert_eq!(inside, own(0).0 * own(0).1 + own(1).0 * own(1).1);
+    let c = costs.to_vec3::<f32>().unwrap();
+    for (i, rows) in c.iter().enumerate() {
+        let (s_i, n_i) = own(i);
+        // Free at the start of both, dear at opposite corners, and nothing outside the
+        // utterance's own text and speech (padding).
+        assert_eq!(rows[0][0], 0.0);
+        assert!(rows[0][n_i - 1] > 0.9 && rows[s_i - 1][0] > 0.9);
+        for (s, row) in rows.iter().enumerate() {
+            for (ch, &v) in row.iter().enumerate() {
+                assert!((0.0..1.0).contains(&v));
+                if s >= s_i || ch >= n_i {
+                    assert_eq!(v, 0.0, "utterance {i}, step {s}, character {ch}");
+                }
+            }
+        }
+    }
+    assert!(own(0).0.min(own(1).0) < steps, "the toy batch has padding");
+
+    // A diagonal alignment costs little, one stuck on the first character a lot.
+    let alignment = |diagonal: bool| {
+        let mut a = vec![0f32; 2 * steps * n];
+        for i in 0..2 {
+            let (s_i, n_i) = own(i);
+            for s in 0..s_i {
+                let ch = if diagonal { s * n_i / s_i } else { 0 };
+                a[(i * steps + s) * n + ch] = 1.0;
+            }
+        }
+        Tensor::from_vec(a, (2, steps, n), &device).unwrap()
+    };
+    let penalty = |a: Tensor| {
+        let out = voxclone_synthesizer::tacotron::TeacherForced {
+            decoder_mel: batch.mels.clone(),
+            mel: batch.mels.clone(),
+            alignment: a,
+            stop_logits: batch.stop.affine(40.0, -20.0).unwrap(),
+        };
+        let (total, terms) = loss(&out, &batch, Some(GUIDE)).unwrap();
+        let (_, unguided) = loss(&out, &batch, None).unwrap();
+        assert_eq!(unguided.attention, 0.0);
+        let added = total.to_scalar::<f32>().unwrap() - unguided.total;
+        assert!(
+            (added - terms.attention).abs() < 1e-5,
+            "{added} vs {terms:?}"
+        );
+        terms.attention
+    };
+    // The penalty is a mean over every (step, character) entry, so about 1/N of a row's cost.
+    let (diagonal, stuck) = (penalty(alignment(true)), penalty(alignment(false)));
+    assert!(stuck > 0.04, "stuck {stuck}");
+    assert!(
+        stuck > 10.0 * diagonal,
+        "diagonal {diagonal}, stuck {stuck}"
+    );
 }
