@@ -107,8 +107,10 @@ fn train_resume_speak_and_adapt() {
     // Resumed from the checkpoint, it goes on to step 3. Not quiet, and with no terminal to
     // draw a bar on, each save says how training goes (the stop-token loss is only on those
     // lines, not on the closing one).
+    // Guided attention may be switched on for a resumed run; its penalty is then reported.
     let second = std::process::Command::new(env!("CARGO_BIN_EXE_voxclone"))
         .args(args("3", "1"))
+        .args(["--guided-attention", "1"])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -117,7 +119,7 @@ fn train_resume_speak_and_adapt() {
     assert_eq!(step_of(&checkpoint), 3);
     assert!(log.contains("resuming at step 2"), "{log}");
     assert!(
-        log.contains("step 3: loss") && log.contains("(stop "),
+        log.contains("step 3: loss") && log.contains("(stop ") && log.contains(", attention "),
         "{log}"
     );
 
@@ -271,6 +273,19 @@ fn untranscribed_data_and_bad_options_are_one_line_errors() {
         "4",
     ]);
     one_line_error(&unscheduled, &["--batch-size needs --learning-rate"]);
+
+    let unguided = run(&[
+        "train",
+        "synthesizer",
+        dir.path().join("plain").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--guided-attention=-1",
+    ]);
+    one_line_error(
+        &unguided,
+        &["--guided-attention must be a weight of 0 or more"],
+    );
 
     let missing = run(&[
         "adapt",
