@@ -341,7 +341,9 @@ fn bad_requests_get_one_line_errors_and_limits_hold() {
             json!({ "model": "tts-1", "input": "Hi.", "voice": "alloy" }),
         ));
         if status == 429 {
-            assert!(started.elapsed() < Duration::from_secs(1));
+            // Refused, not queued behind the runner's long synthesis; the bound is loose so a
+            // busy machine cannot fail it.
+            assert!(started.elapsed() < Duration::from_secs(5));
             break r;
         }
         assert_eq!(status, 200);
