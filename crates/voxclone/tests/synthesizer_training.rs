@@ -253,37 +253,23 @@ fn untranscribed_data_and_bad_options_are_one_line_errors() {
     std::fs::create_dir_all(&plain).unwrap();
     std::fs::copy(speech("367-130732-0000.flac"), plain.join("a.flac")).unwrap();
     let out = dir.path().join("run");
-    let no_text = run(&[
-        "train",
-        "synthesizer",
-        dir.path().join("plain").to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    one_line_error(&no_text, &["no transcribed recordings"]);
+    let (plain_s, out_s) = (
+        dir.path().join("plain").to_str().unwrap().to_owned(),
+        out.to_str().unwrap().to_owned(),
+    );
+    let train_on_plain = |options: &[&str]| {
+        let mut args = vec!["train", "synthesizer", &plain_s, "-o", &out_s];
+        args.extend_from_slice(options);
+        run(&args)
+    };
+    one_line_error(&train_on_plain(&[]), &["no transcribed recordings"]);
     assert!(!out.join("synthesizer.safetensors").exists());
-
-    let unscheduled = run(&[
-        "train",
-        "synthesizer",
-        dir.path().join("plain").to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--batch-size",
-        "4",
-    ]);
-    one_line_error(&unscheduled, &["--batch-size needs --learning-rate"]);
-
-    let unguided = run(&[
-        "train",
-        "synthesizer",
-        dir.path().join("plain").to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--guided-attention=-1",
-    ]);
     one_line_error(
-        &unguided,
+        &train_on_plain(&["--batch-size", "4"]),
+        &["--batch-size needs --learning-rate"],
+    );
+    one_line_error(
+        &train_on_plain(&["--guided-attention=-1"]),
         &["--guided-attention must be a weight of 0 or more"],
     );
 

@@ -83,7 +83,11 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
     // announces itself must stop it cleanly, not kill it.
     let stop = {
         let _in_runtime = runtime.enter();
-        stop_signal().context("installing the signal handlers")?
+        let signal = stop_signal().context("installing the signal handlers")?;
+        async {
+            signal.await;
+            eprintln!("voxclone: stopping: finishing requests in flight");
+        }
     };
     // Tests and scripts read this line for the address (the port may have been picked).
     eprintln!("voxclone: serving the toolbox at http://{address}/ (API under /v1, description at /openapi.json)");
@@ -106,7 +110,6 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send
             _ = interrupt.recv() => {},
             _ = terminate.recv() => {},
         }
-        eprintln!("voxclone: stopping: finishing requests in flight");
     })
 }
 
@@ -114,6 +117,5 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send
 fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-        eprintln!("voxclone: stopping: finishing requests in flight");
     })
 }
