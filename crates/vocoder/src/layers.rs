@@ -5,7 +5,7 @@ use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 
 use crate::kernels::adain::{self, Activation};
-use crate::kernels::FastConv1d;
+use crate::kernels::{FastConv1d, Kernel};
 
 /// Instance, layer and batch norms of the reference models use PyTorch's default epsilon.
 pub const NORM_EPS: f64 = 1e-5;
@@ -81,8 +81,9 @@ impl Module for Conv1d {
 /// form by [`conv_transpose1d_polyphase`] so that it has a gradient.
 #[derive(Debug, Clone)]
 pub struct ConvTranspose1d {
-    /// `[stride · out, in, ⌈k / stride⌉]`, see [`polyphase_kernel`].
-    kernel: Tensor,
+    /// The phases' convolution, kernel `[stride · out, in, ⌈k / stride⌉]` (see
+    /// [`polyphase_kernel`]), on candle's convolution with [`FastConv1d`]'s backward pass.
+    phases: FastConv1d,
     bias: Tensor,
     padding: usize,
     stride: usize,
@@ -92,8 +93,9 @@ pub struct ConvTranspose1d {
 impl ConvTranspose1d {
     pub fn load(vb: &VarBuilder, inp: usize, out: usize, k: usize, stride: usize) -> Result<Self> {
         let weight = vb.get((inp, out, k), "weight")?;
+        let kernel = polyphase_kernel(&weight, stride)?;
         Ok(Self {
-            kernel: polyphase_kernel(&weight, stride)?,
+            phases: FastConv1d::with_kernel(&kernel, None, 0, 1, Kernel::Portable)?,
             bias: vb.get(out, "bias")?,
             padding: (k - stride) / 2,
             stride,
@@ -104,7 +106,10 @@ impl ConvTranspose1d {
 
 impl Module for ConvTranspose1d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        conv_transpose1d_polyphase(x, &self.kernel, self.stride, self.padding, self.k)?
+        let taps = self.phases.taps();
+        let padded = x.pad_with_zeros(2, taps - 1, taps - 1)?;
+        let phases = self.phases.forward(&padded)?;
+        interleave_phases(&phases, self.stride, self.padding, x.dim(2)?, self.k)?
             .broadcast_add(&self.bias.reshape((1, (), 1))?)
     }
 }
@@ -150,12 +155,24 @@ pub fn conv_transpose1d_polyphase(
     padding: usize,
     k: usize,
 ) -> Result<Tensor> {
-    let (b, _, len) = x.dims3()?;
-    let (rows, _, taps) = kernel.dims3()?;
-    let out = rows / stride;
+    let len = x.dim(2)?;
+    let taps = kernel.dim(2)?;
     let padded = x.pad_with_zeros(2, taps - 1, taps - 1)?;
-    let phases = padded.conv1d(kernel, 0, 1, 1, 1)?; // [B, s·out, L + M − 1]
-    let q = phases.dim(2)?;
+    let phases = padded.conv1d(kernel, 0, 1, 1, 1)?;
+    interleave_phases(&phases, stride, padding, len, k)
+}
+
+/// The phases `[B, s·out, L + M − 1]` of [`conv_transpose1d_polyphase`] interleaved into the
+/// transposed convolution's output (`len` = L input frames, `k` the original kernel length).
+fn interleave_phases(
+    phases: &Tensor,
+    stride: usize,
+    padding: usize,
+    len: usize,
+    k: usize,
+) -> Result<Tensor> {
+    let (b, rows, q) = phases.dims3()?;
+    let out = rows / stride;
     let interleaved = phases
         .reshape((b, stride, out, q))?
         .permute((0, 2, 3, 1))?

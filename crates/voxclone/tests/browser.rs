@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::Server;
+use common::{Server, HANG_GUARD};
 use serde_json::{json, Value};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -48,11 +48,12 @@ impl Browser {
             .expect("run chromedriver");
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
+        let mut driver = driver;
         while ureq::get(&format!("{url}/status")).call().is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "chromedriver did not start"
-            );
+            if let Ok(Some(status)) = driver.try_wait() {
+                panic!("chromedriver exited ({status}) before answering");
+            }
+            assert!(started.elapsed() < HANG_GUARD, "chromedriver hung starting");
             std::thread::sleep(Duration::from_millis(100));
         }
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
@@ -144,14 +145,22 @@ impl Browser {
         );
     }
 
-    /// Waits until `condition` (a JS expression) is true; fails with what the page shows.
-    fn wait_for(&self, condition: &str, limit: Duration, what: &str) {
+    /// Waits until `condition` (a JS expression) is true; fails with what the page shows if the
+    /// page reports an error, or if nothing happens for [`HANG_GUARD`] (a hang, not slowness).
+    fn wait_for(&self, condition: &str, what: &str) {
         let started = Instant::now();
         loop {
             if self.eval(&format!("return !!({condition});")) == json!(true) {
                 return;
             }
-            if started.elapsed() > limit {
+            let error = self.eval(
+                "const e = document.getElementById('error'); return e.hidden ? '' : e.innerText;",
+            );
+            if error.as_str().is_some_and(|e| !e.trim().is_empty()) {
+                self.screenshot(&format!("failed-{}", what.replace(' ', "-")));
+                panic!("the page shows an error while waiting for {what}: {error}");
+            }
+            if started.elapsed() > HANG_GUARD {
                 self.screenshot(&format!("failed-{}", what.replace(' ', "-")));
                 let error = self.eval("return document.getElementById('error').innerText;");
                 panic!("timed out waiting for {what} ({condition}); the page's error: {error}");
@@ -205,13 +214,8 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     let server = Server::start(&[]);
     // The fake microphone plays speaker 367 (a WAV, as Chromium needs).
     let browser = Browser::start(&fixture("formats/ref-16k.wav"));
-    let minute = Duration::from_secs(60);
     browser.go(&format!("{}/", server.url));
-    browser.wait_for(
-        "document.body.dataset.ready === '1'",
-        minute,
-        "the page to load",
-    );
+    browser.wait_for("document.body.dataset.ready === '1'", "the page to load");
     assert!(
         browser
             .eval("return document.getElementById('sample-select').options.length;")
@@ -224,7 +228,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     browser.click("#sample-load");
     browser.wait_for(
         "document.getElementById('heatmap').dataset.drawn === '1'",
-        minute,
         "the embedding heat map",
     );
     for canvas in ["waveform", "speech", "heatmap"] {
@@ -242,7 +245,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     );
     browser.wait_for(
         "document.getElementById('projection').dataset.points === '2'",
-        minute,
         "two points in the projection",
     );
 
@@ -253,7 +255,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     browser.click("#record");
     browser.wait_for(
         "document.getElementById('projection').dataset.points === '3'",
-        minute,
         "the recording's point",
     );
     let speech_seconds = browser.eval("return document.getElementById('embed-info').innerText;");
@@ -275,7 +276,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     browser.click("#clone-zero-shot");
     browser.wait_for(
         "document.getElementById('clone-status').dataset.state === 'done'",
-        minute,
         "the zero-shot clone",
     );
     let selected = browser.eval("return document.getElementById('voice-select').value;");
@@ -289,7 +289,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     browser.click("#synthesize");
     browser.wait_for(
         "document.getElementById('result').dataset.state === 'done'",
-        minute,
         "the synthesis",
     );
     let seconds: f64 = browser
@@ -302,7 +301,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     // The browser decodes the WAV to the same length, and it plays.
     browser.wait_for(
         "document.getElementById('result-audio').readyState >= 1",
-        minute,
         "the audio's metadata",
     );
     let duration = browser
@@ -313,7 +311,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     browser.eval("const a = document.getElementById('result-audio'); a.muted = true; a.play();");
     browser.wait_for(
         "document.getElementById('result-audio').currentTime > 0.3",
-        minute,
         "playback",
     );
     assert!(
@@ -330,7 +327,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     assert!((0.3..1.0).contains(&similarity), "{similarity}");
     browser.wait_for(
         "document.getElementById('projection').dataset.points === '4'",
-        minute,
         "the result's point",
     );
     let href = browser.eval("return document.getElementById('save-profile').href;");
@@ -350,7 +346,6 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     browser.click("#clone-adapt");
     browser.wait_for(
         "document.getElementById('clone-status').dataset.state === 'done'",
-        Duration::from_secs(180),
         "the adapted clone",
     );
     let report = browser.eval("return document.getElementById('clone-report').innerText;");

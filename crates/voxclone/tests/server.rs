@@ -9,7 +9,7 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use common::{post_form, speech, Part, Server};
+use common::{post_form, speech, Part, Server, HANG_GUARD};
 use serde_json::{json, Value};
 
 /// Status and response, whether the status is a success or not.
@@ -125,7 +125,8 @@ fn the_api_embeds_compares_clones_and_speaks() {
     assert!(f0 < 170.0, "the clone of a male reader speaks at {f0} Hz");
 
     // Long input streams: a header of unknown length, then PCM as it is made.
-    let long = "The first sentence sets the scene. ".repeat(40);
+    // Each sentence is a chunk: three of them stream.
+    let long = "The first sentence sets the scene. ".repeat(3);
     let (status, r) = answer(ureq::post(&url("/v1/audio/speech")).send_json(json!({
         "model": "kokoro", "input": long, "voice": "jf_alpha", "response_format": "wav",
     })));
@@ -137,8 +138,9 @@ fn the_api_embeds_compares_clones_and_speaks() {
         &u32::MAX.to_le_bytes(),
         "a streamed WAV's length is unknown"
     );
+    // All three sentences arrived (each a second or more), not just the first chunk.
     let streamed = (bytes.len() - 44) as f64 / 48_000.0;
-    assert!(streamed > 4.0 * seconds, "{streamed} s streamed");
+    assert!(streamed > 3.0, "{streamed} s streamed");
     // Raw PCM, OpenAI's pcm: no header at all.
     let (_, r) = answer(ureq::post(&url("/v1/audio/speech")).send_json(json!({
         "model": "tts-1", "input": "Short.", "voice": "onyx", "response_format": "pcm",
@@ -204,7 +206,9 @@ fn adaptation_runs_as_a_job_whose_progress_can_be_polled() {
     // A second adaptation while one runs is refused at once, not queued behind it.
     let (status, _) = answer(post_form(&url("/v1/voices?async=true"), form));
     assert_eq!(status, 429);
-    let started = Instant::now();
+    // However slow the CPU, the job must make progress: the guard is on the time between
+    // changes of its state, not on the whole adaptation.
+    let mut last_change = (Instant::now(), Value::Null);
     let mut steps_seen = Vec::new();
     let done = loop {
         let state = json_of(answer(ureq::get(&url(&format!("/v1/jobs/{job}"))).call()).1);
@@ -213,9 +217,13 @@ fn adaptation_runs_as_a_job_whose_progress_can_be_polled() {
             "done" => break state,
             other => panic!("job {other}: {state}"),
         }
+        if state != last_change.1 {
+            last_change = (Instant::now(), state);
+        }
         assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "adaptation did not end"
+            last_change.0.elapsed() < HANG_GUARD,
+            "adaptation made no progress: {}",
+            last_change.1
         );
         std::thread::sleep(Duration::from_millis(200));
     };
@@ -326,29 +334,26 @@ fn bad_requests_get_one_line_errors_and_limits_hold() {
     // be because the runner holds the turn.
     let long_url = url("/v1/synthesize");
     let runner = std::thread::spawn(move || loop {
-        let status = answer(ureq::post(&long_url).send_json(json!({ "text": "A sentence to keep the server busy for a while. ".repeat(5), "voice": "jf_alpha" }))).0;
+        let status = answer(ureq::post(&long_url).send_json(json!({ "text": "A sentence to keep the server busy for a while. ".repeat(3), "voice": "jf_alpha" }))).0;
         if status != 429 {
             return status;
         }
         std::thread::sleep(Duration::from_millis(20));
     });
-    let probing = Instant::now();
     let refused = loop {
         let (status, _) = answer(ureq::get(&url("/healthz")).call());
         assert_eq!(status, 200, "health checks are never refused");
-        let started = Instant::now();
+        // With no place to wait (--max-waiting 0), a 429 can only be an answer given at once,
+        // not after queueing behind the runner: the status itself shows it.
         let (status, r) = answer(speak(
             json!({ "model": "tts-1", "input": "Hi.", "voice": "alloy" }),
         ));
         if status == 429 {
-            // Refused, not queued behind the runner's long synthesis; the bound is loose so a
-            // busy machine cannot fail it.
-            assert!(started.elapsed() < Duration::from_secs(5));
             break r;
         }
         assert_eq!(status, 200);
         assert!(
-            probing.elapsed() < Duration::from_secs(120),
+            !runner.is_finished(),
             "no probe was refused while the runner ran"
         );
     };
@@ -363,9 +368,7 @@ fn the_server_stops_cleanly_on_sigterm() {
     // At once, as a supervisor may: the server has announced its address, so its handlers are in.
     // SAFETY: signalling our own child process.
     assert_eq!(unsafe { libc::kill(server.pid() as i32, libc::SIGTERM) }, 0);
-    let exit = server
-        .wait(Duration::from_secs(20))
-        .expect("the server stopped");
+    let exit = server.wait(HANG_GUARD).expect("the server stopped");
     assert!(exit.success(), "{exit:?}");
     assert!(log.lock().unwrap().contains("stopped"));
 }

@@ -5,7 +5,6 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
@@ -296,7 +295,6 @@ fn a_megabyte_of_text_streams_to_stdout_with_bounded_memory() {
     weights_ready();
     let sentence = "The river ran past the old mill, and the children waved from the bridge. ";
     let text = sentence.repeat((1 << 20) / sentence.len() + 1);
-    let start = Instant::now();
     let mut child = bin()
         .args(["speak", "--voice", "jf_alpha", "-o", "-", "-"])
         .stdin(Stdio::piped())
@@ -309,10 +307,11 @@ fn a_megabyte_of_text_streams_to_stdout_with_bounded_memory() {
         let _ = stdin.write_all(text.as_bytes());
     });
     let mut stdout = child.stdout.take().unwrap();
-    // The header, then at least two seconds of audio.
+    // The header, then at least two seconds of audio, long before a megabyte of text (about
+    // 20 hours of speech) could be spoken: audio streams as it is made. How soon is a matter
+    // for the benchmarks, not for this test.
     let mut head = vec![0u8; 44 + 2 * 24_000 * 2];
     stdout.read_exact(&mut head).expect("streamed audio");
-    let first_audio = start.elapsed();
     assert_eq!(&head[0..4], b"RIFF");
     assert_eq!(&head[36..40], b"data");
     assert_eq!(
@@ -333,10 +332,6 @@ fn a_megabyte_of_text_streams_to_stdout_with_bounded_memory() {
     child.kill().unwrap();
     let _ = child.wait();
     let _ = writer.join();
-    assert!(
-        first_audio < Duration::from_secs(120),
-        "first audio after {first_audio:?}"
-    );
     assert!(
         rss_kb < 2_000_000,
         "resident memory {rss_kb} kB after the first chunk"

@@ -168,6 +168,11 @@ impl FastConv1d {
         self.inner.kernel
     }
 
+    /// The kernel's length `k`.
+    pub fn taps(&self) -> usize {
+        self.inner.weight.dim(2).expect("a [out, in, k] weight")
+    }
+
     pub fn precision(&self) -> Precision {
         self.inner.precision
     }
@@ -192,14 +197,23 @@ impl FastConv1d {
     }
 
     /// `x` `[B, in, T]` → `[B, out, T + 2·padding − dilation·(k − 1)]`.
+    ///
+    /// On the portable kernel the forward pass is always candle's convolution; what differs is
+    /// the backward pass when `x` needs a gradient and the weights do not (speaker adaptation):
+    /// candle differentiates its `conv1d` with `conv_transpose1d`, a plain loop on the CPU for
+    /// padded or dilated kernels, and also forms the weight's gradient that nobody asked for.
+    /// The custom op's backward pass is one ordinary convolution instead.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let op = &self.inner;
-        let fast = op.kernel != Kernel::Portable
-            && !op.weight.track_op()
+        let custom = !op.weight.track_op()
             && !op.bias.as_ref().is_some_and(Tensor::track_op)
             && matches!(x.device(), Device::Cpu)
-            && x.dtype() == DType::F32;
-        if !fast {
+            && x.dtype() == DType::F32
+            && match op.kernel {
+                Kernel::Portable => x.track_op() && op.input_gradient_is_a_convolution(),
+                _ => true,
+            };
+        if !custom {
             return op.plain(x);
         }
         let x = x.contiguous()?;
@@ -212,6 +226,14 @@ impl FastConv1d {
 }
 
 impl ConvOp {
+    /// Whether the input's gradient is an ordinary convolution (its padding `d·(k − 1) − p` is
+    /// not negative).
+    fn input_gradient_is_a_convolution(&self) -> bool {
+        self.weight
+            .dim(2)
+            .is_ok_and(|taps| self.padding <= self.dilation * (taps - 1))
+    }
+
     /// candle's convolution: the reference, the portable path and the path for trained weights.
     fn plain(&self, x: &Tensor) -> Result<Tensor> {
         let y = x.conv1d(&self.weight, self.padding, 1, self.dilation, 1)?;
@@ -299,7 +321,13 @@ impl CustomOp1 for ConvOp {
                 }
                 out
             }
-            _ => candle_core::bail!("conv1d: no fast kernel selected"),
+            // candle's convolution, on a copy of the input outside any graph.
+            Kernel::Portable => self
+                .plain(&Tensor::from_slice(x, (b, cin, len), &Device::Cpu)?)?
+                .flatten_all()?
+                .to_vec1::<f32>()?,
+            #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+            Kernel::Amx => candle_core::bail!("conv1d: the AMX kernel needs x86-64 Linux"),
         };
         Ok((CpuStorage::F32(out), Shape::from((b, cout, tout))))
     }
