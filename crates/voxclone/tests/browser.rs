@@ -333,7 +333,7 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     assert!(href.as_str().unwrap().ends_with("/profile"), "{href}");
     let shot = browser.screenshot("3-synthesised");
 
-    // 6. Speaker adaptation from the microphone's recording, with progress, two steps.
+    // 6. Speaker adaptation from the microphone's recording, with progress, one step.
     browser.eval(
         "document.querySelectorAll('#utterances li').forEach(li => {
              const box = li.querySelector('.ref-check');
@@ -342,7 +342,7 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
          });",
     );
     browser.type_into("#clone-name", "mic");
-    browser.type_into("#adapt-steps", "2");
+    browser.type_into("#adapt-steps", "1");
     browser.click("#clone-adapt");
     browser.wait_for(
         "document.getElementById('clone-status').dataset.state === 'done'",
