@@ -5,7 +5,8 @@
 //! candle's CPU convolution (im2col, then the `gemm` crate's AVX2 kernel) reaches only a few
 //! tens of GMAC/s on two cores, most of the vocoder's time. [`FastConv1d`] runs the convolution
 //! directly on AMX tiles ([`amx`]) where the CPU has them, in bf16 by default or at f32-level
-//! accuracy with `VOXCLONE_CONV_PRECISION=f32` ([`Precision`]).
+//! accuracy with `VOXCLONE_CONV_PRECISION=f32` ([`Precision`]), and otherwise on AVX2 + FMA
+//! registers in f32 ([`avx2`]).
 //!
 //! Differentiability: the fast forward is a candle [`CustomOp1`] whose `bwd` is written with
 //! ordinary candle operations (the input's gradient is a convolution with the flipped,
@@ -13,8 +14,8 @@
 //! AdaIN. Weights that are themselves being trained (`Var`s) take candle's own convolution, so
 //! their gradient is candle's and a packed copy can never go stale.
 //!
-//! Which kernel runs is decided at run time ([`Kernel::detect`]); `VOXCLONE_KERNEL=portable`
-//! forces candle's convolution everywhere (also the path on CPUs without AMX).
+//! Which kernel runs is decided at run time ([`Kernel::detect`]): AMX, else AVX2, else candle's
+//! convolution; `VOXCLONE_KERNEL=avx2|portable` forces a slower one.
 
 use std::sync::Arc;
 
@@ -23,14 +24,18 @@ use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, T
 pub mod adain;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 pub mod amx;
+#[cfg(target_arch = "x86_64")]
+pub mod avx2;
 pub mod dense;
 
-/// Which convolution kernel runs: the fastest the CPU has, unless `VOXCLONE_KERNEL` says
-/// `portable` (for benchmarks and for checking one kernel against another).
+/// Which convolution kernel runs: the fastest the CPU has, unless `VOXCLONE_KERNEL` names one
+/// (for benchmarks and for checking one kernel against another).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
     /// AMX tiles, bf16x3 (f32-level accuracy): Sapphire Rapids and later.
     Amx,
+    /// Direct convolution on AVX2 + FMA, f32 ([`avx2`]): x86 CPUs without AMX.
+    Avx2,
     /// candle's own convolution (im2col and the `gemm` crate).
     Portable,
 }
@@ -43,23 +48,38 @@ impl Kernel {
             Kernel::Amx => amx::available(),
             #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
             Kernel::Amx => false,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => avx2::available(),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => false,
             Kernel::Portable => true,
         }
     }
 
-    /// The fastest kernel this CPU runs, or, when `VOXCLONE_KERNEL` names one (`amx`,
-    /// `portable`; `avx512` means `portable` here), the fastest from that one down.
+    /// The fastest kernel this CPU runs, or, when `VOXCLONE_KERNEL` names one (`amx`, `avx2`,
+    /// `portable`; `avx512` means `avx2` here: there is no AVX-512 convolution), the fastest
+    /// from that one down.
     pub fn detect() -> Self {
         let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
         Self::choose(&wanted)
     }
 
     fn choose(wanted: &str) -> Self {
-        if matches!(wanted, "portable" | "avx512") || !Kernel::Amx.is_available() {
-            Kernel::Portable
-        } else {
-            Kernel::Amx
-        }
+        const FASTEST_FIRST: [(Kernel, &str); 3] = [
+            (Kernel::Amx, "amx"),
+            (Kernel::Avx2, "avx2"),
+            (Kernel::Portable, "portable"),
+        ];
+        let wanted = if wanted == "avx512" { "avx2" } else { wanted };
+        let from = FASTEST_FIRST
+            .iter()
+            .position(|(_, name)| *name == wanted)
+            .unwrap_or(0);
+        FASTEST_FIRST[from..]
+            .iter()
+            .map(|(kernel, _)| *kernel)
+            .find(|kernel| kernel.is_available())
+            .unwrap_or(Kernel::Portable)
     }
 }
 
@@ -101,6 +121,8 @@ struct ConvOp {
     precision: Precision,
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     packed: Option<amx::PackedWeights>,
+    #[cfg(target_arch = "x86_64")]
+    packed_avx2: Option<avx2::PackedWeights>,
     bias_values: Vec<f32>,
     /// The convolution that carries the input's gradient back, made on first use.
     transposed: std::sync::OnceLock<FastConv1d>,
@@ -144,8 +166,15 @@ impl FastConv1d {
         } else {
             None
         };
+        #[cfg(target_arch = "x86_64")]
+        let packed_avx2 = if kernel == Kernel::Avx2 {
+            let w = weight.flatten_all()?.to_vec1::<f32>()?;
+            Some(avx2::PackedWeights::new(&w, cout, cin, taps))
+        } else {
+            None
+        };
         let bias_values = match (bias, kernel) {
-            (Some(b), Kernel::Amx) => b.to_dtype(DType::F32)?.to_vec1::<f32>()?,
+            (Some(b), Kernel::Amx | Kernel::Avx2) => b.to_dtype(DType::F32)?.to_vec1::<f32>()?,
             _ => Vec::new(),
         };
         Ok(Self {
@@ -158,6 +187,8 @@ impl FastConv1d {
                 precision: Precision::from_env(),
                 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
                 packed,
+                #[cfg(target_arch = "x86_64")]
+                packed_avx2,
                 bias_values,
                 transposed: Default::default(),
             }),
@@ -190,6 +221,8 @@ impl FastConv1d {
                 precision,
                 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
                 packed: op.packed.clone(),
+                #[cfg(target_arch = "x86_64")]
+                packed_avx2: op.packed_avx2.clone(),
                 bias_values: op.bias_values.clone(),
                 transposed: Default::default(),
             }),
@@ -321,6 +354,27 @@ impl CustomOp1 for ConvOp {
                 }
                 out
             }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => {
+                let packed = self
+                    .packed_avx2
+                    .as_ref()
+                    .expect("packed for the AVX2 kernel");
+                let mut out = Vec::with_capacity(b * cout * tout);
+                for xb in x.chunks_exact(cin * len) {
+                    out.extend(avx2::conv(
+                        packed,
+                        &self.bias_values,
+                        xb,
+                        len,
+                        self.padding,
+                        self.dilation,
+                    ));
+                }
+                out
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => candle_core::bail!("conv1d: the AVX2 kernel needs x86-64"),
             // candle's convolution, on a copy of the input outside any graph.
             Kernel::Portable => self
                 .plain(&Tensor::from_slice(x, (b, cin, len), &Device::Cpu)?)?
@@ -484,15 +538,15 @@ mod tests {
 
     #[test]
     fn the_gradient_matches_candle() -> Result<()> {
-        // On a CPU without AMX both sides are candle's convolution; the test still checks that
-        // the forced portable kernel gives the same values and gradients.
+        // Every kernel this CPU runs, the portable one included (its backward pass is the
+        // custom op's, not candle's).
         let dev = Device::Cpu;
-        let kernel = if Kernel::Amx.is_available() {
-            Kernel::Amx
-        } else {
-            Kernel::Portable
-        };
-        for (out, inp, taps, d, p, len) in SHAPES {
+        let kernels = [Kernel::Amx, Kernel::Avx2, Kernel::Portable]
+            .into_iter()
+            .filter(|k| k.is_available());
+        for (kernel, (out, inp, taps, d, p, len)) in
+            kernels.flat_map(|k| SHAPES.into_iter().map(move |shape| (k, shape)))
+        {
             let w = Tensor::randn(0f32, 0.2, (out, inp, taps), &dev)?;
             let bias = Tensor::randn(0f32, 1.0, out, &dev)?;
             let x = Var::randn(0f32, 1.0, (1, inp, len), &dev)?;
@@ -509,7 +563,7 @@ mod tests {
             let err = max_abs(&(a - b)?) / max_abs(b);
             assert!(
                 err < 1e-5,
-                "({out}, {inp}, {taps}, d{d}, p{p}): gradient error {err:e}"
+                "{kernel:?} ({out}, {inp}, {taps}, d{d}, p{p}): gradient error {err:e}"
             );
         }
         Ok(())
@@ -527,10 +581,47 @@ mod tests {
     }
 
     #[test]
-    fn the_portable_kernel_can_be_forced() {
+    fn each_kernel_can_be_forced_and_the_fastest_is_the_default() {
         assert_eq!(Kernel::choose("portable"), Kernel::Portable);
-        assert_eq!(Kernel::choose("avx512"), Kernel::Portable);
+        let avx2 = if Kernel::Avx2.is_available() {
+            Kernel::Avx2
+        } else {
+            Kernel::Portable
+        };
+        assert_eq!(Kernel::choose("avx2"), avx2);
+        assert_eq!(Kernel::choose("avx512"), avx2);
         let best = Kernel::choose("");
-        assert_eq!(best == Kernel::Amx, Kernel::Amx.is_available());
+        let fastest = if Kernel::Amx.is_available() {
+            Kernel::Amx
+        } else {
+            avx2
+        };
+        assert_eq!(best, fastest);
+    }
+
+    #[test]
+    fn avx2_convolution_matches_candle() -> Result<()> {
+        if !Kernel::Avx2.is_available() {
+            eprintln!("AVX2 not available here: skipped");
+            return Ok(());
+        }
+        let dev = Device::Cpu;
+        for (out, inp, taps, d, p, len) in SHAPES {
+            let w =
+                (Tensor::randn(0f32, 1.0, (out, inp, taps), &dev)? / ((inp * taps) as f64).sqrt())?;
+            let bias = Tensor::randn(0f32, 1.0, out, &dev)?;
+            let x = Tensor::randn(0f32, 1.0, (2, inp, len), &dev)?;
+            let fast = FastConv1d::with_kernel(&w, Some(&bias), p, d, Kernel::Avx2)?;
+            assert_eq!(fast.kernel(), Kernel::Avx2);
+            let want = fast.inner.plain(&x)?;
+            let got = fast.forward(&x)?;
+            assert_eq!(got.dims(), want.dims());
+            let err = max_abs(&(got - &want)?) / max_abs(&want);
+            assert!(
+                err < 1e-5,
+                "({out}, {inp}, {taps}, d{d}, p{p}, {len}): {err:e}"
+            );
+        }
+        Ok(())
     }
 }
