@@ -4,7 +4,8 @@
 # voxclone: `cargo bench -p voxclone-synthesizer --bench synthesis -- --json` with RAYON_NUM_THREADS;
 # the peer: scripts/bench_kokoro_ort.py (intra-op threads) in .venv-kokoro (scripts/kokoro-reference-venv.sh).
 # Both: each sentence whole, load and one warm-up excluded, best of BENCH_REPEATS passes (default 3).
-# KERNELS="amx portable" also runs candle's own convolution (VOXCLONE_KERNEL=portable).
+# KERNELS (default "amx avx2 portable") picks the convolution kernels to run; one this CPU lacks
+# falls back to the next (VOXCLONE_KERNEL), and each kernel that actually ran is reported once.
 # Prints a markdown table for BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ cargo bench --quiet -p voxclone-synthesizer --bench synthesis --no-run 2>/dev/nu
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for threads in 1 2; do
-  for kernel in ${KERNELS:-amx}; do
+  for kernel in ${KERNELS:-amx avx2 portable}; do
     VOXCLONE_KERNEL=$kernel RAYON_NUM_THREADS=$threads \
       cargo bench --quiet -p voxclone-synthesizer --bench synthesis -- --json 2>/dev/null | grep '^{' >>"$results"
   done
@@ -23,7 +24,13 @@ for threads in 1 2; do
 done
 .venv-kokoro/bin/python - "$results" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows, seen = [], set()
+for r in (json.loads(l) for l in open(sys.argv[1]) if l.strip()):
+    if (r["threads"], r["impl"]) not in seen:  # a forced kernel this CPU lacks ran another one
+        seen.add((r["threads"], r["impl"]))
+        rows.append(r)
+flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
+print("CPU flags: " + " ".join(f for f in flags if f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")))
 print(f"CPU: {rows[0]['cpu']}; {rows[0]['sentences']} sentences, {rows[0]['audio_seconds']:.1f} s of audio "
       f"(ours; ORT's untrimmed output: {next(r for r in rows if r['impl'].startswith('onnx'))['audio_seconds']:.1f} s); "
       f"best of {rows[0]['repeats']}\n")

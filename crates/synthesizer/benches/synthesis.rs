@@ -5,7 +5,7 @@
 //! excluded, each sentence's best wall time over `BENCH_REPEATS` passes (default 1).
 //!
 //! `cargo bench -p voxclone-synthesizer --bench synthesis [-- --json]`; threads follow
-//! `RAYON_NUM_THREADS`, the convolution kernel `VOXCLONE_KERNEL` (`amx`, `portable`).
+//! `RAYON_NUM_THREADS`, the convolution kernel `VOXCLONE_KERNEL` (`amx`, `avx2`, `portable`).
 //! `scripts/bench-kokoro.sh` runs it beside ONNX Runtime and prints the ratios.
 
 use std::path::PathBuf;
@@ -148,6 +148,7 @@ fn main() -> Result<()> {
     let total_wall: f64 = best.iter().map(Timing::wall).sum();
     let kernel_name = match kernel {
         Kernel::Amx => "amx",
+        Kernel::Avx2 => "avx2",
         Kernel::Portable => "portable",
     };
 
