@@ -2,10 +2,12 @@
 //! AMX (most laptops, desktops and AMD servers).
 //!
 //! Why not candle's convolution: it first unfolds the input (im2col, a copy `taps` times the
-//! input's size) and then multiplies with the `gemm` crate, which on these shapes reaches about a
-//! sixth of a core's FMA peak. Here each tile of the output, [`MR`] output channels × [`NR`]
-//! frames, stays in twelve vector registers while the reduction runs over every input channel
-//! and tap, reading the (zero-padded) input in place and the weights in the order they are used.
+//! input's size) and then multiplies with the `gemm` crate, and on two threads it gains little
+//! from the second core. Here each tile of the output, [`MR`] output channels × [`NR`] frames,
+//! stays in twelve vector registers while the reduction runs over every input channel and tap,
+//! reading the (zero-padded) input in place and the weights in the order they are used, and the
+//! tiles are shared out between threads (Kokoro on a 2-core EPYC: 1.25× candle's speed on one
+//! thread, 2.1× on two; BENCHMARKS.md).
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps,
