@@ -4,6 +4,7 @@
 //! integer PCM scaled by 1/2^(bits-1) (so 16-bit samples are exactly `s / 32768`).
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use symphonia::core::audio::SampleBuffer;
@@ -50,12 +51,28 @@ pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
     if meta.is_dir() {
         return Err(AudioError::IsDirectory(path.to_path_buf()));
     }
-    let file = File::open(path).map_err(|error| AudioError::Io {
+    let io = |error| AudioError::Io {
         path: path.to_path_buf(),
         error,
-    })?;
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut file)
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    if crate::wav::has_streamed_length(&head) {
+        // A WAV written while streaming: read it whole and give it its true length.
+        let mut bytes = head;
+        file.read_to_end(&mut bytes).map_err(io)?;
+        return decode_bytes(bytes, path, f64::INFINITY);
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
     decode(Box::new(file), path, f64::INFINITY)
 }
+
+/// How much of a file is read to find a WAV's `data` chunk (after `fmt `, and perhaps `LIST`).
+const HEAD_BYTES: usize = 4096;
 
 /// Decodes audio held in memory (an upload, say). `name` stands for the source in error messages;
 /// its extension, if any, is a hint to the format.
@@ -70,6 +87,13 @@ pub fn load_bytes_at_most(bytes: Vec<u8>, name: &str, max_seconds: f64) -> Resul
     if bytes.is_empty() {
         return Err(AudioError::Empty(path.to_path_buf()));
     }
+    decode_bytes(bytes, path, max_seconds)
+}
+
+/// [`decode`] for a whole file in memory, a streamed WAV's placeholder length made true first
+/// ([`crate::wav::fix_streamed_length`]).
+fn decode_bytes(mut bytes: Vec<u8>, path: &Path, max_seconds: f64) -> Result<Audio> {
+    crate::wav::fix_streamed_length(&mut bytes);
     decode(Box::new(std::io::Cursor::new(bytes)), path, max_seconds)
 }
 

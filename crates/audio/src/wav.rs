@@ -38,6 +38,49 @@ pub fn write_wav_i16(path: impl AsRef<Path>, samples: &[f32], sample_rate: u32) 
 /// data to run to the end.
 pub const UNKNOWN_LEN: u32 = u32::MAX;
 
+/// Where the size field of a RIFF/WAVE `data` chunk with a streaming writer's placeholder length
+/// ([`UNKNOWN_LEN`], as our streamed speech carries, or 0) sits in `head`, the first bytes of a
+/// file: such audio runs to the end of the file, whatever the field says.
+fn streamed_length_field(head: &[u8]) -> Option<usize> {
+    if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    while let Some(chunk) = head.get(at..at + 8) {
+        let size = u32::from_le_bytes(chunk[4..8].try_into().expect("four bytes"));
+        if &chunk[0..4] == b"data" {
+            return (size == UNKNOWN_LEN || size == 0).then_some(at + 4);
+        }
+        // Chunks are word-aligned.
+        at += 8 + size as usize + (size as usize & 1);
+    }
+    None
+}
+
+/// Whether `head` starts a WAV whose length is a streaming placeholder (see
+/// [`fix_streamed_length`]).
+pub fn has_streamed_length(head: &[u8]) -> bool {
+    streamed_length_field(head).is_some()
+}
+
+/// Writes the true RIFF and `data` sizes into a whole WAV file held in memory whose header carries
+/// a streaming placeholder, as a reader that trusts the header needs; returns whether it did.
+/// Files of 4 GiB or more keep [`UNKNOWN_LEN`] (the field cannot hold their size).
+pub fn fix_streamed_length(bytes: &mut [u8]) -> bool {
+    let Some(field) = streamed_length_field(bytes) else {
+        return false;
+    };
+    let (Ok(data), Ok(riff)) = (
+        u32::try_from(bytes.len() - (field + 4)),
+        u32::try_from(bytes.len() - 8),
+    ) else {
+        return false;
+    };
+    bytes[field..field + 4].copy_from_slice(&data.to_le_bytes());
+    bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    true
+}
+
 /// The 44-byte header of a 16-bit mono PCM WAV holding `data_bytes` bytes of samples
 /// ([`UNKNOWN_LEN`] for a stream).
 pub fn pcm16_header(data_bytes: u32, sample_rate: u32) -> [u8; 44] {

@@ -183,3 +183,40 @@ fn audio_in_memory_decodes_as_the_file_does_without_a_name_hint() {
     let err = voxclone_audio::load_bytes(Vec::new(), "upload").unwrap_err();
     assert!(matches!(err, AudioError::Empty(_)), "{err}");
 }
+
+/// A WAV written while streaming (ours: `speak -o -`, `/v1/audio/speech` of several sentences)
+/// carries a placeholder length, 0xFFFFFFFF or 0; its samples run to the end of the file, and
+/// our own decoder reads them all, from a file or from memory. A stated length that the file
+/// does not hold is still a truncated file.
+#[test]
+fn a_streamed_wav_reads_to_the_end_and_a_short_one_is_still_truncated() {
+    use voxclone_audio::wav::{pcm16, pcm16_header, UNKNOWN_LEN};
+    let samples: Vec<i16> = (0..12_000)
+        .map(|i| pcm16(0.5 * (i as f32 * 0.07).sin()))
+        .collect();
+    let pcm: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    for placeholder in [UNKNOWN_LEN, 0] {
+        let mut bytes = pcm16_header(placeholder, 24_000).to_vec();
+        bytes.extend_from_slice(&pcm);
+        let path = dir.path().join(format!("streamed-{placeholder}.wav"));
+        std::fs::write(&path, &bytes).unwrap();
+        for audio in [
+            load(&path).unwrap(),
+            voxclone_audio::load_bytes(bytes.clone(), "upload").unwrap(),
+        ] {
+            assert_eq!(audio.sample_rate, 24_000);
+            assert_eq!(
+                audio.samples.len(),
+                samples.len(),
+                "length {placeholder:#x}"
+            );
+            assert_eq!(audio.samples[100], samples[100] as f32 / 32768.0);
+        }
+    }
+    // A header that promises twice the samples the file holds.
+    let mut bytes = pcm16_header(2 * pcm.len() as u32, 24_000).to_vec();
+    bytes.extend_from_slice(&pcm);
+    let err = voxclone_audio::load_bytes(bytes, "short.wav").unwrap_err();
+    assert!(matches!(err, AudioError::Truncated { .. }), "{err}");
+}

@@ -376,3 +376,23 @@ fn pitch_moves_the_voice_to_the_requested_register() {
     ]);
     one_line_error(&out, &["pitch", "Hz"]);
 }
+
+/// Speech streamed to standard output carries a placeholder length in its WAV header (it is
+/// written before the length is known); voxclone's own decoder reads such a file to its end.
+#[test]
+fn speech_streamed_to_stdout_is_readable_by_voxclone_itself() {
+    let out = speak(&["--voice", "jf_alpha", "--text", "One. Two.", "-o", "-"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(&out.stdout[40..44], &u32::MAX.to_le_bytes());
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("streamed.wav");
+    std::fs::write(&path, &out.stdout).unwrap();
+    let audio = voxclone::audio::load(&path).unwrap();
+    assert_eq!(audio.sample_rate, 24_000);
+    assert_eq!(audio.samples.len(), (out.stdout.len() - 44) / 2);
+    let embedded = bin()
+        .args(["embed", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(embedded.status.success(), "{}", stderr(&embedded));
+}
