@@ -216,11 +216,15 @@ impl VoiceProfile {
             median_hz,
             spread_semitones: number("pitch_spread"),
         });
-        let name = meta.get("name").cloned().unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "voice".into())
-        });
+        let name = [
+            meta.get("name").cloned(),
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|n| clean_name(&n))
+        .find(|n| !n.is_empty())
+        .unwrap_or_else(|| "voice".into());
         Ok(Self {
             name,
             styles: Tensor::from_vec(styles, (shape[0], STYLE_DIM), device)
@@ -242,9 +246,44 @@ impl VoiceProfile {
     }
 }
 
+/// Most characters a voice's name keeps.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A voice's name as it may be shown to people and written in files: control characters (NUL,
+/// ESC, …) and the invisible marks that reorder text (bidirectional overrides and isolates) are
+/// removed, runs of white space become one space, and at most [`MAX_NAME_CHARS`] characters are
+/// kept. Empty if nothing printable is left.
+pub fn clean_name(name: &str) -> String {
+    let reorders = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    name.split(|c: char| c.is_whitespace())
+        .map(|word| {
+            word.chars()
+                .filter(|&c| !c.is_control() && !reorders(c))
+                .collect::<String>()
+        })
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MAX_NAME_CHARS)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_lose_control_and_reordering_characters() {
+        assert_eq!(clean_name("  Reader\t 2414 "), "Reader 2414");
+        assert_eq!(
+            clean_name("a\0b\u{1b}[31m\u{202e}c\u{2066}  d\n"),
+            "ab[31mc d"
+        );
+        assert_eq!(clean_name("\0\u{202e}\n"), "");
+        assert_eq!(clean_name(&"x".repeat(100)).len(), MAX_NAME_CHARS);
+        assert_eq!(clean_name("Zoë 李"), "Zoë 李");
+    }
 
     fn profile() -> VoiceProfile {
         VoiceProfile {

@@ -171,11 +171,14 @@ fn the_api_embeds_compares_clones_and_speaks() {
     assert_eq!(loaded.name, "Reader 2414");
     let form: &[Part] = &[
         ("profile", Some("x.voice"), &profile),
-        ("name", None, b"copy"),
+        // A name with NUL, ESC and a right-to-left override: kept without them.
+        ("name", None, b"co\x00py\x1b\xe2\x80\xae"),
     ];
     let (status, r) = answer(post_form(&url("/v1/voices"), form));
     assert_eq!(status, 201);
-    let copy = json_of(r)["id"].as_str().unwrap().to_owned();
+    let imported = json_of(r);
+    assert_eq!(imported["name"], "copy", "{imported}");
+    let copy = imported["id"].as_str().unwrap().to_owned();
     assert_ne!(copy, id);
 
     // Deleting.

@@ -103,6 +103,17 @@ pub struct CloneArgs {
     out: TextOut,
 }
 
+/// `--name`, else the file's stem, as [`voxclone::profile::clean_name`] leaves it ("voice" if
+/// nothing printable is left).
+fn voice_name(name: Option<&str>, path: &Path) -> String {
+    let name = voxclone::profile::clean_name(&name.map_or_else(|| stem(path), str::to_owned));
+    if name.is_empty() {
+        "voice".into()
+    } else {
+        name
+    }
+}
+
 fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -186,7 +197,7 @@ fn make(
 pub fn run_voice(ctx: &Context, cmd: VoiceCommand) -> Result<()> {
     match cmd {
         VoiceCommand::Create(args) => {
-            let name = args.name.clone().unwrap_or_else(|| stem(&args.output));
+            let name = voice_name(args.name.as_deref(), &args.output);
             let (_, profile) = make(ctx, &args.references, &name, &args.route)?;
             profile.save(&args.output)?;
             if !ctx.quiet {
@@ -221,11 +232,10 @@ pub fn run_clone(ctx: &Context, args: CloneArgs) -> Result<()> {
     // Read the text first: a bad input fails before the slow part.
     let text = super::speak::read_text(&args.out)?;
     args.out.options(None)?;
-    let name = args
-        .references
-        .first()
-        .map(|p| stem(p))
-        .unwrap_or_else(|| "clone".into());
+    let name = voice_name(
+        None,
+        args.references.first().map_or(Path::new("clone"), |p| p),
+    );
     let (tts, profile) = make(ctx, &args.references, &name, &args.route)?;
     if let Some(path) = &args.save_voice {
         profile.save(path)?;

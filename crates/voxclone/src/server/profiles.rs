@@ -356,7 +356,7 @@ async fn read_clone_request(
                 request.files.push((label, bytes.to_vec()));
             }
             "profile" => request.profile = Some(field.bytes().await?.to_vec()),
-            "name" => request.name = field.text().await?.trim().chars().take(64).collect(),
+            "name" => request.name = crate::profile::clean_name(&field.text().await?),
             "adapt" => {
                 adapt = match field.text().await?.trim() {
                     "true" | "1" | "on" | "yes" => true,
@@ -395,10 +395,8 @@ async fn read_clone_request(
     }
     // A clone is named after its first reference unless named; an import keeps its own name.
     if let (true, Some((label, _))) = (request.name.is_empty(), request.files.first()) {
-        request.name = label
-            .rsplit_once('.')
-            .map_or(label.as_str(), |(s, _)| s)
-            .to_owned();
+        request.name =
+            crate::profile::clean_name(label.rsplit_once('.').map_or(label.as_str(), |(s, _)| s));
     }
     if adapt {
         let mut options = AdaptOptions::default();
