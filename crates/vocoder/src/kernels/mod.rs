@@ -463,15 +463,21 @@ impl ConvOp {
                 }
             };
         });
-        // Keep the first `cout` rows and `tout` columns, in place.
-        if ldo != tout {
-            for r in 1..w.cout {
-                out.copy_within(r * ldo..r * ldo + tout, r * tout);
-            }
-        }
-        out.truncate(w.cout * tout);
+        crop_rows(&mut out, ldo, w.cout, tout);
         out
     }
+}
+
+/// Keeps, in place, the first `rows` rows and `cols` columns of a row-major buffer whose rows are
+/// `ld` apart: the kernels compute whole tiles and padded rows, and return the exact output.
+#[cfg(target_arch = "x86_64")]
+fn crop_rows(out: &mut Vec<f32>, ld: usize, rows: usize, cols: usize) {
+    if ld != cols {
+        for r in 1..rows {
+            out.copy_within(r * ld..r * ld + cols, r * cols);
+        }
+    }
+    out.truncate(rows * cols);
 }
 
 #[cfg(test)]
@@ -508,17 +514,23 @@ mod tests {
         (16, 8, 5, 2, 3, 9),
     ];
 
+    /// A random weight (scaled so outputs stay near unit size), bias and two-entry input batch.
+    fn random_case(out: usize, inp: usize, taps: usize, len: usize) -> Result<[Tensor; 3]> {
+        let dev = Device::Cpu;
+        Ok([
+            (Tensor::randn(0f32, 1.0, (out, inp, taps), &dev)? / ((inp * taps) as f64).sqrt())?,
+            Tensor::randn(0f32, 1.0, out, &dev)?,
+            Tensor::randn(0f32, 1.0, (2, inp, len), &dev)?,
+        ])
+    }
+
     #[test]
     fn amx_convolution_matches_candle() -> Result<()> {
         if skip() {
             return Ok(());
         }
-        let dev = Device::Cpu;
         for (out, inp, taps, d, p, len) in SHAPES {
-            let w =
-                (Tensor::randn(0f32, 1.0, (out, inp, taps), &dev)? / ((inp * taps) as f64).sqrt())?;
-            let bias = Tensor::randn(0f32, 1.0, out, &dev)?;
-            let x = Tensor::randn(0f32, 1.0, (2, inp, len), &dev)?;
+            let [w, bias, x] = random_case(out, inp, taps, len)?;
             let fast = FastConv1d::with_kernel(&w, Some(&bias), p, d, Kernel::Amx)?;
             assert_eq!(fast.kernel(), Kernel::Amx);
             let want = fast.inner.plain(&x)?;
@@ -605,12 +617,8 @@ mod tests {
             eprintln!("AVX2 not available here: skipped");
             return Ok(());
         }
-        let dev = Device::Cpu;
         for (out, inp, taps, d, p, len) in SHAPES {
-            let w =
-                (Tensor::randn(0f32, 1.0, (out, inp, taps), &dev)? / ((inp * taps) as f64).sqrt())?;
-            let bias = Tensor::randn(0f32, 1.0, out, &dev)?;
-            let x = Tensor::randn(0f32, 1.0, (2, inp, len), &dev)?;
+            let [w, bias, x] = random_case(out, inp, taps, len)?;
             let fast = FastConv1d::with_kernel(&w, Some(&bias), p, d, Kernel::Avx2)?;
             assert_eq!(fast.kernel(), Kernel::Avx2);
             let want = fast.inner.plain(&x)?;
