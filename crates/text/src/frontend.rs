@@ -36,10 +36,11 @@ pub struct Frontend {
 }
 
 impl Frontend {
-    /// A front-end over misaki's lexicons, with espeak-ng for unknown words when it is
-    /// installed and spelling otherwise (see [`Fallback::detect`]).
+    /// A front-end over misaki's lexicons, with espeak-ng for unknown words (in the
+    /// lexicon's accent) when it is installed and spelling otherwise (see [`Fallback::detect`]).
     pub fn new(lexicon: Lexicon) -> Frontend {
-        Frontend::with_fallback(lexicon, Fallback::detect())
+        let fallback = Fallback::detect_for(lexicon.accent());
+        Frontend::with_fallback(lexicon, fallback)
     }
 
     /// A front-end with a chosen fallback for unknown words, e.g. [`Fallback::Spell`] for

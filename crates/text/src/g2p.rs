@@ -25,7 +25,7 @@
 //! Everything returned is in [`crate::vocab`].
 
 use crate::fallback::Fallback;
-use crate::lexicon::{Entry, Lexicon, Tier};
+use crate::lexicon::{Accent, Entry, Lexicon, Tier};
 use crate::numbers;
 use crate::stress::{
     apply_stress, is_consonant, is_vowel, stress_weight, StressLevel, PRIMARY, SECONDARY,
@@ -500,7 +500,7 @@ impl G2p {
             return None;
         };
         let (ps, tier) = self.lookup(&stem, tag, stress, ctx)?;
-        Some((suffix_s(&ps)?, tier))
+        Some((suffix_s(&ps, self.lexicon.accent())?, tier))
     }
 
     /// `-ed`: past tense and participles.
@@ -527,7 +527,7 @@ impl G2p {
             return None;
         };
         let (ps, tier) = self.lookup(stem, tag, stress, ctx)?;
-        Some((suffix_ed(&ps)?, tier))
+        Some((suffix_ed(&ps, self.lexicon.accent())?, tier))
     }
 
     /// `-ing`: present participles, with a dropped `e` or a doubled consonant.
@@ -556,7 +556,7 @@ impl G2p {
             return None;
         };
         let (ps, tier) = self.lookup(&stem, tag, stress, ctx)?;
-        Some((suffix_ing(&ps)?, tier))
+        Some((suffix_ing(&ps, self.lexicon.accent())?, tier))
     }
 
     /// A number the normaliser did not turn into words: digits inside a word ("MP3",
@@ -663,13 +663,21 @@ fn parent_tag(tag: &str) -> &str {
     }
 }
 
+/// The reduced vowel of `-es` and `-ed`: misaki writes `ᵻ` for American, `ɪ` for British.
+fn reduced_i(accent: Accent) -> char {
+    match accent {
+        Accent::American => 'ᵻ',
+        Accent::British => 'ɪ',
+    }
+}
+
 /// `-s` after a stem's phonemes (wiktionary's rule, as misaki).
-fn suffix_s(stem: &str) -> Option<String> {
+fn suffix_s(stem: &str, accent: Accent) -> Option<String> {
     let last = stem.chars().last()?;
     Some(if "ptkfθ".contains(last) {
         format!("{stem}s")
     } else if "szʃʒʧʤ".contains(last) {
-        format!("{stem}ᵻz")
+        format!("{stem}{}z", reduced_i(accent))
     } else {
         format!("{stem}z")
     })
@@ -681,16 +689,16 @@ fn is_us_tau(c: char) -> bool {
 }
 
 /// `-ed` after a stem's phonemes.
-fn suffix_ed(stem: &str) -> Option<String> {
+fn suffix_ed(stem: &str, accent: Accent) -> Option<String> {
     let chars: Vec<char> = stem.chars().collect();
     let last = *chars.last()?;
     Some(if "pkfθʃsʧ".contains(last) {
         format!("{stem}t")
     } else if last == 'd' {
-        format!("{stem}ᵻd")
+        format!("{stem}{}d", reduced_i(accent))
     } else if last != 't' {
         format!("{stem}d")
-    } else if chars.len() < 2 {
+    } else if accent == Accent::British || chars.len() < 2 {
         format!("{stem}ɪd")
     } else if is_us_tau(chars[chars.len() - 2]) {
         format!("{}ɾᵻd", &stem[..stem.len() - 1])
@@ -700,12 +708,16 @@ fn suffix_ed(stem: &str) -> Option<String> {
 }
 
 /// `-ing` after a stem's phonemes.
-fn suffix_ing(stem: &str) -> Option<String> {
+fn suffix_ing(stem: &str, accent: Accent) -> Option<String> {
     let chars: Vec<char> = stem.chars().collect();
     if chars.is_empty() {
         return None;
     }
     let n = chars.len();
+    if accent == Accent::British {
+        // misaki leaves a British stem ending in a long or schwa vowel to the fallback.
+        return (!"əː".contains(chars[n - 1])).then(|| format!("{stem}ɪŋ"));
+    }
     Some(if n > 1 && chars[n - 1] == 't' && is_us_tau(chars[n - 2]) {
         format!("{}ɾɪŋ", &stem[..stem.len() - 1])
     } else {
@@ -1016,6 +1028,22 @@ mod tests {
             ("waited", "wˈATᵻd"),
             ("jumping", "ʤˈʌmpɪŋ"),
             ("waiting", "wˈATɪŋ"),
+        ] {
+            assert_eq!(g.phonemize(word), want, "{word}");
+        }
+    }
+
+    #[test]
+    fn british_suffixes_do_not_flap_and_keep_a_full_i() {
+        // misaki's `british=True`: `ɪ` for `ᵻ`, and /t/ stays /t/ before -ed and -ing.
+        let g = G2p::new(lexicon().with_accent(Accent::British), Fallback::Spell);
+        for (word, want) in [
+            ("cats", "kˈæts"),
+            ("buses", "bˈʌsɪz"),
+            ("wanted", "wˈɑntɪd"),
+            ("waited", "wˈAtɪd"),
+            ("waiting", "wˈAtɪŋ"),
+            ("jumping", "ʤˈʌmpɪŋ"),
         ] {
             assert_eq!(g.phonemize(word), want, "{word}");
         }

@@ -53,15 +53,38 @@ pub enum Tier {
     Gold,
 }
 
+/// Which English a lexicon (and the rules around it) speaks: misaki's `british` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Accent {
+    /// `us_*.json`; flapped /t/ in suffixes (`ɾ`), reduced `ᵻ`.
+    #[default]
+    American,
+    /// `gb_*.json`; no flapping, `ɪ` where American has `ᵻ`, espeak-ng's `en-gb`.
+    British,
+}
+
 /// misaki's gold and silver lexicons, word → [`Entry`]. Cheap to share (`Send + Sync`).
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     gold: HashMap<String, Entry>,
     silver: HashMap<String, Entry>,
+    accent: Accent,
 }
 
 impl Lexicon {
-    /// Loads misaki's `us_gold.json` and `us_silver.json`.
+    /// The same lexicon, read with `accent`'s rules (load `gb_*.json` for British).
+    pub fn with_accent(mut self, accent: Accent) -> Lexicon {
+        self.accent = accent;
+        self
+    }
+
+    /// The accent whose rules go with this lexicon.
+    pub fn accent(&self) -> Accent {
+        self.accent
+    }
+
+    /// Loads misaki's `us_gold.json` and `us_silver.json` (or the `gb_*` pair, with
+    /// [`with_accent`](Self::with_accent)).
     pub fn load(us_gold: &Path, us_silver: &Path) -> Result<Lexicon, TextError> {
         let read = |path: &Path| {
             std::fs::read_to_string(path).map_err(|e| TextError::Lexicon {
@@ -85,6 +108,7 @@ impl Lexicon {
         Ok(Lexicon {
             gold: grow(parse(us_gold, "gold")?),
             silver: grow(parse(us_silver, "silver")?),
+            accent: Accent::American,
         })
     }
 
@@ -96,6 +120,7 @@ impl Lexicon {
         Lexicon {
             gold: grow(gold.into_iter().collect()),
             silver: grow(silver.into_iter().collect()),
+            accent: Accent::American,
         }
     }
 

@@ -66,7 +66,7 @@ pub use chunk::{split_phonemes, MAX_PHONEMES};
 pub use fallback::{Espeak, Fallback};
 pub use frontend::{Frontend, PhonemeChunk};
 pub use g2p::G2p;
-pub use lexicon::{Entry, Lexicon};
+pub use lexicon::{Accent, Entry, Lexicon};
 pub use normalize::normalize;
 pub use sentences::sentences;
 
