@@ -14,8 +14,9 @@ use crate::model::STYLE_DIM;
 pub enum VoiceError {
     #[error("{path}: {reason}")]
     BadFile { path: String, reason: String },
-    #[error("unknown voice {name:?}; available: {available}")]
-    Unknown { name: String, available: String },
+    /// `hint` says what to use instead (close names, where the list is).
+    #[error("unknown voice {name:?}; {hint}")]
+    Unknown { name: String, hint: String },
 }
 
 /// One voice: style vectors by phoneme count, `[N, 256]`.

@@ -109,7 +109,10 @@ pub fn adapt(
     let sentences = ADAPTATION_SENTENCES
         .iter()
         .map(|text| -> Result<(Tensor, AcousticFeatures), AdaptError> {
-            let ids: Vec<u32> = tts.chunks(text).flat_map(|c| c.token_ids()).collect();
+            let ids: Vec<u32> = tts
+                .chunks(text, start)?
+                .flat_map(|c| c.token_ids())
+                .collect();
             let style = start.style_for(ids.len())?;
             let mut features = model.features(&ids, &style, 1.0)?;
             if let Some(p) = &pitch {

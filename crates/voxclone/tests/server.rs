@@ -105,11 +105,42 @@ fn the_api_embeds_compares_clones_and_speaks() {
     assert_eq!(voice["kind"], "profile");
     assert!(voice["report"]["speech_seconds"].as_f64().unwrap() > 3.0);
     let listed = json_of(answer(ureq::get(&url("/v1/voices")).call()).1);
-    assert!(listed["voices"]
-        .as_array()
-        .unwrap()
+    let listed = listed["voices"].as_array().unwrap();
+    assert!(listed.iter().any(|v| v["id"] == id.as_str()));
+    // The 54 stock voices, by language with English first, the default voice first of all.
+    let stock: Vec<&Value> = listed.iter().filter(|v| v["kind"] == "stock").collect();
+    assert_eq!(stock.len(), 54);
+    assert_eq!(
+        (&stock[0]["id"], &stock[0]["default"], &stock[0]["grade"]),
+        (&json!("af_heart"), &json!(true), &json!("A"))
+    );
+    let bm_fable = stock.iter().find(|v| v["id"] == "bm_fable").unwrap();
+    assert_eq!(bm_fable["language_code"], "en-GB");
+    assert_eq!(bm_fable["openai_names"], json!(["fable"]));
+    let languages: Vec<&str> = stock
         .iter()
-        .any(|v| v["id"] == id.as_str()));
+        .map(|v| v["language"].as_str().unwrap())
+        .collect();
+    assert!(
+        languages[..28].iter().all(|l| l.ends_with("English")),
+        "{languages:?}"
+    );
+    assert!(
+        languages.windows(2).filter(|w| w[0] != w[1]).count() == 8,
+        "{languages:?}"
+    );
+
+    // OpenAI's names speak in their Kokoro namesakes: the same samples, bit for bit.
+    for (openai, kokoro) in [("nova", "af_nova"), ("onyx", "am_onyx")] {
+        let said = |voice: &str| {
+            let (status, r) = answer(ureq::post(&url("/v1/audio/speech")).send_json(json!({
+                "model": "tts-1", "input": "Good morning.", "voice": voice,
+            })));
+            assert_eq!(status, 200);
+            read_all(r)
+        };
+        assert_eq!(said(openai), said(kokoro), "{openai} is not {kokoro}");
+    }
 
     // OpenAI's speech route: one sentence is one WAV at the clone's (male) pitch.
     let (status, r) = answer(ureq::post(&url("/v1/audio/speech")).send_json(json!({
@@ -262,7 +293,14 @@ fn bad_requests_get_one_line_errors_and_limits_hold() {
         json!({ "model": "tts-1", "input": "Hi.", "voice": "nobody" }),
     ));
     assert_eq!(status, 400);
-    assert!(m.contains("unknown voice") && m.contains("jf_alpha"), "{m}");
+    assert!(
+        m.contains("unknown voice") && m.contains("GET /v1/voices"),
+        "{m}"
+    );
+    let (_, m) = error_of(speak(
+        json!({ "model": "tts-1", "input": "Hi.", "voice": "af_hearts" }),
+    ));
+    assert!(m.contains("did you mean af_heart"), "{m}");
     let (_, m) = error_of(speak(
         json!({ "model": "tts-1", "input": "Hi.", "voice": "alloy", "response_format": "mp3" }),
     ));

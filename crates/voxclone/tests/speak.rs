@@ -109,26 +109,98 @@ fn the_same_seed_gives_the_same_file_and_speed_shortens_it() {
 }
 
 #[test]
-fn voices_lists_the_five_built_in_voices() {
-    weights_ready();
+fn voices_lists_the_54_stock_voices_by_language_with_the_default_first() {
     let out = bin().arg("voices").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
-    let names: Vec<&str> = text
+    let rows: Vec<Vec<&str>> = text
         .lines()
-        .map(|l| l.split('\t').next().unwrap())
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "jf_alpha",
-            "jf_gongitsune",
-            "jf_nezumi",
-            "jf_tebukuro",
-            "jm_kumo"
-        ]
+    assert_eq!(rows.len(), 54, "{text}");
+    assert_eq!(&rows[0][..4], ["af_heart", "en-US", "female", "A"]);
+    assert!(text.lines().nth(1).unwrap().ends_with("(default)"));
+    let am_michael = rows.iter().find(|r| r[0] == "am_michael").unwrap();
+    assert_eq!(&am_michael[..4], ["am_michael", "en-US", "male", "C+"]);
+    assert!(text.contains("Japanese female, reads English accented"));
+
+    let british = bin()
+        .args(["voices", "--language", "en-GB"])
+        .output()
+        .unwrap();
+    let british = String::from_utf8(british.stdout).unwrap();
+    let names: Vec<&str> = british
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names.len(), 8, "{british}");
+    assert!(names.iter().all(|n| n.starts_with('b')), "{names:?}");
+    assert_eq!(names[0], "bf_emma"); // B-, the best British grade
+
+    let none = bin()
+        .args(["voices", "--language", "klingon"])
+        .output()
+        .unwrap();
+    one_line_error(&none, &["klingon", "en-GB"]);
+}
+
+#[test]
+fn the_default_voice_is_af_heart_and_british_voices_speak() {
+    let dir = TempDir::new().unwrap();
+    let said = |voice: Option<&str>, name: &str| {
+        let out_path = dir.path().join(format!("{name}.wav"));
+        let mut args = vec![
+            "--text",
+            "The tomato is ready.",
+            "-o",
+            out_path.to_str().unwrap(),
+        ];
+        if let Some(v) = voice {
+            args.extend(["--voice", v]);
+        }
+        let out = speak(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let (rate, _, samples) = read_wav(&out_path);
+        assert_eq!(rate, 24_000);
+        assert!(samples.len() > 24_000 / 2 && rms(&samples) > 0.01, "{name}");
+        samples
+    };
+    // Synthesis is seeded: the default is af_heart when it gives af_heart's samples exactly.
+    let default = said(None, "default");
+    assert_eq!(default, said(Some("af_heart"), "af_heart"));
+    assert_ne!(default, said(Some("af_bella"), "af_bella"));
+    said(Some("bf_emma"), "bf_emma");
+}
+
+#[test]
+fn british_voices_read_with_the_british_lexicon() {
+    weights_ready();
+    let store = voxclone::models::ModelStore::from_env().unwrap();
+    let tts = voxclone::Tts::load(
+        &store,
+        &candle_core::Device::Cpu,
+        &voxclone::models::NoProgress,
+    )
+    .unwrap();
+    let phonemes = |voice: &str| -> String {
+        let pack = tts.voice(voice).unwrap();
+        tts.chunks("The tomato waited.", &pack)
+            .unwrap()
+            .map(|c| c.phonemes)
+            .collect()
+    };
+    let (american, british) = (phonemes("af_heart"), phonemes("bf_emma"));
+    // misaki: US "təmˈATO", GB "təmˈɑːtQ"; the -ed of "waited" flaps only in American.
+    assert!(american.contains("təmˈATO"), "{american}");
+    assert!(british.contains("ː") && british.contains('Q'), "{british}");
+    assert!(
+        british.contains("wˈAtɪd") && american.contains("wˈATᵻd"),
+        "{american} / {british}"
     );
-    assert!(text.contains("Japanese female"));
+    // Japanese voices read English with the American front-end.
+    assert_eq!(phonemes("jf_alpha"), american);
 }
 
 #[test]
@@ -178,7 +250,7 @@ fn an_unknown_voice_names_the_available_ones() {
         "-o",
         out_path.to_str().unwrap(),
     ]);
-    one_line_error(&out, &["af_nobody", "jf_alpha", "jm_kumo"]);
+    one_line_error(&out, &["af_nobody", "did you mean", "voxclone voices"]);
     no_files_in(dir.path());
 }
 
@@ -263,6 +335,12 @@ fn a_model_that_fails_its_checksum_is_refused_offline() {
     for w in &wheels {
         std::fs::copy(home.download_path(w), downloads.join(w.filename)).unwrap();
     }
+    let voices = voxclone::models::KOKORO_JS_TARBALL;
+    std::fs::copy(
+        home.npm_download_path(&voices),
+        downloads.join(voices.filename()),
+    )
+    .unwrap();
     let part = voxclone::models::KOKORO_MODEL_PART_WHEELS[0];
     let mut bytes = std::fs::read(home.download_path(&part)).unwrap();
     let mid = bytes.len() / 2;

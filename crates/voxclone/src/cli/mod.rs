@@ -74,8 +74,8 @@ enum Command {
     Preprocess(preprocess::PreprocessArgs),
     /// Say text in a voice (24 kHz WAV), streaming long text chunk by chunk.
     Speak(speak::SpeakArgs),
-    /// List the built-in voices.
-    Voices,
+    /// List Kokoro's 54 stock voices: language, gender, Kokoro's grade.
+    Voices(speak::VoicesArgs),
     /// Voice profiles: make one from recordings of a speaker, or inspect one.
     #[command(subcommand)]
     Voice(clone::VoiceCommand),
@@ -184,7 +184,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Preprocess(args) => preprocess::run(&ctx, args),
         Command::Train(cmd) => train::run(&ctx, cmd),
         Command::Speak(args) => speak::run(&ctx, args),
-        Command::Voices => speak::run_voices(&ctx),
+        Command::Voices(args) => speak::run_voices(&args),
         Command::Voice(cmd) => clone::run_voice(&ctx, cmd),
         Command::Clone(args) => clone::run_clone(&ctx, args),
         Command::EvalClone(args) => eval_clone::run(&ctx, args),

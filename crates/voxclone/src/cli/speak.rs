@@ -10,14 +10,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::audio::wav::{pcm16_bytes, pcm16_header, UNKNOWN_LEN};
 use voxclone::profile::VoiceProfile;
 use voxclone::tts::{
-    check_pitch, check_speed, describe_voice, PitchTarget, SpeakOptions, Tts, TtsError, SAMPLE_RATE,
+    check_pitch, check_speed, PitchTarget, SpeakOptions, Tts, TtsError, SAMPLE_RATE,
 };
 use voxclone_synthesizer::VoicePack;
 
 use super::{interrupt, Context};
 
-/// The voice used when none is named.
-pub const DEFAULT_VOICE: &str = "jf_alpha";
+use voxclone::voices::{catalogue, DEFAULT_VOICE};
 
 #[derive(Args, Debug)]
 pub struct SpeakArgs {
@@ -266,7 +265,7 @@ pub fn say(
     out: &TextOut,
 ) -> Result<()> {
     // Check the input before creating any output.
-    let mut chunks = tts.chunks(text).peekable();
+    let mut chunks = tts.chunks(text, voice)?.peekable();
     if chunks.peek().is_none() {
         return Err(TtsError::NothingToSay.into());
     }
@@ -323,11 +322,49 @@ pub fn say(
     Ok(())
 }
 
-/// `voxclone voices`: the built-in voices.
-pub fn run_voices(ctx: &Context) -> Result<()> {
-    let tts = ctx.tts()?;
-    for voice in tts.voices() {
-        println!("{}\t{}", voice.name, describe_voice(&voice.name));
+#[derive(Args, Debug)]
+pub struct VoicesArgs {
+    /// Only voices of this language: a code (en-US, en-GB, es, fr, hi, it, ja, pt-BR, zh), its
+    /// first part (en) or its name ("british english").
+    #[arg(long, value_name = "LANGUAGE")]
+    language: Option<String>,
+}
+
+/// `voxclone voices`: Kokoro's stock voices from the catalogue, by language, best grade first.
+/// Reads no model: the catalogue is built in.
+pub fn run_voices(args: &VoicesArgs) -> Result<()> {
+    let voices: Vec<_> = catalogue()
+        .into_iter()
+        .filter(|v| {
+            args.language
+                .as_deref()
+                .is_none_or(|l| v.language.matches(l))
+        })
+        .collect();
+    if voices.is_empty() {
+        bail!(
+            "no voice speaks {:?}; languages: en-US, en-GB, es, fr, hi, it, ja, pt-BR, zh",
+            args.language.as_deref().unwrap_or_default()
+        );
+    }
+    println!(
+        "{:<14} {:<6} {:<7} {:<6} description",
+        "name", "lang", "gender", "grade"
+    );
+    for v in voices {
+        let default = if v.name == DEFAULT_VOICE {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<14} {:<6} {:<7} {:<6} {}{default}",
+            v.name,
+            v.language.code(),
+            v.gender.name(),
+            v.grade.unwrap_or("-"),
+            v.description()
+        );
     }
     Ok(())
 }

@@ -167,22 +167,6 @@ pub struct ResolvedVoice {
     pub d_vector: Option<Embedding>,
 }
 
-/// OpenAI's voice names, so off-the-shelf clients work unchanged: each is given the stock voice of
-/// the same gender (Kokoro's packs here are one male and four female).
-const OPENAI_VOICES: &[(&str, &str)] = &[
-    ("alloy", "jf_alpha"),
-    ("ash", "jm_kumo"),
-    ("ballad", "jm_kumo"),
-    ("coral", "jf_gongitsune"),
-    ("echo", "jm_kumo"),
-    ("fable", "jm_kumo"),
-    ("nova", "jf_nezumi"),
-    ("onyx", "jm_kumo"),
-    ("sage", "jf_tebukuro"),
-    ("shimmer", "jf_alpha"),
-    ("verse", "jm_kumo"),
-];
-
 /// A stock voice name, an OpenAI voice name, or a profile id.
 pub fn resolve(state: &AppState, id: &str) -> Result<ResolvedVoice, ApiError> {
     let tts = &state.engines.tts;
@@ -193,31 +177,49 @@ pub fn resolve(state: &AppState, id: &str) -> Result<ResolvedVoice, ApiError> {
             d_vector: profile.d_vector.and_then(Embedding::normalized),
         });
     }
-    let stock = OPENAI_VOICES
-        .iter()
-        .find(|(openai, _)| *openai == id)
-        .map_or(id, |(_, stock)| stock);
+    let stock = crate::voices::openai_voice(id).unwrap_or(id);
     match tts.voice(stock) {
         Ok(pack) => Ok(ResolvedVoice {
             pack,
             pitch: None,
             d_vector: None,
         }),
-        Err(_) => Err(ApiError::bad_request(format!(
-            "unknown voice {id:?}: use a stock voice ({}), an OpenAI voice name, or a profile id from GET /v1/voices",
-            tts.voices()
+        Err(_) => {
+            let names = tts
+                .voices()
                 .iter()
                 .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+                .chain(crate::voices::OPENAI_VOICES.iter().map(|(o, _)| *o));
+            let close = crate::voices::closest(id, names);
+            let hint = if close.is_empty() {
+                String::new()
+            } else {
+                format!("did you mean {}? ", close.join(", "))
+            };
+            Err(ApiError::bad_request(format!(
+                "unknown voice {id:?}: {hint}use one of the {} stock voices or an OpenAI voice name (alloy, echo, nova, ...) listed by GET /v1/voices, or a profile id",
+                tts.voices().len()
+            )))
+        }
     }
 }
 
 fn stock_json(pack: &VoicePack) -> Value {
+    let info = crate::voices::info(&pack.name);
+    let openai: Vec<&str> = crate::voices::OPENAI_VOICES
+        .iter()
+        .filter(|(_, kokoro)| *kokoro == pack.name)
+        .map(|(openai, _)| *openai)
+        .collect();
     json!({
         "id": pack.name, "name": pack.name, "kind": "stock",
         "description": describe_voice(&pack.name), "method": null,
+        "language": info.map(|v| v.language.name()),
+        "language_code": info.map(|v| v.language.code()),
+        "gender": info.map(|v| v.gender.name()),
+        "grade": info.and_then(|v| v.grade),
+        "default": pack.name == crate::voices::DEFAULT_VOICE,
+        "openai_names": openai,
         "pitch_hz": null, "reference_pitch_hz": null, "has_reference": false,
     })
 }
@@ -244,7 +246,18 @@ fn report_json(r: &CloneReport) -> Value {
 
 /// `GET /v1/voices`
 pub async fn list_voices(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let mut voices: Vec<Value> = state.engines.tts.voices().iter().map(stock_json).collect();
+    // Stock voices in the catalogue's order: by language (English first), best grade first.
+    let stock = state.engines.tts.voices();
+    let mut voices: Vec<Value> = crate::voices::catalogue()
+        .iter()
+        .filter_map(|info| stock.iter().find(|v| v.name == info.name))
+        .chain(
+            stock
+                .iter()
+                .filter(|v| crate::voices::info(&v.name).is_none()),
+        )
+        .map(stock_json)
+        .collect();
     voices.extend(
         state
             .profiles

@@ -190,7 +190,13 @@ fn speak_streaming(
 ) {
     let _turn = turn;
     let tts = &state.engines.tts;
-    let mut chunks = tts.chunks(&text).enumerate().peekable();
+    let mut chunks = match tts.chunks(&text, &voice.pack) {
+        Ok(chunks) => chunks.enumerate().peekable(),
+        Err(e) => {
+            let _ = first.send(Err(e.into()));
+            return;
+        }
+    };
     let header = |len: u32| -> Vec<u8> {
         match format {
             AudioFormat::Pcm => Vec::new(),

@@ -52,8 +52,8 @@ pub struct StockStyles {
 impl StockStyles {
     pub fn new(tts: &Tts) -> Result<Self, TtsError> {
         let rows = tts
-            .voices()
-            .iter()
+            .cloning_base()
+            .into_iter()
             .map(|v| {
                 Ok(v.style_for(TYPICAL_PHONEMES)?
                     .flatten_all()?

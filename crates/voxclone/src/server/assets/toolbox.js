@@ -136,14 +136,18 @@ function upsertVoice(voice) {
   if (i >= 0) state.voices[i] = voice; else state.voices.push(voice);
 }
 
-// Cloned profiles first (they are what the toolbox is for), then Kokoro's stock voices.
+// Cloned profiles first (they are what the toolbox is for), then Kokoro's stock voices grouped
+// by language, in the server's order (English first, best grade first).
 function renderVoices(selectId) {
   const select = $('voice-select');
   const keep = selectId ?? select.value;
   select.replaceChildren();
-  const groups = [['Cloned voices', 'profile'], ['Stock voices', 'stock']];
-  for (const [title, kind] of groups) {
-    const voices = state.voices.filter((v) => v.kind === kind);
+  const languageOf = (v) => v.language || 'other';
+  const languages = [...new Set(state.voices.filter((v) => v.kind === 'stock').map(languageOf))];
+  const groups = [['Cloned voices', (v) => v.kind === 'profile']].concat(
+    languages.map((l) => [`Stock voices: ${l}`, (v) => v.kind === 'stock' && languageOf(v) === l]));
+  for (const [title, inGroup] of groups) {
+    const voices = state.voices.filter(inGroup);
     if (!voices.length) continue;
     const group = document.createElement('optgroup');
     group.label = title;
