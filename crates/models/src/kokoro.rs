@@ -1787,6 +1787,41 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_british_lexicon_offline_is_named_with_the_fetch_command() {
+        let (us, gb) = (
+            br#"{"tomato": "t"}"#.as_slice(),
+            br#"{"tomato": "q"}"#.as_slice(),
+        );
+        let wheel = fake_wheel(&[
+            ("misaki/data/us_gold.json", us),
+            ("misaki/data/gb_gold.json", gb),
+        ]);
+        let (server, artifact) = serve_wheel("misaki", "misaki-9.9-py3-none-any.whl", wheel);
+        let members = [
+            pinned("misaki/data/us_gold.json", "us_gold.json", us),
+            pinned("misaki/data/gb_gold.json", "gb_gold.json", gb),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(dir.path().to_owned()).with_index_url(server.url("/simple"));
+        store
+            .misaki_lexicons_from(&artifact, &members, &NoProgress)
+            .unwrap();
+        // The British lexicon and the wheel are gone; offline, the American one alone is not enough.
+        fs::remove_file(dir.path().join("misaki/gb_gold.json")).unwrap();
+        fs::remove_file(store.download_path(&artifact)).unwrap();
+        let message = store
+            .offline(true)
+            .misaki_lexicons_from(&artifact, &members, &NoProgress)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("gb_gold.json"), "{message}");
+        assert!(
+            message.contains("voxclone models fetch") && !message.contains('\n'),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn a_lexicon_with_the_wrong_sha256_is_refused_and_leaves_no_file() {
         let wheel = fake_wheel(&[("misaki/data/us_gold.json", b"{}".as_slice())]);
         let (server, artifact) = serve_wheel("misaki", "misaki-9.9-py3-none-any.whl", wheel);

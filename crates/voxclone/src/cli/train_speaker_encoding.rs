@@ -37,6 +37,11 @@ pub struct SpeakerEncodingArgs {
     /// Noise of the sampled styles, in units of the stock styles' spread per dimension.
     #[arg(long, default_value_t = 0.3)]
     noise: f32,
+    /// Draw the sampled styles again around today's cloning base (after it changed): the
+    /// bank's `sampled:N` entries are dropped first, its adapted speakers kept. After an
+    /// interrupt, go on without this flag.
+    #[arg(long)]
+    resample: bool,
 }
 
 /// `(speaker, files)` of DATA.
@@ -79,6 +84,10 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
     } else {
         StyleBank::default()
     };
+    if args.resample {
+        bank.entries
+            .retain(|e| e.source() == voxclone::speaker_encoding::EntrySource::Adapted);
+    }
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
     super::interrupt::catch();

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Cloning on LibriSpeech test-other judged by an independent ear: `voxclone eval-clone` (GE2E likeness, the ear the
+# clones are conditioned on) for each zero-shot route, then ../shared/tools/speaker-judge (SpeechBrain's ECAPA-TDNN,
+# trained without GE2E) on the same clone sentences against each speaker's held-out recordings.
+#
+#   bash scripts/judge-clones.sh [DIR] [ROUTE...]   (default: ../shared/data/librispeech-test-other; bank nearest-stock)
+#
+# Routes: bank (the built-in speaker-encoding bank), nearest-stock (the closest stock voice of the cloning base),
+# adapted (bank start + speaker adaptation; slow without AMX). eval-clone's split: each speaker's first 3 recordings
+# (sorted by name) are the reference, the rest held out. Prints, per route, GE2E similarity (eval-clone) and the
+# judge's cosine per speaker with its normalised form (clone - stranger) / (same speaker - stranger), where
+# "stranger" and "same speaker" are measured by the judge on the same data: the mean cosine of a speaker's
+# reference recordings to the centroid of another speaker's held-out ones, and to their own.
+# Needs a release build or VOXCLONE_BIN. A measuring script: the product never calls the judge.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data="${1:-${VOXCLONE_SHARED_DATA:-../shared/data}/librispeech-test-other}"
+shift || true
+routes=("$@")
+[ ${#routes[@]} -gt 0 ] || routes=(bank nearest-stock)
+judge="${SPEAKER_JUDGE:-../shared/tools/speaker-judge}"
+vc="${VOXCLONE_BIN:-target/release/voxclone}"
+work="${KEEP:-$(mktemp -d)}"
+mkdir -p "$work" bench/results
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); data: $data; work: $work"
+
+speakers=$(ls "$data" | grep -v '\.tsv$' | sort)
+for route in "${routes[@]}"; do
+  flags=()
+  case "$route" in
+    bank) ;;
+    nearest-stock) flags=(--nearest-stock) ;;
+    adapted) flags=(--adapt) ;;
+    *) echo "unknown route $route" >&2; exit 2 ;;
+  esac
+  rm -rf "$work/$route"
+  RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-2}" "$vc" --quiet eval-clone "$data" --json \
+    --keep-audio "$work/$route" "${flags[@]}" > "bench/results/eval-clone-$route.json"
+done
+
+# One judge call per speaker: its held-out recordings are the references; every speaker's reference recordings
+# (same speaker and strangers) and this speaker's clones of every route are scored against their centroid.
+refs_of_all=()
+for s in $speakers; do refs_of_all+=($(ls "$data/$s"/*.flac | sort | head -3)); done
+for t in $speakers; do
+  files=($(ls "$data/$t"/*.flac | sort))
+  clones=()
+  for route in "${routes[@]}"; do clones+=("$work/$route/$t"-*.wav); done
+  "$judge" sim --json "${files[@]:3}" -- "${refs_of_all[@]}" "${clones[@]}" > "$work/judge-$t.json"
+done
+
+python3 - "$work" "$data" "${routes[@]}" <<'EOF'
+import json, os, sys
+work, data, routes = sys.argv[1], sys.argv[2], sys.argv[3:]
+speakers = sorted(d for d in os.listdir(data) if os.path.isdir(os.path.join(data, d)))
+m = lambda xs: sum(xs) / len(xs)
+judged = {t: json.load(open(f"{work}/judge-{t}.json"))["per_file"] for t in speakers}
+def real(t, s):  # speaker s's reference recordings against t's held-out centroid
+    return m([v["ecapa"] for f, v in judged[t].items()
+              if os.path.basename(f).startswith(s + "-") and f.endswith(".flac")])
+for route in routes:
+    result = json.load(open(f"bench/results/eval-clone-{route}.json"))
+    ge2e = {sp["speaker"]: sp["similarity"] for sp in result["speakers"]}
+    print(f"== {route}")
+    print(f"{'speaker':<8} {'GE2E':>6} {'judge':>6} {'same':>6} {'strngr':>6} {'normalised':>10}")
+    rows = []
+    for t in speakers:
+        clone = m([v["ecapa"] for f, v in judged[t].items() if f.startswith(f"{work}/{route}/")])
+        same, stranger = real(t, t), m([real(t, s) for s in speakers if s != t])
+        rows.append((ge2e.get(t, float("nan")), clone, (clone - stranger) / (same - stranger)))
+        print(f"{t:<8} {rows[-1][0]:6.3f} {clone:6.3f} {same:6.3f} {stranger:6.3f} {rows[-1][2]:10.3f}")
+    print(f"{'MEAN':<8} {m([r[0] for r in rows]):6.3f} {m([r[1] for r in rows]):6.3f} {'':>6} {'':>6} "
+          f"{m([r[2] for r in rows]):10.3f}")
+EOF
