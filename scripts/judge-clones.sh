@@ -6,12 +6,13 @@
 #   bash scripts/judge-clones.sh [DIR] [ROUTE...]   (default: ../shared/data/librispeech-test-other; bank nearest-stock)
 #
 # Routes: bank (the built-in speaker-encoding bank), nearest-stock (the closest stock voice of the cloning base),
-# adapted (bank start + speaker adaptation; slow without AMX). eval-clone's split: each speaker's first 3 recordings
+# adapted (bank start + speaker adaptation; slow without AMX), NAME=FILE (the bank in FILE, reported as NAME). eval-clone's split: each speaker's first 3 recordings
 # (sorted by name) are the reference, the rest held out. Prints, per route, GE2E similarity (eval-clone) and the
 # judge's cosine per speaker with its normalised form (clone - stranger) / (same speaker - stranger), where
 # "stranger" and "same speaker" are measured by the judge on the same data: the mean cosine of a speaker's
 # reference recordings to the centroid of another speaker's held-out ones, and to their own.
-# Needs a release build or VOXCLONE_BIN. A measuring script: the product never calls the judge.
+# Needs a release build or VOXCLONE_BIN. KEEP=DIR keeps the audio; with REUSE=1 as well, clones already in DIR are
+# judged again without being made again. A measuring script: the product never calls the judge.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:-${VOXCLONE_SHARED_DATA:-../shared/data}/librispeech-test-other}"
@@ -24,15 +25,21 @@ work="${KEEP:-$(mktemp -d)}"
 mkdir -p "$work" bench/results
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); data: $data; work: $work"
 
-speakers=$(ls "$data" | grep -v '\.tsv$' | sort)
+speakers=$(find "$data" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
+names=()
 for route in "${routes[@]}"; do
+  names+=("${route%%=*}")
   flags=()
   case "$route" in
     bank) ;;
     nearest-stock) flags=(--nearest-stock) ;;
     adapted) flags=(--adapt) ;;
+    *=*) flags=(--bank "${route#*=}") ;;
     *) echo "unknown route $route" >&2; exit 2 ;;
   esac
+  # REUSE=1 keeps clones already made in KEEP (to judge them again).
+  route="${route%%=*}"
+  [ -n "${REUSE:-}" ] && [ -f "$work/$route/list.tsv" ] && continue
   rm -rf "$work/$route"
   RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-2}" "$vc" --quiet eval-clone "$data" --json \
     --keep-audio "$work/$route" "${flags[@]}" > "bench/results/eval-clone-$route.json"
@@ -45,11 +52,11 @@ for s in $speakers; do refs_of_all+=($(ls "$data/$s"/*.flac | sort | head -3)); 
 for t in $speakers; do
   files=($(ls "$data/$t"/*.flac | sort))
   clones=()
-  for route in "${routes[@]}"; do clones+=("$work/$route/$t"-*.wav); done
+  for route in "${names[@]}"; do clones+=("$work/$route/$t"-*.wav); done
   "$judge" sim --json "${files[@]:3}" -- "${refs_of_all[@]}" "${clones[@]}" > "$work/judge-$t.json"
 done
 
-python3 - "$work" "$data" "${routes[@]}" <<'EOF'
+python3 - "$work" "$data" "${names[@]}" <<'EOF'
 import json, os, sys
 work, data, routes = sys.argv[1], sys.argv[2], sys.argv[3:]
 speakers = sorted(d for d in os.listdir(data) if os.path.isdir(os.path.join(data, d)))

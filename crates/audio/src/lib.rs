@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod mel;
 pub mod normalize;
+pub mod output;
 pub mod pitch;
 pub mod resample;
 pub mod rtvc_mel;

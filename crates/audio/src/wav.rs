@@ -4,34 +4,14 @@ use std::path::Path;
 
 use crate::{AudioError, Result};
 
-/// Writes mono float samples as 16-bit PCM through a temporary file renamed into place.
+/// Writes mono float samples as a 16-bit PCM WAV to `path` (see [`crate::output`]: atomically
+/// for a regular file, in place for a device or a pipe).
 pub fn write_wav_i16(path: impl AsRef<Path>, samples: &[f32], sample_rate: u32) -> Result<()> {
     let path = path.as_ref();
-    let err = |reason: String| AudioError::WriteWav {
+    crate::output::write(path, &wav_bytes(samples, sample_rate)).map_err(|e| AudioError::WriteWav {
         path: path.to_path_buf(),
-        reason,
-    };
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut writer = hound::WavWriter::create(&tmp, spec).map_err(|e| err(e.to_string()))?;
-        for &s in samples {
-            writer
-                .write_sample(pcm16(s))
-                .map_err(|e| err(e.to_string()))?;
-        }
-        writer.finalize().map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        reason: e.to_string(),
+    })
 }
 
 /// The length field of a WAV header whose length is not known yet (a stream): readers take the
@@ -131,15 +111,7 @@ pub fn wav_bytes(samples: &[f32], sample_rate: u32) -> Vec<u8> {
     out
 }
 
-/// A sibling path for writing before an atomic rename (same directory, so the rename cannot cross
-/// file systems).
-pub fn temp_path(path: &Path) -> std::path::PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.part", std::process::id()))
-}
+pub use crate::output::temp_path;
 
 #[cfg(test)]
 mod tests {

@@ -57,13 +57,11 @@ impl VoiceProfile {
             .expect("checked on load and creation")
     }
 
-    /// Writes the profile atomically (temporary file, then rename).
+    /// Writes the profile: atomically to a regular file (temporary file, then rename), in place
+    /// to a device or a pipe (`voxclone_audio::output`).
     pub fn save(&self, path: &Path) -> Result<(), ProfileError> {
         let bytes = self.to_bytes(&path.display().to_string())?;
-        let tmp = voxclone_audio::wav::temp_path(path);
-        let result = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
+        if let Err(e) = voxclone_audio::output::write(path, &bytes) {
             return Err(ProfileError::Bad {
                 path: path.display().to_string(),
                 reason: format!("cannot write: {e}"),

@@ -474,3 +474,51 @@ fn speech_streamed_to_stdout_is_readable_by_voxclone_itself() {
         .unwrap();
     assert!(embedded.status.success(), "{}", stderr(&embedded));
 }
+
+/// `-o` names a device, a pipe or a link: it is written, never replaced by a regular file.
+#[test]
+fn outputs_that_are_not_regular_files_are_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let is_device = |p: &str| std::fs::metadata(p).unwrap().file_type().is_char_device();
+
+    let out = speak(&["--text", "Hi.", "-o", "/dev/null"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(is_device("/dev/null"));
+    let out = speak(&["--text", "Hi.", "-o", "/dev/full"]);
+    one_line_error(&out, &["/dev/full", "No space left"]);
+    assert!(is_device("/dev/full"));
+
+    // A link: its target gets the speech, the link stays a link.
+    let dir = TempDir::new().unwrap();
+    let target = dir.path().join("real.wav");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.path().join("link.wav");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = speak(&["--text", "Hi.", "-o", link.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let (rate, _, samples) = read_wav(&target);
+    assert!(rate == 24_000 && !samples.is_empty());
+
+    // A FIFO: the reader gets the WAV (with the streaming header: a pipe cannot be rewound).
+    let fifo = dir.path().join("pipe.wav");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = speak(&["--text", "Hi.", "-o", fifo.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = reader.join().unwrap();
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let audio = voxclone::audio::load_bytes(bytes, "pipe.wav").unwrap();
+    assert_eq!(audio.sample_rate, 24_000);
+    assert!(audio.duration_secs() > 0.2);
+}

@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, args: EmbedArgs) -> Result<()> {
     };
     match &args.output {
         Some(path) => {
-            output::write_atomic(path, &bytes)?;
+            output::write_output(path, &bytes)?;
             if !ctx.quiet {
                 eprintln!("wrote {}", path.display());
             }

@@ -48,7 +48,7 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
     let trials = pairwise_trials(&embeddings, &labels);
     if let Some(path) = &args.plot {
         let owned: Vec<_> = embeddings.iter().map(|e| (*e).clone()).collect();
-        super::output::write_atomic(path, &super::train::projection_png(&owned, &labels))?;
+        super::output::write_output(path, &super::train::projection_png(&owned, &labels))?;
         if !args.json {
             for (i, (name, _)) in speakers.iter().enumerate() {
                 eprintln!("{}: {name}", voxclone::plot::colour_name(i));

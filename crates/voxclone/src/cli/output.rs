@@ -1,23 +1,14 @@
-//! Writing results: atomically (temp file, then rename), so a failure never leaves half a file.
+//! Writing results: a regular file atomically (temp file, then rename), so a failure never leaves
+//! half a file; a device or a pipe in place (see `voxclone_audio::output`).
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-/// Writes `bytes` to `path` through a sibling temporary file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = voxclone::audio::wav::temp_path(path);
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+/// Writes `bytes` to `path`.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    voxclone::audio::output::write(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A `rows × cols` float32 matrix as a NumPy `.npy` file (version 1.0, C order).
@@ -56,7 +47,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.npy");
         let (a, b) = ([1.0f32, 2.0, 3.0], [4.0f32, 5.0, 6.0]);
-        write_atomic(&path, &npy_bytes(&[&a, &b]).unwrap()).unwrap();
+        write_output(&path, &npy_bytes(&[&a, &b]).unwrap()).unwrap();
         let t = candle_core::Tensor::read_npy(&path).unwrap();
         assert_eq!(t.to_vec2::<f32>().unwrap(), vec![a.to_vec(), b.to_vec()]);
     }
@@ -65,7 +56,7 @@ mod tests {
     fn a_failed_write_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing-dir/out.json");
-        assert!(write_atomic(&path, b"{}").is_err());
+        assert!(write_output(&path, b"{}").is_err());
         assert!(!path.exists());
     }
 }

@@ -91,7 +91,7 @@ pub fn run(ctx: &Context, args: PreprocessArgs) -> Result<()> {
                     let rows: Vec<&[f32]> = features.chunks_exact(params.mel.n_mels).collect();
                     std::fs::create_dir_all(path.parent().expect("feature files sit in a folder"))
                         .with_context(|| format!("cannot create {}", path.display()))?;
-                    output::write_atomic(&path, &output::npy_bytes(&rows)?)?;
+                    output::write_output(&path, &output::npy_bytes(&rows)?)?;
                     rows.len()
                 }
             };
@@ -112,7 +112,7 @@ pub fn run(ctx: &Context, args: PreprocessArgs) -> Result<()> {
         manifest.push_str(&row);
         manifest.push('\n');
     }
-    output::write_atomic(&manifest_path(&args.out), manifest.as_bytes())?;
+    output::write_output(&manifest_path(&args.out), manifest.as_bytes())?;
     let skipped = skipped.into_inner();
     println!(
         "{} utterances preprocessed into {} ({skipped} skipped)",

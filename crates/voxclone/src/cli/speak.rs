@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use voxclone::audio::output::{Destination, PendingFile};
 use voxclone::audio::wav::{pcm16_bytes, pcm16_header, UNKNOWN_LEN};
 use voxclone::profile::VoiceProfile;
 use voxclone::tts::{
@@ -53,10 +54,10 @@ struct AudioSink {
 }
 
 enum Target {
+    /// A file (written atomically) or a device or pipe (in place): see `voxclone_audio::output`.
     File {
-        tmp: PathBuf,
         dest: PathBuf,
-        out: BufWriter<File>,
+        out: BufWriter<PendingFile>,
     },
     Stdout(BufWriter<std::io::Stdout>),
 }
@@ -66,13 +67,12 @@ impl AudioSink {
         let target = if output == Path::new("-") {
             Target::Stdout(BufWriter::new(std::io::stdout()))
         } else {
-            let tmp = voxclone::audio::wav::temp_path(output);
-            let file =
-                File::create(&tmp).with_context(|| format!("cannot write {}", output.display()))?;
+            let pending = Destination::of(output)
+                .and_then(|d| d.create())
+                .with_context(|| format!("cannot write {}", output.display()))?;
             Target::File {
-                tmp,
                 dest: output.to_owned(),
-                out: BufWriter::new(file),
+                out: BufWriter::new(pending),
             }
         };
         let mut sink = Self {
@@ -87,11 +87,14 @@ impl AudioSink {
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        let result = match &mut self.target {
-            Target::File { out, .. } => out.write_all(bytes),
-            Target::Stdout(out) => out.write_all(bytes),
-        };
-        result.context("cannot write the audio")
+        match &mut self.target {
+            Target::File { out, dest } => out
+                .write_all(bytes)
+                .with_context(|| format!("cannot write {}", dest.display())),
+            Target::Stdout(out) => out
+                .write_all(bytes)
+                .context("cannot write to standard output"),
+        }
     }
 
     fn write(&mut self, samples: &[f32]) -> Result<()> {
@@ -100,7 +103,7 @@ impl AudioSink {
         self.write_bytes(&bytes)?;
         if let Target::Stdout(out) = &mut self.target {
             // A listener downstream hears each chunk as soon as it is ready.
-            out.flush().context("cannot write the audio")?;
+            out.flush().context("cannot write to standard output")?;
         }
         Ok(())
     }
@@ -108,36 +111,36 @@ impl AudioSink {
     /// Completes the header and moves the file into place.
     fn finish(self) -> Result<()> {
         match self.target {
-            Target::Stdout(mut out) => out.flush().context("cannot write the audio"),
-            Target::File { tmp, dest, out } => {
+            Target::Stdout(mut out) => out.flush().context("cannot write to standard output"),
+            Target::File { dest, out } => {
                 let result = (|| -> Result<()> {
-                    let mut file = out.into_inner().map_err(|e| e.into_error())?;
-                    if self.format == Format::Wav {
+                    let mut pending = out.into_inner().map_err(|e| e.into_error())?;
+                    // A file of our own gets the true sizes; a device or a pipe cannot be
+                    // rewound and keeps the streaming header (readers take data to the end).
+                    if self.format == Format::Wav && pending.is_atomic() {
                         let bytes = self.samples * 2;
                         let bytes = u32::try_from(bytes)
                             .ok()
                             .filter(|&b| b < UNKNOWN_LEN - 36)
                             .context("the audio is longer than a WAV file can hold (about 12 hours); write raw PCM instead")?;
+                        let file = pending.file();
                         file.seek(SeekFrom::Start(0))?;
                         file.write_all(&pcm16_header(bytes, SAMPLE_RATE))?;
                     }
-                    file.sync_all()?;
-                    std::fs::rename(&tmp, &dest)?;
+                    pending.commit()?;
                     Ok(())
                 })();
-                if result.is_err() {
-                    let _ = std::fs::remove_file(&tmp);
-                }
                 result.with_context(|| format!("cannot write {}", dest.display()))
             }
         }
     }
 
-    /// Gives up: a file output leaves nothing behind.
+    /// Gives up: a file output leaves nothing behind (the pending file removes itself).
     fn abandon(self) {
-        if let Target::File { tmp, out, .. } = self.target {
-            drop(out);
-            let _ = std::fs::remove_file(tmp);
+        if let Target::File { out, .. } = self.target {
+            // Not flushed: what is buffered is dropped, not written.
+            let (pending, _) = out.into_parts();
+            drop(pending);
         }
     }
 }

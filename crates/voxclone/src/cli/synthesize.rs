@@ -10,7 +10,7 @@ use voxclone_synthesizer::tacotron::GenerateOptions;
 use voxclone_vocoder::griffin_lim::GriffinLim;
 use voxclone_vocoder::wavernn::{VocodeOptions, RTVC_FOLDING};
 
-use super::output::write_atomic;
+use super::output::write_output;
 use super::{interrupt, Context};
 
 #[derive(Args, Debug)]
@@ -127,11 +127,11 @@ pub fn run(ctx: &Context, args: SynthesizeArgs) -> Result<()> {
     if let Some(plot) = &args.plot_alignment {
         for (i, chunk) in speech.chunks.iter().enumerate() {
             let path = numbered(plot, i);
-            write_atomic(&path, &rtvc::alignment_png(&chunk.spectrogram.alignment)?)?;
+            write_output(&path, &rtvc::alignment_png(&chunk.spectrogram.alignment)?)?;
         }
     }
     let wav = voxclone::audio::wav::wav_bytes(&speech.samples, rtvc::SAMPLE_RATE);
-    write_atomic(&args.output, &wav)?;
+    write_output(&args.output, &wav)?;
     if !ctx.quiet {
         eprintln!(
             "wrote {} ({:.2} s, {} sentence{})",

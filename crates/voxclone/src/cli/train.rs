@@ -162,7 +162,7 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
                 _ => {
                     let (embeddings, labels) = embed_speakers(&trainer.encoder()?, held_out)?;
                     let plot = args.out.join(format!("projection-{:07}.png", trainer.step));
-                    super::output::write_atomic(&plot, &projection_png(&embeddings, &labels))?;
+                    super::output::write_output(&plot, &projection_png(&embeddings, &labels))?;
                     let refs: Vec<_> = embeddings.iter().collect();
                     equal_error_rate(&pairwise_trials(&refs, &labels))
                         .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))

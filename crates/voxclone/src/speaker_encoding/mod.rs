@@ -192,9 +192,7 @@ impl StyleBank {
         ]);
         let bytes = safetensors::tensor::serialize(views, Some(meta))
             .map_err(|e| write_err(std::io::Error::other(e.to_string())))?;
-        let tmp = path.with_extension("safetensors.partial");
-        std::fs::write(&tmp, bytes).map_err(write_err)?;
-        std::fs::rename(&tmp, path).map_err(write_err)
+        voxclone_audio::output::write(path, &bytes).map_err(write_err)
     }
 
     pub fn contains(&self, name: &str) -> bool {
