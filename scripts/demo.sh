@@ -20,7 +20,7 @@ speech=fixtures/speech
 echo "== cloning LibriSpeech speaker 2414 from 5.6 s of his speech (fixtures/clone) -> clone.wav"
 $vc clone --reference fixtures/clone/2414-128291-0007.flac \
   --text "I never thought a machine could learn my voice from a single sentence." -o clone.wav
-echo "== how alike: the clone against two other recordings of speaker 2414 (GE2E cosine; same speaker is about 0.75 and up)"
+echo "== how alike (GE2E cosine): the clone [0] against two other recordings of speaker 2414 [1] [2], and those two against each other"
 $vc similarity clone.wav $speech/2414-128291-0000.flac $speech/2414-128291-0003.flac
 echo "== similarity of four clips: two by speaker 2414, two by speaker 367"
 $vc similarity $speech/*.flac
