@@ -97,8 +97,50 @@ fn decode_bytes(mut bytes: Vec<u8>, path: &Path, max_seconds: f64) -> Result<Aud
     decode(Box::new(std::io::Cursor::new(bytes)), path, max_seconds)
 }
 
+thread_local! {
+    /// Set while this thread decodes, so that the panic hook stays quiet for a panic that
+    /// [`decode`] turns into an error.
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Decodes a whole stream into mono samples; `path` names it in errors and hints at the format.
+///
+/// A malformed file must be an error, never a crash, whatever the decoder library does with it
+/// (symphonia panics on some headers, e.g. a WAV with sample rate 0): a panic while decoding
+/// becomes [`AudioError::Corrupt`], without the panic message on standard error.
 fn decode(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    path: &Path,
+    max_seconds: f64,
+) -> Result<Audio> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(|d| d.get()) {
+                previous(info);
+            }
+        }));
+    });
+    DECODING.with(|d| d.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_unguarded(source, path, max_seconds)
+    }));
+    DECODING.with(|d| d.set(false));
+    result.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(AudioError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("malformed header or stream ({reason})"),
+        })
+    })
+}
+
+fn decode_unguarded(
     source: Box<dyn symphonia::core::io::MediaSource>,
     path: &Path,
     max_seconds: f64,
@@ -190,7 +232,9 @@ fn decode(
             });
         }
     }
-    let sample_rate = sample_rate.ok_or_else(|| corrupt("no sample rate".into()))?;
+    let sample_rate = sample_rate
+        .filter(|&r| r > 0)
+        .ok_or_else(|| corrupt("no sample rate".into()))?;
     if samples.is_empty() {
         return Err(AudioError::Empty(path.to_path_buf()));
     }

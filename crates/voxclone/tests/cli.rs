@@ -251,6 +251,18 @@ fn truncated_flac() {
     embed_fails(&path, &["truncated"]);
 }
 
+/// The decoder library panics on a WAV whose header says 0 Hz: one line and exit 1, no panic.
+#[test]
+fn a_wav_with_sample_rate_zero() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("zero.wav");
+    let mut bytes = fs::read(formats("ref-16k.wav")).unwrap();
+    bytes[24..28].copy_from_slice(&0u32.to_le_bytes());
+    fs::write(&path, &bytes).unwrap();
+    let line = embed_fails(&path, &["corrupt"]);
+    assert!(!line.contains("panicked"), "{line}");
+}
+
 #[test]
 fn corrupt_flac() {
     let dir = TempDir::new().unwrap();
