@@ -134,6 +134,19 @@ fn bad_references_and_profiles_fail_with_one_line() {
     ]);
     one_line_error(&out, &["silence.wav"]);
     assert!(!out_path.exists());
+    // Text with nothing to say is refused before any cloning: the silent reference is not
+    // even looked at.
+    let out = run(&[
+        "clone",
+        "--reference",
+        silence.to_str().unwrap(),
+        "--text",
+        "🙂 🎉 …",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    one_line_error(&out, &["nothing to say"]);
+    assert!(!out_path.exists());
     // Noise, and music (a chord that swells and fades): nothing a voice can be made from.
     let noise = dir.path().join("noise.wav");
     let mut seed = 7u32;

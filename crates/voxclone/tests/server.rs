@@ -237,9 +237,16 @@ fn adaptation_runs_as_a_job_whose_progress_can_be_polled() {
     let (status, r) = answer(post_form(&url("/v1/voices?async=true"), form));
     assert_eq!(status, 202);
     let job = json_of(r)["job"].as_str().unwrap().to_owned();
-    // A second adaptation while one runs is refused at once, not queued behind it.
-    let (status, _) = answer(post_form(&url("/v1/voices?async=true"), form));
+    // A second adaptation while one runs is refused at once, not queued behind it, told which
+    // job runs and when to come back.
+    let (status, r) = answer(post_form(&url("/v1/voices?async=true"), form));
     assert_eq!(status, 429);
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    let message = json_of(r)["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains(&job) && message.contains("of 2") && retry >= 5,
+        "Retry-After {retry}: {message}"
+    );
     // However slow the CPU, the job must make progress: the guard is on the time between
     // changes of its state, not on the whole adaptation.
     let mut last_change = (Instant::now(), Value::Null);
@@ -399,6 +406,19 @@ fn bad_requests_get_one_line_errors_and_limits_hold() {
         );
     };
     assert_eq!(refused.header("retry-after"), Some("1"));
+    // Meanwhile, requests that can be refused without a model pass are answered 400, not 429:
+    // text with nothing to say and an upload that is not audio are checked before the gate.
+    let (status, m) = error_of(speak(
+        json!({ "model": "tts-1", "input": "🙂🙂 … !", "voice": "alloy" }),
+    ));
+    assert_eq!((status, m.contains("nothing to say")), (400, true), "{m}");
+    let form: &[Part] = &[("file", Some("notes.wav"), b"not audio at all")];
+    let (status, m) = error_of(post_form(&url("/v1/voices"), form));
+    assert_eq!(status, 400, "{m}");
+    assert!(
+        !runner.is_finished(),
+        "the runner held the turn while they were answered"
+    );
     assert_eq!(runner.join().unwrap(), 200);
 }
 

@@ -153,13 +153,13 @@ fn report(ctx: &Context, report: &CloneReport, profile: &VoiceProfile) {
 
 fn make(
     ctx: &Context,
+    tts: voxclone::Tts,
     references: &[PathBuf],
     name: &str,
     route: &RouteArgs,
 ) -> Result<(voxclone::Tts, VoiceProfile)> {
     let options = route.options()?;
     let vc = ctx.pipeline()?;
-    let tts = ctx.tts()?;
     let encoding = route.encoding(&vc, &tts).context("cloning the voice")?;
     let bar = match &options.adapt {
         Some(a) if !ctx.quiet => ProgressBar::new(a.steps as u64),
@@ -198,7 +198,7 @@ pub fn run_voice(ctx: &Context, cmd: VoiceCommand) -> Result<()> {
     match cmd {
         VoiceCommand::Create(args) => {
             let name = voice_name(args.name.as_deref(), &args.output);
-            let (_, profile) = make(ctx, &args.references, &name, &args.route)?;
+            let (_, profile) = make(ctx, ctx.tts()?, &args.references, &name, &args.route)?;
             profile.save(&args.output)?;
             if !ctx.quiet {
                 eprintln!("wrote {}", args.output.display());
@@ -236,7 +236,13 @@ pub fn run_clone(ctx: &Context, args: CloneArgs) -> Result<()> {
         None,
         args.references.first().map_or(Path::new("clone"), |p| p),
     );
-    let (tts, profile) = make(ctx, &args.references, &name, &args.route)?;
+    // Text with nothing to say (emoji, punctuation) is refused before the slow part.
+    let tts = ctx.tts()?;
+    let reader = tts.voice(voxclone::voices::DEFAULT_VOICE)?;
+    if tts.chunks(&text, &reader)?.next().is_none() {
+        return Err(voxclone::tts::TtsError::NothingToSay.into());
+    }
+    let (tts, profile) = make(ctx, tts, &args.references, &name, &args.route)?;
     if let Some(path) = &args.save_voice {
         profile.save(path)?;
     }

@@ -436,7 +436,7 @@ pub async fn create_voice(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let request = read_clone_request(form?, &state).await?;
+    let mut request = read_clone_request(form?, &state).await?;
     if state.profiles.len() >= state.options.max_profiles {
         return Err(ApiError::bad_request(format!(
             "the server keeps at most {} voice profiles; delete some first",
@@ -463,10 +463,25 @@ pub async fn create_voice(
             .insert(profile.clone(), state.options.max_profiles)?;
         return Ok((StatusCode::CREATED, Json(profile_json(&id, &profile))).into_response());
     }
+    // Uploads are decoded before the request queues for a turn: a file that is not audio, or
+    // holds no speech, is refused at once, not after the requests ahead of it.
+    let references = {
+        let state = state.clone();
+        let files = std::mem::take(&mut request.files);
+        tokio::task::spawn_blocking(move || decode_references(&state, files))
+            .await
+            .map_err(|e| ApiError::internal(format!("decoding failed: {e}")))??
+    };
     // Adaptation takes both cores for a minute or more: one at a time, refused (429) while
-    // another runs rather than queued behind it.
+    // another runs rather than queued behind it, with what runs and when to come back.
     let adapt_turn = match request.adapt {
-        Some(_) => Some(state.adapt_gate.enter().await?),
+        Some(_) => Some(
+            state
+                .adapt_gate
+                .enter()
+                .await
+                .map_err(|e| state.jobs.explain_busy_adaptation(e))?,
+        ),
         None => None,
     };
     let turn = state.gate.enter().await?;
@@ -479,7 +494,7 @@ pub async fn create_voice(
             let _turns = (turn, adapt_turn);
             // A job must end, whatever happens, or its pollers wait for ever.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                make_voice(&state, request, &job)
+                make_voice(&state, request, references, &job)
             }))
             .unwrap_or_else(|_| Err(ApiError::internal("cloning failed unexpectedly")));
             if let Err(e) = &result {
@@ -500,18 +515,30 @@ pub async fn create_voice(
     }
 }
 
-/// Decodes the references, clones, keeps the profile; the voice's JSON with the clone's report.
-fn make_voice(state: &AppState, request: CloneRequest, job: &Job) -> Result<Value, ApiError> {
-    let engines = &state.engines;
-    let references = request
-        .files
+/// Each uploaded reference decoded and prepared for the encoder (speech found, resampled).
+fn decode_references(
+    state: &AppState,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<Vec<ReferenceSpeech>, ApiError> {
+    files
         .into_iter()
         .map(|(label, bytes)| {
             let audio = decode_upload(bytes, &label)?;
-            let wav = upload_speech(audio, &label, engines.vc.encoder())?;
+            let wav = upload_speech(audio, &label, state.engines.vc.encoder())?;
             Ok(ReferenceSpeech { label, wav })
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect()
+}
+
+/// Clones from the decoded references, keeps the profile; the voice's JSON with the clone's
+/// report.
+fn make_voice(
+    state: &AppState,
+    request: CloneRequest,
+    references: Vec<ReferenceSpeech>,
+    job: &Job,
+) -> Result<Value, ApiError> {
+    let engines = &state.engines;
     let options = CloneOptions {
         adapt: request.adapt,
     };
@@ -551,6 +578,7 @@ pub enum JobState {
 pub struct Job {
     pub id: String,
     state: Arc<Mutex<JobState>>,
+    started: std::time::Instant,
 }
 
 impl Job {
@@ -595,6 +623,7 @@ impl Jobs {
                 steps,
                 similarity: None,
             })),
+            started: std::time::Instant::now(),
         };
         let mut jobs = self.by_id.lock().expect("not poisoned");
         jobs.insert(n, job.clone());
@@ -612,10 +641,47 @@ impl Jobs {
         job
     }
 
+    /// The adaptation gate's refusal, rewritten to say which adaptation runs, how far it is,
+    /// and when to come back (Retry-After from its pace so far). Other errors pass unchanged.
+    fn explain_busy_adaptation(&self, refusal: ApiError) -> ApiError {
+        if refusal.status != axum::http::StatusCode::TOO_MANY_REQUESTS {
+            return refusal;
+        }
+        let jobs = self.by_id.lock().expect("not poisoned");
+        let running = jobs.values().find_map(|j| match j.state() {
+            JobState::Running { step, steps, .. } if steps > 0 => {
+                Some((j.id.clone(), step, steps, j.started.elapsed().as_secs_f64()))
+            }
+            _ => None,
+        });
+        let Some((id, step, steps, elapsed)) = running else {
+            return refusal;
+        };
+        let left = retry_after_seconds(step, steps, elapsed);
+        let mut busy = ApiError::busy(format!(
+            "an adaptation is already running ({id}: step {step} of {steps} after {elapsed:.0} s) and one runs at a time; try again in about {left} s, or clone without adaptation now"
+        ));
+        busy.retry_after = Some(left);
+        busy
+    }
+
     fn get(&self, id: &str) -> Option<Job> {
         let n: u64 = id.strip_prefix("job-")?.parse().ok()?;
         self.by_id.lock().expect("not poisoned").get(&n).cloned()
     }
+}
+
+/// Seconds until an adaptation at `step` of `steps` after `elapsed` seconds is likely done: its
+/// pace so far for the steps left (the first step also carries the set-up), at least 1 s, at
+/// most 10 minutes.
+fn retry_after_seconds(step: usize, steps: usize, elapsed: f64) -> u64 {
+    let per_step = if step > 0 {
+        elapsed / step as f64
+    } else {
+        elapsed.max(10.0)
+    };
+    let left = per_step * steps.saturating_sub(step) as f64 + 5.0;
+    (left.ceil() as u64).clamp(1, 600)
 }
 
 /// `GET /v1/jobs/{id}`
@@ -643,6 +709,37 @@ pub async fn job(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_follows_the_running_adaptations_pace() {
+        // 10 of 40 steps in 50 s: 5 s a step, 30 steps left, plus a margin.
+        assert_eq!(retry_after_seconds(10, 40, 50.0), 155);
+        // Not a step yet: at least 10 s a step is assumed.
+        assert_eq!(retry_after_seconds(0, 2, 3.0), 25);
+        assert_eq!(retry_after_seconds(40, 40, 500.0), 5);
+        assert_eq!(retry_after_seconds(1, 1000, 100.0), 600);
+    }
+
+    #[test]
+    fn a_second_adaptation_is_told_what_runs_and_when_to_come_back() {
+        let jobs = Jobs::default();
+        let job = jobs.start(4);
+        job.progress(2, 0.5);
+        let refused = jobs.explain_busy_adaptation(ApiError::busy("busy (0 requests waiting)"));
+        assert_eq!(refused.status.as_u16(), 429);
+        assert!(
+            refused.message.contains(&job.id) && refused.message.contains("step 2 of 4"),
+            "{}",
+            refused.message
+        );
+        assert!(refused.retry_after.unwrap() >= 5);
+        // Not a refusal for being busy, or no adaptation running: unchanged.
+        let other = jobs.explain_busy_adaptation(ApiError::overloaded("shutting down"));
+        assert_eq!(other.status.as_u16(), 503);
+        job.finish(Ok(Value::Null));
+        let plain = jobs.explain_busy_adaptation(ApiError::busy("busy"));
+        assert_eq!(plain.message, "busy");
+    }
 
     #[test]
     fn ids_are_safe_distinct_and_never_a_stock_name() {

@@ -64,6 +64,16 @@ pub struct SpeechRequest {
     stream_format: Option<String>,
 }
 
+/// Whether `voice` can say anything of `text`, checked before the request queues for a turn: a
+/// text of emoji or punctuation only is refused at once (reading it costs no model pass).
+fn check_speakable(state: &AppState, text: &str, voice: &ResolvedVoice) -> Result<(), ApiError> {
+    let mut chunks = state.engines.tts.chunks(text, &voice.pack)?;
+    match chunks.next() {
+        Some(_) => Ok(()),
+        None => Err(TtsError::NothingToSay.into()),
+    }
+}
+
 /// Checks what can be checked before any work: text, voice, speed, format.
 fn check_text(state: &AppState, text: &str) -> Result<(), ApiError> {
     if text.trim().is_empty() {
@@ -114,6 +124,7 @@ pub async fn openai_speech(
     let speed = request.speed.unwrap_or(1.0);
     check_speed(speed).map_err(ApiError::from)?;
     let voice = resolve(&state, &request.voice)?;
+    check_speakable(&state, &request.input, &voice)?;
     let options = SpeakOptions {
         speed,
         seed: request.seed.unwrap_or(0),
@@ -296,6 +307,7 @@ pub async fn synthesize(
     let speed = request.speed.unwrap_or(1.0);
     check_speed(speed).map_err(ApiError::from)?;
     let voice = resolve(&state, &request.voice)?;
+    check_speakable(&state, &request.text, &voice)?;
     let turn = state.gate.enter().await?;
     let worker = state.clone();
     run_blocking(turn, move |deadline| {
