@@ -228,7 +228,60 @@ pub struct StockVoices {
     pub voices: Vec<(String, Embedding)>,
 }
 
+/// What identifies a saved [`StockVoices`]: its format, and the sentence the voices said.
+const STOCK_CACHE_FORMAT: &str = "voxclone-stock-d-vectors-1";
+
 impl StockVoices {
+    /// [`embed`](Self::embed), kept in `cache` (JSON) so that it is made once: synthesizing the
+    /// calibration sentence in every voice of the cloning base takes about a minute on two
+    /// cores. A cache made for another sentence or another set of voices is made again; one that
+    /// cannot be written only costs the next run the same minute. Only for the default speaker
+    /// encoder: d-vectors of other weights differ.
+    pub fn embed_cached(vc: &Voxclone, tts: &Tts, cache: &Path) -> Result<Self, CloneError> {
+        let names: Vec<&str> = tts.cloning_base().iter().map(|v| v.name.as_str()).collect();
+        if let Some(stock) = Self::read_cache(cache, &names) {
+            return Ok(stock);
+        }
+        let stock = Self::embed(vc, tts)?;
+        let voices: serde_json::Map<String, serde_json::Value> = stock
+            .voices
+            .iter()
+            .map(|(n, e)| (n.clone(), serde_json::json!(e.as_slice())))
+            .collect();
+        let json = serde_json::json!({
+            "format": STOCK_CACHE_FORMAT,
+            "calibration_text": CALIBRATION_TEXT,
+            "voices": voices,
+        });
+        let written = cache
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| voxclone_audio::output::write(cache, json.to_string().as_bytes()));
+        if let Err(e) = written {
+            tracing::warn!(path = %cache.display(), "cannot keep the stock voices' d-vectors: {e}");
+        }
+        Ok(stock)
+    }
+
+    fn read_cache(cache: &Path, names: &[&str]) -> Option<Self> {
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(cache).ok()?).ok()?;
+        if json["format"] != STOCK_CACHE_FORMAT || json["calibration_text"] != CALIBRATION_TEXT {
+            return None;
+        }
+        let saved = json["voices"].as_object()?;
+        if saved.len() != names.len() {
+            return None;
+        }
+        let voices = names
+            .iter()
+            .map(|name| {
+                let values: Vec<f32> = serde_json::from_value(saved.get(*name)?.clone()).ok()?;
+                Some(((*name).to_owned(), Embedding::normalized(values)?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { voices })
+    }
+
     pub fn embed(vc: &Voxclone, tts: &Tts) -> Result<Self, CloneError> {
         let voices = tts
             .cloning_base()
@@ -480,4 +533,45 @@ pub fn clone_speech(
         warnings,
     };
     Ok((profile, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_json(text: &str, voices: &[(&str, f32)]) -> String {
+        let voices: serde_json::Map<String, serde_json::Value> = voices
+            .iter()
+            .map(|(n, v)| (n.to_string(), serde_json::json!(vec![*v; 4])))
+            .collect();
+        serde_json::json!({
+            "format": STOCK_CACHE_FORMAT, "calibration_text": text, "voices": voices,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn saved_stock_d_vectors_are_used_only_for_the_same_sentence_and_voices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stock.json");
+        let read = |json: String, names: &[&str]| {
+            std::fs::write(&path, json).unwrap();
+            StockVoices::read_cache(&path, names)
+        };
+        let good = cache_json(CALIBRATION_TEXT, &[("af_heart", 1.0), ("bm_george", -2.0)]);
+        let stock = read(good.clone(), &["af_heart", "bm_george"]).unwrap();
+        assert_eq!(stock.voices[1].0, "bm_george");
+        assert_eq!(stock.voices[1].1.as_slice(), [-0.5; 4]); // normalised
+        assert!(
+            read(good.clone(), &["af_heart"]).is_none(),
+            "another set of voices"
+        );
+        assert!(
+            read(good, &["af_heart", "am_adam"]).is_none(),
+            "a voice missing"
+        );
+        let other = cache_json("Another sentence.", &[("af_heart", 1.0)]);
+        assert!(read(other, &["af_heart"]).is_none(), "another sentence");
+        assert!(read("{not json".into(), &["af_heart"]).is_none());
+    }
 }

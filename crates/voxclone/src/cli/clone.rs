@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::adapt::AdaptOptions;
-use voxclone::clone::{create_profile, CloneOptions, CloneReport, SpeakerEncoding, StockVoices};
+use voxclone::clone::{create_profile, CloneOptions, CloneReport, SpeakerEncoding};
 use voxclone::profile::VoiceProfile;
 use voxclone::speaker_encoding::StyleBank;
 
@@ -76,11 +76,12 @@ impl RouteArgs {
     /// The zero-shot predictor these flags pick.
     pub fn encoding(
         &self,
+        ctx: &Context,
         vc: &voxclone::Voxclone,
         tts: &voxclone::Tts,
     ) -> Result<SpeakerEncoding> {
         Ok(if self.nearest_stock {
-            SpeakerEncoding::NearestStock(StockVoices::embed(vc, tts)?)
+            SpeakerEncoding::NearestStock(ctx.stock_voices(vc, tts)?)
         } else if let Some(path) = &self.bank {
             SpeakerEncoding::Bank(StyleBank::load(path)?)
         } else {
@@ -160,7 +161,9 @@ fn make(
 ) -> Result<(voxclone::Tts, VoiceProfile)> {
     let options = route.options()?;
     let vc = ctx.pipeline()?;
-    let encoding = route.encoding(&vc, &tts).context("cloning the voice")?;
+    let encoding = route
+        .encoding(ctx, &vc, &tts)
+        .context("cloning the voice")?;
     let bar = match &options.adapt {
         Some(a) if !ctx.quiet => ProgressBar::new(a.steps as u64),
         _ => ProgressBar::hidden(),

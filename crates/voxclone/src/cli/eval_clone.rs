@@ -149,7 +149,7 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
     // Made once: every clone uses the same predictor. A single `voxclone clone` pays for
     // it, so it counts in each clone's time.
     let start = Instant::now();
-    let encoding = args.route.encoding(&vc, &tts)?;
+    let encoding = args.route.encoding(ctx, &vc, &tts)?;
     let setup_seconds = start.elapsed().as_secs_f32();
     let mut results = Vec::new();
     for (i, (name, refs, _)) in speakers.iter().enumerate().take(n_clone) {

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use candle_core::Device;
 use clap::{Parser, Subcommand};
+use voxclone::clone::StockVoices;
 use voxclone::models::ModelStore;
 use voxclone::Voxclone;
 
@@ -123,6 +124,23 @@ pub struct Context {
 }
 
 impl Context {
+    /// The stock voices' d-vectors for the nearest-stock baseline, kept in the model cache
+    /// (made once, about a minute); with `--encoder-weights`, made afresh each time.
+    fn stock_voices(&self, vc: &Voxclone, tts: &voxclone::Tts) -> Result<StockVoices> {
+        Ok(match &self.encoder_weights {
+            Some(_) => StockVoices::embed(vc, tts)?,
+            None => StockVoices::embed_cached(
+                vc,
+                tts,
+                &self
+                    .store
+                    .root()
+                    .join("kokoro")
+                    .join("stock-d-vectors.json"),
+            )?,
+        })
+    }
+
     fn pipeline(&self) -> Result<Voxclone> {
         let device = match self.device {
             DeviceArg::Cpu => Device::Cpu,

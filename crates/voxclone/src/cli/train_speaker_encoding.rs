@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use voxclone::adapt::AdaptOptions;
-use voxclone::clone::{SpeakerEncoding, StockVoices};
+use voxclone::clone::SpeakerEncoding;
 use voxclone::corpus::is_audio;
 use voxclone::speaker_encoding::training::{adapted_entry, sampled_entry, StockStyles};
 use voxclone::speaker_encoding::StyleBank;
@@ -139,9 +139,7 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
         };
         let start = match &mut start {
             Some(start) => start,
-            None => start.insert(SpeakerEncoding::NearestStock(StockVoices::embed(
-                &vc, &tts,
-            )?)),
+            None => start.insert(SpeakerEncoding::NearestStock(ctx.stock_voices(&vc, &tts)?)),
         };
         let result = adapted_entry(&vc, &tts, start, speaker, speech, options, &mut |_, _| {
             !super::interrupt::requested()
