@@ -454,3 +454,55 @@ fn the_openapi_description_and_the_toolbox_are_served() {
             > 2.0
     );
 }
+
+/// Clients that send half a head, or a body that stops, are let go (not held for ever); beyond
+/// the connection cap a new connection is closed at once while the others are still held.
+#[test]
+fn stalled_and_excess_connections_are_let_go() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let server = Server::start(&[]);
+    let addr = server.url.trim_start_matches("http://").to_owned();
+
+    let mut held: Vec<TcpStream> = (0..voxclone::server::MAX_CONNECTIONS)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    // One more: closed at once, while those above are still open.
+    let mut excess = TcpStream::connect(&addr).unwrap();
+    excess.set_read_timeout(Some(HANG_GUARD)).unwrap();
+    let mut buf = Vec::new();
+    let closed = excess.read_to_end(&mut buf);
+    assert!(
+        matches!(closed, Ok(0)) || closed.is_err(),
+        "{closed:?} {buf:?}"
+    );
+    held[0].set_nonblocking(true).unwrap();
+    let still_open = held[0].read(&mut [0u8; 16]);
+    assert!(
+        matches!(&still_open, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the first connection should still be held: {still_open:?}"
+    );
+    drop(held);
+
+    // Half a request head, and a whole head whose body stops after 10 of 1000 bytes.
+    let mut head = TcpStream::connect(&addr).unwrap();
+    head.write_all(b"POST /v1/embed HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut body = TcpStream::connect(&addr).unwrap();
+    body.write_all(
+        b"POST /v1/embed HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 1000\r\n\r\n0123456789",
+    )
+    .unwrap();
+    for (what, mut socket) in [("half a head", head), ("a stalled body", body)] {
+        // The guard only turns a hang into a failure; the server's own limits are seconds.
+        socket.set_read_timeout(Some(HANG_GUARD)).unwrap();
+        let mut reply = Vec::new();
+        let ended = socket.read_to_end(&mut reply);
+        assert!(ended.is_ok(), "{what}: the connection was held: {ended:?}");
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(
+            reply.is_empty() || reply.starts_with("HTTP/1.1 4"),
+            "{what}: {reply}"
+        );
+    }
+}

@@ -15,12 +15,12 @@
 
 mod api;
 mod assets;
+mod connections;
 mod error;
 mod limits;
 mod profiles;
 mod speech;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,6 +33,7 @@ use axum::Router;
 use crate::clone::SpeakerEncoding;
 use crate::{Tts, Voxclone};
 
+pub use connections::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
 pub use error::ApiError;
 pub use limits::Gate;
 pub use profiles::Profiles;
@@ -207,32 +208,14 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
-    let (stopped_tx, mut stopped_rx) = tokio::sync::watch::channel(false);
     let stopping = state.clone();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let shutdown = async move {
         shutdown.await;
         stopping.stopping.store(true, Ordering::Relaxed);
         stopping.gate.close();
         stopping.adapt_gate.close();
-        let _ = stopped_tx.send(true);
-    });
-    // A client that never reads its stream must not keep the process alive.
-    let grace = async move {
-        let _ = stopped_rx.wait_for(|stopped| *stopped).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-        tracing::warn!(
-            "requests still open after {} s; stopping anyway",
-            SHUTDOWN_GRACE.as_secs()
-        );
     };
-    tokio::select! {
-        result = server => result,
-        () = grace => Ok(()),
-    }
+    connections::serve(listener, app, shutdown, SHUTDOWN_GRACE).await
 }
 
 /// How long requests in flight may take to finish once the server is asked to stop.
