@@ -222,6 +222,11 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
             .as_u64()
             >= Some(4)
     );
+    // A sample is selected, so Load is enabled, whichever list arrived first.
+    assert_eq!(
+        browser.eval("return document.getElementById('sample-load').disabled;"),
+        json!(false)
+    );
 
     // 1. A bundled LibriSpeech recording: waveform, trimmed speech and embedding drawn.
     browser.eval("const s = document.getElementById('sample-select'); s.value = '2414-128291-0000'; s.dispatchEvent(new Event('change'));");
@@ -283,6 +288,13 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
         selected.as_str().unwrap().starts_with("reader-"),
         "{selected}"
     );
+    // The report says how the voice was made in words, not "speaker-encoding:284".
+    let report = browser.eval("return document.getElementById('clone-report').innerText;");
+    let report = report.as_str().unwrap();
+    assert!(
+        report.contains("zero-shot, predicted from") && !report.contains("speaker-encoding:"),
+        "{report}"
+    );
 
     // 5. Say something in it: audio that plays, a mel spectrogram, the likeness shown.
     browser.type_into("#text", "Every voice tells a story of its own.");
@@ -333,6 +345,30 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
     assert!(href.as_str().unwrap().ends_with("/profile"), "{href}");
     let shot = browser.screenshot("3-synthesised");
 
+    // A speed beyond the range is used as its limit, and the field shows the limit.
+    browser.type_into("#speed", "10");
+    browser.eval("document.getElementById('result').dataset.state = '';");
+    browser.click("#synthesize");
+    browser.wait_for(
+        "document.getElementById('result').dataset.state === 'done'",
+        "the synthesis at the top speed",
+    );
+    assert_eq!(
+        browser.eval("return document.getElementById('speed').value;"),
+        json!("4")
+    );
+    let fast: f64 = browser
+        .eval("return document.getElementById('result-audio').dataset.seconds;")
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        fast < seconds / 2.0,
+        "{fast} s at speed 4, {seconds} s at 1"
+    );
+    browser.type_into("#speed", "1");
+
     // 6. Speaker adaptation from the microphone's recording, with progress, one step.
     browser.eval(
         "document.querySelectorAll('#utterances li').forEach(li => {
@@ -349,7 +385,13 @@ fn a_user_clones_a_voice_and_hears_it_in_the_toolbox() {
         "the adapted clone",
     );
     let report = browser.eval("return document.getElementById('clone-report').innerText;");
-    assert!(report.as_str().unwrap().contains("adapted"), "{report}");
+    assert!(
+        report
+            .as_str()
+            .unwrap()
+            .contains("fitted to the recordings in 1 step"),
+        "{report}"
+    );
     browser.screenshot("4-adapted");
     eprintln!(
         "screenshots in {} (recording: {speech_seconds})",

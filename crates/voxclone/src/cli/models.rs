@@ -24,10 +24,16 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                 "Kokoro-82M synthesizer and vocoder: {}",
                 kokoro.weights.display()
             );
-            println!("Kokoro voices: {}", kokoro.voices.display());
+            println!(
+                "Kokoro voices ({}, npm {}@{}): {}",
+                voxclone::models::KOKORO_VOICES.len(),
+                voxclone::models::KOKORO_JS_TARBALL.package,
+                voxclone::models::KOKORO_JS_TARBALL.version,
+                kokoro.voices.display()
+            );
             let lexicons = ctx.store.misaki_lexicons(&progress)?;
             println!(
-                "English lexicons (misaki): {}",
+                "English lexicons, American and British (misaki): {}",
                 lexicons
                     .us_gold
                     .parent()

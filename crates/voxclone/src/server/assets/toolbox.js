@@ -121,6 +121,31 @@ async function loadSamples() {
     select.append(new Option(`${s.id} — ${s.description || `speaker ${s.speaker}`}`, s.id));
   }
   updateLabelPlaceholder();
+  // The Load button depends on the list: whichever of samples and voices answers first.
+  updateControls();
+}
+
+// How a profile was made, and the entries a prediction came from, in a user's words
+// (the API keeps the terse forms, e.g. "speaker-encoding:284", "adapted:1841").
+function methodLabel(method) {
+  if (!method) return '';
+  // "adapted:<how it started>:<n>-steps"
+  const adapted = method.match(/^adapted:(.*):(\d+)-steps$/);
+  if (adapted) {
+    const steps = adapted[2] === '1' ? '1 step' : `${adapted[2]} steps`;
+    return `fitted to the recordings in ${steps}, from ${methodLabel(adapted[1])}`;
+  }
+  const [kind, detail] = method.split(':');
+  if (kind === 'speaker-encoding') return `zero-shot, predicted from ${detail} learned voices`;
+  if (kind === 'nearest-stock') return `zero-shot, closest stock voice ${detail}`;
+  return method;
+}
+
+function neighbourLabel(name) {
+  const [kind, detail] = name.split(':');
+  if (kind === 'adapted') return `LibriSpeech speaker ${detail} (fitted)`;
+  if (kind === 'sampled') return `sampled voice ${detail}`;
+  return name;
 }
 
 async function loadVoices() {
@@ -162,7 +187,7 @@ function renderVoices(selectId) {
 
 function voiceTitle(v) {
   if (v.kind === 'stock') return v.description ? `${v.name} — ${v.description}` : v.name;
-  return v.method ? `${v.name} (${v.method})` : v.name;
+  return v.method ? `${v.name} (${methodLabel(v.method)})` : v.name;
 }
 
 function onVoiceChange() {
@@ -183,7 +208,7 @@ function onVoiceChange() {
 
 function describeVoice(v) {
   if (v.kind === 'stock') return v.description || 'stock voice';
-  const parts = [`${v.method || 'cloned'} profile`];
+  const parts = [v.method ? `${methodLabel(v.method)} profile` : 'cloned profile'];
   if (v.pitch_hz) parts.push(`pitch ${Math.round(v.pitch_hz)} Hz`);
   if (v.reference_pitch_hz) parts.push(`reference ${Math.round(v.reference_pitch_hz)} Hz`);
   if (!v.has_reference) parts.push('no reference recording');
@@ -453,7 +478,7 @@ async function cloneVoice(adapt) {
     upsertVoice(voice);
     renderVoices(voice.id);
     renderReport(voice);
-    setCloneStatus('done', `Voice “${voice.name}” is ready (${voice.method || (adapt ? 'adapted' : 'zero-shot')}).`);
+    setCloneStatus('done', `Voice “${voice.name}” is ready (${methodLabel(voice.method) || (adapt ? 'adapted' : 'zero-shot')}).`);
   } catch (e) {
     setProgress(0, 1);
     setCloneStatus('error', e.message);
@@ -515,12 +540,12 @@ function renderReport(voice) {
     if (value instanceof Node) dd.append(value); else dd.textContent = value;
     dl.append(dt, dd);
   };
-  add('Method', voice.method || '—');
+  add('Method', methodLabel(voice.method) || '—');
   if (r.speech_seconds != null) add('Speech', `${r.speech_seconds.toFixed(1)} s`);
   if (r.reference_pitch_hz) add('Ref. pitch', `${Math.round(r.reference_pitch_hz)} Hz`);
   if (voice.pitch_hz) add('Voice pitch', `${Math.round(voice.pitch_hz)} Hz`);
   if (r.neighbours?.length) {
-    add('Neighbours', listOf(r.neighbours.map(([n, cos]) => `${n}  ${Number(cos).toFixed(3)}`)));
+    add('Closest learned voices', listOf(r.neighbours.map(([n, cos]) => `${neighbourLabel(n)}  ${Number(cos).toFixed(3)}`)));
   }
   const curve = r.adaptation || [];
   if (curve.length) {
@@ -557,6 +582,8 @@ async function synthesize() {
   let speed = Number($('speed').value);
   if (!Number.isFinite(speed) || speed <= 0) speed = 1;
   speed = Math.min(4, Math.max(0.25, speed));
+  // Show the speed that is used, not the one typed (10 becomes 4).
+  $('speed').value = String(speed);
 
   setResultState('working', `Synthesizing with ${voice.name}…`);
   try {
