@@ -10,12 +10,9 @@ use std::f64::consts::PI;
 use candle_core::{Device, Result, Tensor};
 use realfft::RealFftPlanner;
 
-/// The periodic Hann window of `n` points (`torch.hann_window(n, periodic=True)`).
-pub fn hann_periodic(n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| 0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos())
-        .collect()
-}
+/// The periodic Hann window (`torch.hann_window(n, periodic=True)`), written once in the audio
+/// crate for every stage.
+use voxclone_audio::mel::periodic_hann as hann_periodic;
 
 /// Magnitude and phase spectra of `signal`: `(bins × frames, bins × frames)` row-major, with
 /// `bins = n_fft / 2 + 1` and `frames = len / hop + 1`.
