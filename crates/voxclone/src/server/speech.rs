@@ -225,7 +225,21 @@ fn speak_streaming(
             return;
         }
     };
-    if chunks.peek().is_none() {
+    // Two chunks (a couple of sentences) are said whole, with the WAV's true sizes, so that a
+    // client that reads the whole answer (OpenAI's `create().write_to_file()`) gets a file every
+    // tool reads; from three on, the answer streams. Knowing which costs only phonemizing.
+    let second = chunks.next();
+    let mut audio = audio;
+    if second.is_none() || chunks.peek().is_none() {
+        if let Some((i, chunk)) = &second {
+            match tts.speak_chunk(chunk, &voice.pack, options, *i as u64) {
+                Ok(more) => audio.extend(more),
+                Err(e) => {
+                    let _ = first.send(Err(e.into()));
+                    return;
+                }
+            }
+        }
         let body = match format {
             AudioFormat::Pcm => pcm16_bytes(&audio),
             _ => wav_bytes(&audio, SAMPLE_RATE),
@@ -247,7 +261,7 @@ fn speak_streaming(
             Ok(Ok(()))
         )
     };
-    for (i, chunk) in chunks {
+    for (i, chunk) in second.into_iter().chain(chunks) {
         if rest.is_closed() {
             return; // the client left
         }
