@@ -178,6 +178,12 @@ mod tests {
 
     #[test]
     fn a_symlink_writes_its_target_and_stays_a_link() {
+        let is_link = |p: &Path| {
+            std::fs::symlink_metadata(p)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        };
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("real");
         std::fs::create_dir(&sub).unwrap();
@@ -186,19 +192,13 @@ mod tests {
         let link = dir.path().join("link.wav");
         std::os::unix::fs::symlink("real/target.wav", &link).unwrap();
         write(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        assert!(is_link(&link));
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         // A link to a file not yet there creates it where the link points.
         let dangling = dir.path().join("later.wav");
         std::os::unix::fs::symlink("real/later.wav", &dangling).unwrap();
         write(&dangling, b"made").unwrap();
-        assert!(std::fs::symlink_metadata(&dangling)
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        assert!(is_link(&dangling));
         assert_eq!(std::fs::read(sub.join("later.wav")).unwrap(), b"made");
     }
 
