@@ -10,9 +10,10 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use voxclone_audio::{Audio, MelSpectrogram};
 
-use crate::fused::{FusedEncoder, Kernel};
 use crate::partials::{partials, Partials};
 use crate::{Embedding, EncoderError, EncoderParams, Result, SpeakerEncoder};
+use voxclone_nn::kernels::lstm::{FusedLstm, LSTM_KERNELS};
+use voxclone_nn::Kernel;
 
 /// Threads for the encoder: candle's setting (`RAYON_NUM_THREADS`, else all cores).
 fn threads() -> usize {
@@ -46,7 +47,7 @@ impl UtteranceEmbedding {
 pub struct VoiceEncoder {
     model: SpeakerEncoder,
     /// On the CPU, the fused kernel runs the network; the candle model is the reference.
-    fused: Option<FusedEncoder>,
+    fused: Option<FusedLstm>,
     mel: MelSpectrogram,
     params: EncoderParams,
 }
@@ -54,7 +55,7 @@ pub struct VoiceEncoder {
 impl VoiceEncoder {
     pub fn new(model: SpeakerEncoder, params: EncoderParams) -> Result<Self> {
         let fused = match model.device() {
-            Device::Cpu => Some(model.to_fused(Kernel::detect())?),
+            Device::Cpu => Some(model.to_fused(Kernel::configured(&LSTM_KERNELS))?),
             _ => None,
         };
         Ok(Self {
@@ -85,8 +86,8 @@ impl VoiceEncoder {
     }
 
     /// The fused CPU kernel running the network, or `None` when the candle model does.
-    pub fn kernel(&self) -> Option<crate::fused::Kernel> {
-        self.fused.as_ref().map(FusedEncoder::kernel)
+    pub fn kernel(&self) -> Option<voxclone_nn::Kernel> {
+        self.fused.as_ref().map(FusedLstm::kernel)
     }
 
     pub fn params(&self) -> &EncoderParams {

@@ -7,7 +7,6 @@
 
 pub mod differentiable;
 pub mod embedding;
-pub mod fused;
 pub mod ge2e;
 pub mod inference;
 pub mod model;

@@ -103,7 +103,10 @@ impl SpeakerEncoder {
     }
 
     /// The same network as plain arrays for the fused CPU kernel.
-    pub fn to_fused(&self, kernel: crate::fused::Kernel) -> Result<crate::fused::FusedEncoder> {
+    pub fn to_fused(
+        &self,
+        kernel: voxclone_nn::Kernel,
+    ) -> Result<voxclone_nn::kernels::lstm::FusedLstm> {
         let transposed = self
             .layers
             .iter()
@@ -121,7 +124,12 @@ impl SpeakerEncoder {
             .linear
             .bias()
             .ok_or_else(|| EncoderError::Weights("linear layer without bias".into()))?;
-        crate::fused::FusedEncoder::new(&lstm, &linear_w_t, linear_b, kernel)
+        Ok(voxclone_nn::kernels::lstm::FusedLstm::new(
+            &lstm,
+            &linear_w_t,
+            linear_b,
+            kernel,
+        )?)
     }
 
     pub fn device(&self) -> &Device {

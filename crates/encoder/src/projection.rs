@@ -3,7 +3,7 @@
 //!
 //! Exact t-SNE: O(n²) per iteration, fine for the few hundred utterances it is meant for.
 
-use crate::train::SplitMix;
+use voxclone_nn::rng::SplitMix64 as SplitMix;
 
 /// t-SNE settings.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
+use voxclone_nn::rng::SplitMix64;
+use voxclone_train::Adam;
 
 use crate::ge2e::{Ge2eLoss, GE2E_PARAMETERS};
 use crate::{EncoderError, EncoderParams, Result, SpeakerEncoder, VoiceEncoder};
@@ -63,7 +65,7 @@ impl SpeakerDataset {
 
     /// A batch of `n` distinct speakers × `m` random partials (`n·m × frames × n_mels`, speaker
     /// major): each partial a random window of a random utterance, zero-padded when shorter.
-    pub fn sample(&self, n: usize, m: usize, frames: usize, rng: &mut SplitMix) -> Vec<f32> {
+    pub fn sample(&self, n: usize, m: usize, frames: usize, rng: &mut SplitMix64) -> Vec<f32> {
         let chosen = rng.choose_distinct(self.speakers.len(), n);
         let window = frames * self.n_mels;
         let mut out = vec![0f32; n * m * window];
@@ -83,78 +85,6 @@ impl SpeakerDataset {
             }
         }
         out
-    }
-}
-
-/// A small, seedable random generator (SplitMix64): training runs are reproducible.
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// `k` distinct indices of `0..n` (partial Fisher–Yates).
-    pub fn choose_distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
-        let mut all: Vec<usize> = (0..n).collect();
-        for i in 0..k.min(n) {
-            let j = i + self.below(n - i);
-            all.swap(i, j);
-        }
-        all.truncate(k.min(n));
-        all
-    }
-}
-
-/// Adam (Kingma & Ba 2015) with its moments kept by parameter name, so they can be saved.
-#[derive(Debug)]
-struct Adam {
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    moments: HashMap<String, (Tensor, Tensor)>,
-}
-
-impl Adam {
-    fn new(lr: f64) -> Self {
-        Self {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            moments: HashMap::new(),
-        }
-    }
-
-    /// One update of `var` with `grad` at 1-based `step`.
-    fn update(&mut self, name: &str, var: &Var, grad: &Tensor, step: usize) -> Result<()> {
-        let (m, v) = match self.moments.remove(name) {
-            Some(mv) => mv,
-            None => (grad.zeros_like()?, grad.zeros_like()?),
-        };
-        let m = ((m * self.beta1)? + (grad * (1.0 - self.beta1))?)?;
-        let v = ((v * self.beta2)? + (grad.sqr()? * (1.0 - self.beta2))?)?;
-        let m_hat = (&m / (1.0 - self.beta1.powi(step as i32)))?;
-        let v_hat = (&v / (1.0 - self.beta2.powi(step as i32)))?;
-        let delta = (m_hat / (v_hat.sqrt()? + self.eps)?)?;
-        var.set(&(var.as_tensor() - (delta * self.lr)?)?)?;
-        self.moments.insert(name.to_string(), (m, v));
-        Ok(())
     }
 }
 
@@ -206,7 +136,7 @@ pub struct Trainer {
     adam: Adam,
     /// Optimiser steps taken so far.
     pub step: usize,
-    rng: SplitMix,
+    rng: SplitMix64,
 }
 
 impl Trainer {
@@ -221,15 +151,16 @@ impl Trainer {
             Some(path) => load_into(&mut varmap, path)?,
             None => seeded_init(&varmap, &params, config.seed)?,
         }
+        let adam = Adam::new(named_vars(&varmap), config.learning_rate)?;
         Ok(Self {
             params,
             config,
             varmap,
             model,
             loss,
-            adam: Adam::new(config.learning_rate),
+            adam,
             step: 0,
-            rng: SplitMix::new(config.seed),
+            rng: SplitMix64::new(config.seed),
         })
     }
 
@@ -250,34 +181,26 @@ impl Trainer {
         trainer.step = field("step")
             .ok_or_else(|| EncoderError::Checkpoint(format!("{}: no step", state.display())))?
             as usize;
-        trainer.rng = SplitMix::new(field("rng").unwrap_or(config.seed));
-        let moments = candle_core::safetensors::load(&optimizer, &Device::Cpu)
+        trainer.rng = SplitMix64::new(field("rng").unwrap_or(config.seed));
+        let mut moments = candle_core::safetensors::load(&optimizer, &Device::Cpu)
             .map_err(|e| EncoderError::Checkpoint(format!("{}: {e}", optimizer.display())))?;
-        for (key, m) in &moments {
-            if let Some(name) = key.strip_prefix("m.") {
-                if let Some(v) = moments.get(&format!("v.{name}")) {
-                    trainer
-                        .adam
-                        .moments
-                        .insert(name.to_string(), (m.clone(), v.clone()));
-                }
-            }
+        // Checkpoints from before the shared optimiser count Adam's steps in state.json only.
+        if !moments.contains_key("t") {
+            moments.insert(
+                "t".into(),
+                Tensor::new(&[trainer.step as i64], &Device::Cpu)?,
+            );
         }
+        trainer
+            .adam
+            .restore(&moments)
+            .map_err(|e| EncoderError::Checkpoint(format!("{}: {e}", optimizer.display())))?;
         Ok(trainer)
     }
 
     /// The trainable variables by name, in name order.
     fn named_vars(&self) -> Vec<(String, Var)> {
-        let mut vars: Vec<(String, Var)> = self
-            .varmap
-            .data()
-            .lock()
-            .expect("varmap lock")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        vars
+        named_vars(&self.varmap)
     }
 
     /// Writes weights, optimiser moments and step into `dir`, each through a temporary file, so an
@@ -293,11 +216,7 @@ impl Trainer {
             .into_iter()
             .map(|(k, v)| (k, v.as_tensor().clone()))
             .collect();
-        let mut moments: HashMap<String, Tensor> = HashMap::new();
-        for (name, (m, v)) in &self.adam.moments {
-            moments.insert(format!("m.{name}"), m.clone());
-            moments.insert(format!("v.{name}"), v.clone());
-        }
+        let moments = self.adam.state()?;
         let write = |path: &Path, f: &dyn Fn(&Path) -> Result<()>| -> Result<()> {
             let tmp = voxclone_audio::wav::temp_path(path);
             f(&tmp)?;
@@ -310,7 +229,11 @@ impl Trainer {
             Ok(candle_core::safetensors::save(&moments, p)?)
         })?;
         // The rng's state, so a resumed run draws the batches an uninterrupted one would have.
-        let json = format!("{{\"step\": {}, \"rng\": {}}}\n", self.step, self.rng.0);
+        let json = format!(
+            "{{\"step\": {}, \"rng\": {}}}\n",
+            self.step,
+            self.rng.state()
+        );
         write(&state, &|p| {
             std::fs::write(p, &json).map_err(|e| io(p, e.to_string()))
         })
@@ -331,34 +254,17 @@ impl Trainer {
             .forward(&mels)?
             .reshape((n, m, self.params.embedding_size))?;
         let (loss, _) = self.loss.forward(&embeds)?;
-        let grads = loss.backward()?;
-
-        let vars = self.named_vars();
-        let mut scaled: Vec<(String, Var, Tensor)> = Vec::with_capacity(vars.len());
-        let mut norm_sq = 0f64;
-        for (name, var) in vars {
-            let Some(g) = grads.get(var.as_tensor()) else {
-                continue;
-            };
-            let g = if GE2E_PARAMETERS.contains(&name.as_str()) {
-                (g * self.config.ge2e_gradient_scale)?
-            } else {
-                g.clone()
-            };
-            norm_sq += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
-            scaled.push((name, var, g));
+        let mut grads = loss.backward()?;
+        // GE2E's scale and bias learn more slowly than the network (RTVC: 0.01×).
+        for (name, var) in self.named_vars() {
+            if GE2E_PARAMETERS.contains(&name.as_str()) {
+                if let Some(g) = grads.remove(var.as_tensor()) {
+                    grads.insert(var.as_tensor(), (g * self.config.ge2e_gradient_scale)?);
+                }
+            }
         }
-        let norm = norm_sq.sqrt();
-        let clip = if norm > self.config.max_grad_norm {
-            self.config.max_grad_norm / norm
-        } else {
-            1.0
-        };
+        self.adam.clip_and_step(&grads, self.config.max_grad_norm)?;
         self.step += 1;
-        for (name, var, g) in scaled {
-            let g = if clip < 1.0 { (g * clip)? } else { g };
-            self.adam.update(&name, &var, &g, self.step)?;
-        }
         Ok(loss.to_scalar::<f32>()?)
     }
 
@@ -374,6 +280,19 @@ impl Trainer {
     }
 }
 
+/// The variables of `varmap` by name, in name order (the optimiser's order).
+fn named_vars(varmap: &VarMap) -> Vec<(String, Var)> {
+    let mut vars: Vec<(String, Var)> = varmap
+        .data()
+        .lock()
+        .expect("varmap lock")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
+}
+
 /// PyTorch's initialisation, drawn from a seeded generator so a training run is reproducible:
 /// LSTM weights and biases U(-1/√H, 1/√H), the linear layer U(-1/√in, 1/√in); the GE2E scale and
 /// bias keep their constants.
@@ -381,7 +300,7 @@ fn seeded_init(varmap: &VarMap, params: &EncoderParams, seed: u64) -> Result<()>
     let data = varmap.data().lock().expect("varmap lock");
     let mut names: Vec<&String> = data.keys().collect();
     names.sort();
-    let mut rng = SplitMix::new(seed ^ 0x5EED);
+    let mut rng = SplitMix64::new(seed ^ 0x5EED);
     for name in names {
         if GE2E_PARAMETERS.contains(&name.as_str()) {
             continue;
@@ -427,7 +346,7 @@ mod tests {
             seed: 3,
             ..Default::default()
         };
-        let mut rng = SplitMix::new(11);
+        let mut rng = SplitMix64::new(11);
         let speakers = (0..4)
             .map(|s| {
                 let mels = (0..3)
@@ -501,7 +420,7 @@ mod tests {
     #[test]
     fn sampling_picks_distinct_speakers_and_pads_short_utterances() {
         let (_, _, data) = tiny();
-        let mut rng = SplitMix::new(1);
+        let mut rng = SplitMix64::new(1);
         let batch = data.sample(3, 2, 40, &mut rng);
         assert_eq!(batch.len(), 3 * 2 * 40 * 40);
         // Utterances have 30 frames: the last 10 frames of every 40-frame window are padding.

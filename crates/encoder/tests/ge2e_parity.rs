@@ -40,7 +40,7 @@ fn partial_embeddings_of_reference_mels_match_within_1e5() {
 
 #[test]
 fn every_cpu_kernel_here_matches_the_reference_partials() {
-    use voxclone_encoder::fused::Kernel;
+    use voxclone_nn::Kernel;
     let golden = Ge2eGolden::load();
     let mut tried = 0;
     for kernel in [Kernel::Amx, Kernel::Avx512, Kernel::Portable] {

@@ -14,8 +14,8 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use voxclone_models::{ModelStore, NoProgress};
+use voxclone_nn::kernels::{Kernel, KernelConfig};
 use voxclone_synthesizer::{Kokoro, Vocab, VoicePack};
-use voxclone_vocoder::kernels::Kernel;
 use voxclone_vocoder::{SourceNoise, SAMPLE_RATE};
 
 const VOICE: &str = "jf_alpha";
@@ -88,7 +88,13 @@ fn main() -> Result<()> {
         .unwrap_or(1)
         .max(1);
     let threads = candle_core::utils::get_num_threads();
-    let kernel = Kernel::detect();
+    let config = KernelConfig::from_settings(
+        std::env::var("VOXCLONE_KERNEL").ok().as_deref(),
+        std::env::var("VOXCLONE_CONV_PRECISION").ok().as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    voxclone_nn::kernels::configure(config);
+    let kernel = Kernel::configured(&voxclone_nn::kernels::conv::CONV_KERNELS);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let tsv = root.join("bench/sentences.tsv");
 
@@ -146,11 +152,7 @@ fn main() -> Result<()> {
     let sr = SAMPLE_RATE as f64;
     let total_audio: f64 = best.iter().map(|t| t.samples as f64 / sr).sum();
     let total_wall: f64 = best.iter().map(Timing::wall).sum();
-    let kernel_name = match kernel {
-        Kernel::Amx => "amx",
-        Kernel::Avx2 => "avx2",
-        Kernel::Portable => "portable",
-    };
+    let kernel_name = kernel.name();
 
     if json {
         let rows: Vec<serde_json::Value> = sentences

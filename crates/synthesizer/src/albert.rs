@@ -5,7 +5,7 @@
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 
-use crate::linear::Linear;
+use voxclone_nn::linear::Linear;
 
 /// `plbert` of Kokoro-82M's `config.json`.
 #[derive(Debug, Clone, PartialEq)]

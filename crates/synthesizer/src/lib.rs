@@ -8,8 +8,6 @@
 //! decoder, its last 128 (the *prosody*) drive the predictor.
 
 pub mod albert;
-pub mod linear;
-pub mod lstm;
 pub mod model;
 pub mod pitch;
 pub mod prosody;
@@ -30,7 +28,7 @@ pub(crate) fn channel_layer_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>)
     let mean = x.mean_keepdim(1)?;
     let centred = x.broadcast_sub(&mean)?;
     let var = centred.sqr()?.mean_keepdim(1)?;
-    let y = centred.broadcast_div(&(var + voxclone_vocoder::layers::NORM_EPS)?.sqrt()?)?;
+    let y = centred.broadcast_div(&(var + voxclone_nn::layers::NORM_EPS)?.sqrt()?)?;
     match affine {
         Some((gamma, beta)) => {
             let c = gamma.dim(D::Minus1)?;

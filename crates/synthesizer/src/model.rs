@@ -74,7 +74,7 @@ pub struct Synthesis {
 #[derive(Debug, Clone)]
 pub struct Kokoro {
     bert: Albert,
-    bert_encoder: crate::linear::Linear,
+    bert_encoder: voxclone_nn::linear::Linear,
     predictor: ProsodyPredictor,
     text_encoder: TextEncoder,
     decoder: Decoder,
@@ -89,7 +89,7 @@ impl Kokoro {
         let c = &config;
         Ok(Self {
             bert: Albert::load(&vb.pp("bert"), &c.albert)?,
-            bert_encoder: crate::linear::Linear::load(
+            bert_encoder: voxclone_nn::linear::Linear::load(
                 c.albert.hidden_size,
                 c.hidden_dim,
                 vb.pp("bert_encoder"),

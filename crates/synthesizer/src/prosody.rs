@@ -4,10 +4,10 @@
 
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
-use voxclone_vocoder::layers::{AdainResBlk1d, Conv1d};
+use voxclone_nn::layers::{AdainResBlk1d, Conv1d};
 
 use crate::channel_layer_norm;
-use crate::lstm::BiLstm;
+use voxclone_nn::lstm::BiLstm;
 
 /// Layer norm whose gain and bias come from the style: `(1 + γ(s)) · LN(x) + β(s)`.
 #[derive(Debug, Clone)]

@@ -3,10 +3,10 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder};
-use voxclone_vocoder::layers::{leaky_relu, Conv1d};
+use voxclone_nn::layers::{leaky_relu, Conv1d};
 
 use crate::channel_layer_norm;
-use crate::lstm::BiLstm;
+use voxclone_nn::lstm::BiLstm;
 
 #[derive(Debug, Clone)]
 struct ConvBlock {

@@ -2,11 +2,11 @@
 //! resume exactly, and a tiny model learns a diagonal alignment on a handful of utterances.
 
 use candle_core::{DType, Device, Tensor};
+use voxclone_nn::rng::SplitMix64;
 use voxclone_synthesizer::tacotron::train::{
     alignment_score, loss, AttentionGuide, Batch, Example, Phase, TrainableTacotron, Trainer,
 };
 use voxclone_synthesizer::tacotron::{Dropout, Tacotron, TacotronConfig};
-use voxclone_vocoder::rng::SplitMix64;
 
 const N_MELS: usize = 80;
 const SPEAKER_DIMS: usize = 256;

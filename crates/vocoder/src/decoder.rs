@@ -5,9 +5,9 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
 use crate::generator::Generator;
-use crate::layers::{AdainResBlk1d, Conv1d};
 use crate::source::SourceNoise;
 use crate::IstftnetConfig;
+use voxclone_nn::layers::{AdainResBlk1d, Conv1d};
 
 /// Channels of the decoder's hidden features.
 const HIDDEN: usize = 1024;

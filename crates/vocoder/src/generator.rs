@@ -6,10 +6,10 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::layers::{leaky_relu, AdaInResBlock1, Conv1d, ConvTranspose1d};
 use crate::source::{HarmonicSource, SourceNoise};
 use crate::stft::{stft_magnitude_phase, InverseStft};
 use crate::{IstftnetConfig, SAMPLE_RATE};
+use voxclone_nn::layers::{leaky_relu, AdaInResBlock1, Conv1d, ConvTranspose1d};
 
 /// Slope of the leaky ReLU before each upsampling (HiFi-GAN's `LRELU_SLOPE`).
 const UPSAMPLE_SLOPE: f64 = 0.1;

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use voxclone_audio::rtvc_mel::{RtvcMel, RtvcMelParams};
 
-use crate::rng::SplitMix64;
+use voxclone_nn::rng::SplitMix64;
 
 /// Griffin-Lim for RTVC mels. `iters`, `power` and `seed` may be changed after construction.
 #[derive(Debug, Clone)]

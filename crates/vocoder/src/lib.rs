@@ -19,12 +19,8 @@
 pub mod decoder;
 pub mod generator;
 pub mod griffin_lim;
-pub mod kernels;
-pub mod layers;
-pub mod rng;
 pub mod source;
 pub mod stft;
-pub mod training;
 pub mod wavernn;
 
 pub use decoder::Decoder;

@@ -8,7 +8,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::rng::SplitMix64;
+use voxclone_nn::rng::SplitMix64;
 
 /// Amplitude of the sines (`sine_amp`).
 const SINE_AMP: f64 = 0.1;

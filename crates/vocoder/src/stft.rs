@@ -62,7 +62,7 @@ pub fn stft_magnitude_phase(signal: &[f32], n_fft: usize, hop: usize) -> (Vec<f3
 #[derive(Debug, Clone)]
 pub struct InverseStft {
     /// `[2 · bins, 1, n_fft]`: real parts' basis, then imaginary parts', in polyphase form
-    /// (see [`crate::layers::polyphase_kernel`]).
+    /// (see [`voxclone_nn::layers::polyphase_kernel`]).
     kernel: Tensor,
     window: Vec<f64>,
     n_fft: usize,
@@ -85,7 +85,7 @@ impl InverseStft {
         }
         let kernel = Tensor::from_vec(kernel, (2 * bins, 1, n_fft), device)?;
         Ok(Self {
-            kernel: crate::layers::polyphase_kernel(&kernel, hop)?,
+            kernel: voxclone_nn::layers::polyphase_kernel(&kernel, hop)?,
             window,
             n_fft,
             hop,
@@ -98,7 +98,7 @@ impl InverseStft {
         let real = (magnitude * phase.cos()?)?;
         let imag = (magnitude * phase.sin()?)?;
         let spectrum = Tensor::cat(&[real, imag], 1)?;
-        let overlapped = crate::layers::conv_transpose1d_polyphase(
+        let overlapped = voxclone_nn::layers::conv_transpose1d_polyphase(
             &spectrum,
             &self.kernel,
             self.hop,

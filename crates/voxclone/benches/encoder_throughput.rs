@@ -14,6 +14,12 @@ use voxclone::models::{ModelStore, NoProgress};
 use voxclone_testdata::Ge2eGolden;
 
 fn main() {
+    let kernels = voxclone_nn::KernelConfig::from_settings(
+        std::env::var("VOXCLONE_KERNEL").ok().as_deref(),
+        None,
+    )
+    .expect("VOXCLONE_KERNEL");
+    voxclone_nn::kernels::configure(kernels);
     let store = ModelStore::from_env().expect("cache dir");
     let weights = store.ge2e_encoder(&NoProgress).expect("GE2E weights");
     let encoder = VoiceEncoder::load(&weights, &Device::Cpu).expect("load");

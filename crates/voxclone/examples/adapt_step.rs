@@ -8,6 +8,13 @@ use voxclone::models::{ModelStore, NoProgress};
 use voxclone::{Tts, Voxclone};
 
 fn main() -> anyhow::Result<()> {
+    voxclone_nn::kernels::configure(
+        voxclone_nn::KernelConfig::from_settings(
+            std::env::var("VOXCLONE_KERNEL").ok().as_deref(),
+            std::env::var("VOXCLONE_CONV_PRECISION").ok().as_deref(),
+        )
+        .map_err(anyhow::Error::msg)?,
+    );
     if std::env::var_os("SYSTEM_MALLOC").is_none() {
         voxclone::allocator::keep_freed_memory();
     }

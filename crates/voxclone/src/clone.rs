@@ -314,6 +314,25 @@ pub enum SpeakerEncoding {
 }
 
 impl SpeakerEncoding {
+    /// The predictor `choice` names.
+    pub fn choose(
+        choice: &crate::pipeline::EncodingChoice,
+        vc: &Voxclone,
+        tts: &Tts,
+    ) -> Result<Self, CloneError> {
+        use crate::pipeline::EncodingChoice;
+        Ok(match choice {
+            EncodingChoice::Shipped => Self::shipped()?,
+            EncodingChoice::Bank(path) => Self::Bank(StyleBank::load(path)?),
+            EncodingChoice::NearestStock { cache: Some(cache) } => {
+                Self::NearestStock(StockVoices::embed_cached(vc, tts, cache)?)
+            }
+            EncodingChoice::NearestStock { cache: None } => {
+                Self::NearestStock(StockVoices::embed(vc, tts)?)
+            }
+        })
+    }
+
     /// The bank built into the binary.
     pub fn shipped() -> Result<Self, CloneError> {
         Ok(Self::Bank(StyleBank::shipped()?))

@@ -17,7 +17,6 @@
 pub mod adapt;
 pub mod allocator;
 pub mod clone;
-pub mod corpus;
 pub mod pipeline;
 pub mod plot;
 pub mod profile;
@@ -32,3 +31,4 @@ pub use tts::{SpeakOptions, Tts};
 pub use voxclone_audio as audio;
 pub use voxclone_encoder as encoder;
 pub use voxclone_models as models;
+pub use voxclone_train::corpus;

@@ -8,7 +8,7 @@ use super::layers::{
     linear, same_padding_conv1d, Dropout, GruWeights, Linear, LstmCell, Mode, PreNet, StepLinear,
 };
 use super::TacotronConfig;
-use voxclone_vocoder::training::step_matmul;
+use voxclone_train::graph::step_matmul;
 
 /// The mel projection always has room for this many frames per step; the first `r` are used.
 pub const MAX_R: usize = 20;

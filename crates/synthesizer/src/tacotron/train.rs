@@ -20,8 +20,11 @@ use std::path::Path;
 
 use candle_core::{backprop::GradStore, DType, Device, Result, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
-use voxclone_vocoder::rng::{mix, SplitMix64};
-use voxclone_vocoder::training::{load_vars, update_running_stats, Adam, DeferredGrads};
+use voxclone_nn::rng::{mix, SplitMix64};
+use voxclone_train::batch_norm::update_running_stats;
+use voxclone_train::checkpoint::load_vars;
+use voxclone_train::graph::DeferredGrads;
+use voxclone_train::Adam;
 
 use super::layers::{BatchStats, Dropout, Mode};
 use super::{Tacotron, TacotronConfig, TeacherForced};

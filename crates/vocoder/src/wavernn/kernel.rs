@@ -8,7 +8,7 @@
 //! `[B × 512] · [512 × n]` products on the recurrent path, the gate arithmetic and the
 //! sampling, all in preallocated buffers.
 
-pub use crate::kernels::dense::Dense;
+pub use voxclone_nn::kernels::dense::Dense;
 
 /// Steps whose conditioning products are computed together.
 const BLOCK: usize = 128;

@@ -10,7 +10,6 @@
 //! Weights load by RTVC's state-dict names (`upsample.resnet.conv_in.weight`, `rnn1.weight_ih_l0`,
 //! `fc3.bias`, …).
 
-pub mod gru;
 pub mod kernel;
 pub mod train;
 pub mod upsample;
@@ -20,9 +19,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::rng::SplitMix64;
 use kernel::{Conditioning, Dense, SampleLoop, Sampling};
 pub use upsample::UpsampleNetwork;
+use voxclone_nn::rng::SplitMix64;
 
 /// RTVC's vocoder hyper-parameters (`vocoder/hparams.py`).
 #[derive(Debug, Clone, PartialEq)]

@@ -12,9 +12,11 @@ use candle_nn::{Init, VarBuilder, VarMap};
 
 use super::WaveRnnConfig;
 
-use crate::layers::NORM_EPS as BATCH_NORM_EPS;
-pub use crate::training::Adam;
-use crate::training::{batch_norm_training, conv1d_unfolded, load_vars, update_running_stats};
+use voxclone_nn::layers::NORM_EPS as BATCH_NORM_EPS;
+use voxclone_train::batch_norm::{batch_norm_training, update_running_stats};
+use voxclone_train::checkpoint::load_vars;
+use voxclone_train::graph::conv1d_unfolded;
+pub use voxclone_train::Adam;
 
 /// One training example: a mel `[feat, frames]` (divided by `mel_max_abs_value`, as the
 /// vocoder reads it) and the waveform it describes, `(frames − 1)·hop + 1` samples or more,
@@ -161,9 +163,11 @@ impl Gru {
             .broadcast_add(&self.b_ih)?;
         if gi.device().is_cpu() {
             // One operation for the whole recurrence, with a backward pass through time.
-            return gi
-                .contiguous()?
-                .apply_op3(&self.w_hh, &self.b_hh, super::gru::GruSequence);
+            return gi.contiguous()?.apply_op3(
+                &self.w_hh,
+                &self.b_hh,
+                voxclone_nn::gru::GruSequence,
+            );
         }
         let w_hh_t = self.w_hh.t()?;
         let mut h = Tensor::zeros((b, hd), DType::F32, x.device())?;

@@ -179,6 +179,14 @@ pub fn run(cli: Cli) -> Result<()> {
         // Read by candle's matrix products; set before any of them runs.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
+    // The CPU kernels: the fastest this CPU has unless VOXCLONE_KERNEL names a slower family
+    // (benchmarks, and checking one kernel against another). Set before any model loads.
+    let kernels = voxclone_nn::KernelConfig::from_settings(
+        std::env::var("VOXCLONE_KERNEL").ok().as_deref(),
+        std::env::var("VOXCLONE_CONV_PRECISION").ok().as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("VOXCLONE_KERNEL: {e}"))?;
+    voxclone_nn::kernels::configure(kernels);
     // The environment configures the store (index, offline); flags override it.
     let store = match (cli.cache_dir, ModelStore::from_env()) {
         (Some(dir), Ok(store)) => store.with_root(dir),

@@ -118,7 +118,7 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
         ..Default::default()
     };
     let (weights_path, _, state_path) = checkpoint_paths(&args.out);
-    let mut trainer = if state_path.exists() {
+    let trainer = if state_path.exists() {
         let t = Trainer::resume(params, config, &args.out)
             .with_context(|| format!("resuming from {}", args.out.display()))?;
         eprintln!("resuming at step {}", t.step);
@@ -130,49 +130,23 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
         Trainer::new(params, config, None)?
     };
 
-    let bar = super::progress::bar(
+    let mut training = EncoderTraining {
+        trainer,
+        data,
+        held_out,
+        out: &args.out,
+        eval_every: args.eval_every.max(1),
+        target: args.steps,
+        losses: Vec::new(),
+    };
+    super::train_loop::run(
+        &mut training,
+        "encoder",
+        args.steps,
+        args.save_every,
+        &args.out,
         ctx.quiet,
-        args.steps as u64,
-        "training [{bar:30}] step {pos}/{len} {msg} ({eta})",
-    );
-    bar.set_position(trainer.step as u64);
-    let mut recent = Vec::new();
-    super::interrupt::catch();
-    while trainer.step < args.steps {
-        if super::interrupt::requested() {
-            trainer.save(&args.out)?;
-            bar.finish_and_clear();
-            bail!(
-                "interrupted at step {}; checkpoint saved in {} (run the same command to resume)",
-                trainer.step,
-                args.out.display()
-            );
-        }
-        let loss = trainer.train_step(&data)?;
-        recent.push(loss);
-        bar.set_position(trainer.step as u64);
-        if trainer.step % args.save_every.max(1) == 0 || trainer.step == args.steps {
-            trainer.save(&args.out)?;
-        }
-        if trainer.step % args.eval_every.max(1) == 0 || trainer.step == args.steps {
-            let mean = recent.iter().sum::<f32>() / recent.len() as f32;
-            recent.clear();
-            let eer = match held_out.len() {
-                0 | 1 => String::new(),
-                _ => {
-                    let (embeddings, labels) = embed_speakers(&trainer.encoder()?, held_out)?;
-                    let plot = args.out.join(format!("projection-{:07}.png", trainer.step));
-                    super::output::write_output(&plot, &projection_png(&embeddings, &labels))?;
-                    let refs: Vec<_> = embeddings.iter().collect();
-                    equal_error_rate(&pairwise_trials(&refs, &labels))
-                        .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))
-                        .unwrap_or_default()
-                }
-            };
-            bar.suspend(|| eprintln!("step {}: loss {mean:.4}{eer}", trainer.step));
-        }
-    }
-    bar.finish_and_clear();
+    )?;
     println!("checkpoint: {}", weights_path.display());
     if held_out.len() > 1 {
         let legend: Vec<String> = held_out
@@ -187,6 +161,57 @@ fn train_encoder(ctx: &Context, args: EncoderArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// GE2E training as the shared loop drives it, with the held-out speakers' EER and projection
+/// every `eval_every` steps.
+struct EncoderTraining<'a> {
+    trainer: Trainer,
+    data: SpeakerDataset,
+    held_out: &'a [(String, Vec<Vec<f32>>)],
+    out: &'a std::path::Path,
+    eval_every: usize,
+    target: usize,
+    /// Losses since the last evaluation.
+    losses: Vec<f32>,
+}
+
+impl super::train_loop::Training for EncoderTraining<'_> {
+    fn step_count(&self) -> usize {
+        self.trainer.step
+    }
+
+    fn train_step(&mut self) -> Result<(f32, String)> {
+        let loss = self.trainer.train_step(&self.data)?;
+        self.losses.push(loss);
+        Ok((loss, String::new()))
+    }
+
+    fn save(&self) -> Result<()> {
+        Ok(self.trainer.save(self.out)?)
+    }
+
+    fn after_step(&mut self) -> Result<Option<String>> {
+        let step = self.trainer.step;
+        if !(step.is_multiple_of(self.eval_every) || step == self.target) {
+            return Ok(None);
+        }
+        let mean = self.losses.iter().sum::<f32>() / self.losses.len().max(1) as f32;
+        self.losses.clear();
+        let eer = match self.held_out.len() {
+            0 | 1 => String::new(),
+            _ => {
+                let (embeddings, labels) = embed_speakers(&self.trainer.encoder()?, self.held_out)?;
+                let plot = self.out.join(format!("projection-{step:07}.png"));
+                super::output::write_output(&plot, &projection_png(&embeddings, &labels))?;
+                let refs: Vec<_> = embeddings.iter().collect();
+                equal_error_rate(&pairwise_trials(&refs, &labels))
+                    .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))
+                    .unwrap_or_default()
+            }
+        };
+        Ok(Some(format!("step {step}: loss {mean:.4}{eer}")))
+    }
 }
 
 /// Decodes and preprocesses a corpus of any layout, keeping speakers with at least one usable file.

@@ -1,29 +1,42 @@
-//! The optimiser-step loop that `train vocoder`, `train synthesizer` and `adapt` share: a
-//! progress bar with the mean of the recent losses, Ctrl-C between steps, and a checkpoint
-//! every `save_every` steps, at the end and on interrupt.
+//! How the CLI watches a training run ([`voxclone_train::driver`]): a progress bar with the mean
+//! of the recent losses, a line per checkpoint when there is no terminal, and Ctrl-C between
+//! steps.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use candle_core::Tensor;
+use indicatif::ProgressBar;
+pub use voxclone_train::driver::Training;
+use voxclone_train::driver::{self, Observer};
 
 use super::interrupt;
 
-/// Losses shown as the running mean of the last this many steps.
-const RECENT: usize = 20;
+struct Bar {
+    bar: ProgressBar,
+    quiet: bool,
+}
 
-/// One trainer as the loop drives it.
-pub trait Training {
-    /// Optimiser steps taken so far.
-    fn step_count(&self) -> usize;
-    /// One optimiser step: its loss, and anything more to show beside the mean (or "").
-    fn train_step(&mut self) -> Result<(f32, String)>;
-    /// Writes the checkpoint.
-    fn save(&self) -> Result<()>;
-    /// Work after a step that is not saving (plots, say).
-    fn after_step(&mut self) -> Result<()> {
-        Ok(())
+impl Observer for Bar {
+    fn started(&mut self, step: usize, _target: usize) {
+        self.bar.set_position(step as u64);
+    }
+    fn stepped(&mut self, step: usize, mean_loss: f32, extra: &str) {
+        self.bar.set_position(step as u64);
+        self.bar.set_message(format!("loss {mean_loss:.3}{extra}"));
+    }
+    fn saved(&mut self, step: usize, mean_loss: f32, extra: &str) {
+        // Without a terminal (nohup, a log file) there is no bar: say how it goes at each save.
+        if !self.quiet && self.bar.is_hidden() {
+            eprintln!("step {step}: loss {mean_loss:.3}{extra}; saved");
+        }
+    }
+    fn report(&mut self, line: &str) {
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
+    }
+    fn should_stop(&self) -> bool {
+        interrupt::requested()
     }
 }
 
@@ -41,61 +54,36 @@ pub fn run(
         target as u64,
         &format!("training {model} [{{bar:30}}] step {{pos}}/{{len}} {{msg}} ({{eta}})"),
     );
-    bar.set_position(training.step_count() as u64);
     interrupt::catch();
-    let mut recent: Vec<f32> = Vec::new();
-    let mean = |recent: &[f32]| recent.iter().sum::<f32>() / recent.len().max(1) as f32;
-    while training.step_count() < target {
-        if interrupt::requested() {
-            break;
-        }
-        let (loss, extra) = training.train_step()?;
-        recent.push(loss);
-        if recent.len() > RECENT {
-            recent.remove(0);
-        }
-        let step = training.step_count();
-        bar.set_position(step as u64);
-        bar.set_message(format!("loss {:.3}{extra}", mean(&recent)));
-        if step.is_multiple_of(save_every) {
-            training.save()?;
-            // Without a terminal (nohup, a log file) there is no bar: say how it goes at
-            // each save instead.
-            if !quiet && bar.is_hidden() {
-                eprintln!("step {step}: loss {:.3}{extra}; saved", mean(&recent));
-            }
-        }
-        training.after_step()?;
-    }
-    training.save()?;
+    let mut observer = Bar {
+        bar: bar.clone(),
+        quiet,
+    };
+    let outcome = driver::run(training, target, save_every, &mut observer)?;
     bar.finish_and_clear();
-    let step = training.step_count();
-    if !quiet {
+    if !quiet && outcome.recent > 0 {
         eprintln!(
-            "step {step}: loss {:.3} (mean of the last {}); saved {}",
-            mean(&recent),
-            recent.len(),
+            "step {}: loss {:.3} (mean of the last {}); saved {}",
+            outcome.step,
+            outcome.mean_loss,
+            outcome.recent,
+            saved.display()
+        );
+    } else if !quiet {
+        eprintln!(
+            "step {}: already at the target; saved {}",
+            outcome.step,
             saved.display()
         );
     }
-    if interrupt::requested() {
-        bail!("interrupted at step {step}; the checkpoint was saved");
+    if outcome.stopped {
+        bail!(
+            "interrupted at step {}; checkpoint saved in {} (run the same command to resume)",
+            outcome.step,
+            saved.display()
+        );
     }
     Ok(())
-}
-
-/// The step a checkpoint records in its `step` tensor (0 when it has none).
-pub fn stored_step(tensors: &HashMap<String, Tensor>) -> Result<usize> {
-    Ok(tensors
-        .get("step")
-        .map(|t| {
-            t.flatten_all()
-                .and_then(|t| t.to_dtype(candle_core::DType::I64))
-                .and_then(|t| t.to_vec1::<i64>())
-                .map(|v| v[0].max(0) as usize)
-        })
-        .transpose()?
-        .unwrap_or(0))
 }
 
 /// Says so when a resumed run found no optimiser state beside its checkpoint.

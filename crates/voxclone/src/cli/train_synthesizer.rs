@@ -180,7 +180,7 @@ fn train(ctx: &Context, data: &Path, out: &Path, args: &CommonArgs, start: Start
 
     let (model, step) = if checkpoint.is_file() {
         let tensors = voxclone_models::read_weights(&checkpoint)?;
-        let step = train_loop::stored_step(&tensors)?;
+        let step = voxclone_train::checkpoint::stored_step(&tensors)?;
         let model = TrainableTacotron::from_tensors(&tensors, &device)
             .with_context(|| format!("resuming from {}", checkpoint.display()))?;
         if !ctx.quiet {
@@ -275,11 +275,11 @@ impl train_loop::Training for SynthesizerTraining {
         Ok(self.trainer.save(&self.checkpoint)?)
     }
 
-    fn after_step(&mut self) -> Result<()> {
+    fn after_step(&mut self) -> Result<Option<String>> {
         if self.plot_every > 0 && self.trainer.step.is_multiple_of(self.plot_every) {
             plot_alignment(&self.trainer, &self.examples[0], &self.out)?;
         }
-        Ok(())
+        Ok(None)
     }
 }
 

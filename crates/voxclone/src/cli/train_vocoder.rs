@@ -71,7 +71,8 @@ pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
     let checkpoint = args.out.join("vocoder.safetensors");
     let device = ctx.device()?;
     let (model, step) = if checkpoint.is_file() {
-        let step = train_loop::stored_step(&voxclone_models::read_weights(&checkpoint)?)?;
+        let step =
+            voxclone_train::checkpoint::stored_step(&voxclone_models::read_weights(&checkpoint)?)?;
         let model = TrainableWaveRnn::new(config, Some(&checkpoint), &device)
             .with_context(|| format!("resuming from {}", checkpoint.display()))?;
         if !ctx.quiet {

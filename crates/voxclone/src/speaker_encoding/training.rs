@@ -7,8 +7,8 @@
 //!   held-out part; speaker adaptation fits a style to the reference's d-vector; the held-out
 //!   part measures how good that style is on a sentence it was not fitted to.
 
+use voxclone_nn::rng::SplitMix64;
 use voxclone_synthesizer::{VoicePack, STYLE_DIM};
-use voxclone_vocoder::rng::SplitMix64;
 
 use super::BankEntry;
 use crate::adapt::AdaptOptions;

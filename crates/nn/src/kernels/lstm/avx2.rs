@@ -4,11 +4,6 @@
 
 use std::arch::x86_64::*;
 
-/// Whether this CPU can run the kernel.
-pub fn available() -> bool {
-    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-}
-
 /// The LSTM cell over a batch (see `super::cell_update`); `h_dim` must be a multiple of 8.
 ///
 /// # Safety
@@ -84,11 +79,11 @@ unsafe fn exp(x: __m256) -> __m256 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fused::test_support::pseudo_random;
+    use crate::kernels::lstm::test_support::pseudo_random;
 
     #[test]
     fn cell_update_matches_the_portable_cell() {
-        if !available() {
+        if !crate::Kernel::Avx2.is_available() {
             eprintln!("no AVX2/FMA on this CPU");
             return;
         }

@@ -19,85 +19,11 @@
 
 use std::arch::asm;
 use std::cell::RefCell;
-use std::sync::OnceLock;
 
-/// bf16 values along `k` per tile step: one 64-byte row of an A tile.
-const KB: usize = 32;
-/// Rows per tile (the hardware maximum).
-const TR: usize = 16;
+use crate::kernels::tiles::{split, Line, KB, TR, ZERO_LINE};
+
 /// f32 columns per C tile (64 bytes).
 const TN: usize = 16;
-
-/// One 64-byte, cache-line-aligned row of a tile: 32 bf16 values. Buffers are built from these
-/// so that every tile row is one aligned line.
-#[repr(C, align(64))]
-#[derive(Clone, Copy)]
-struct Line([u16; KB]);
-
-const ZERO_LINE: Line = Line([0; KB]);
-
-/// Whether AMX-BF16 is usable here: the CPU has AMX-TILE and AMX-BF16 (and the AVX-512 used to
-/// split `lhs`), and the OS granted this process permission to use tile data. Cached.
-pub fn available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        if !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw")) {
-            return false;
-        }
-        // cpuid leaf 7 exists on every CPU with AVX-512.
-        let edx = std::arch::x86_64::__cpuid_count(7, 0).edx;
-        let (amx_bf16, amx_tile) = (edx & (1 << 22) != 0, edx & (1 << 24) != 0);
-        amx_bf16 && amx_tile && request_tile_permission()
-    })
-}
-
-/// Asks Linux for the (per-process) right to use tile data; without it the first tile
-/// instruction raises SIGILL. Repeating the request is harmless. Returns whether it is granted.
-fn request_tile_permission() -> bool {
-    const SYS_ARCH_PRCTL: usize = 158;
-    const ARCH_GET_XCOMP_PERM: usize = 0x1022;
-    const ARCH_REQ_XCOMP_PERM: usize = 0x1023;
-    const XFEATURE_XTILEDATA: usize = 18;
-    if !cfg!(target_os = "linux") {
-        return false;
-    }
-    let ret: isize;
-    // SAFETY: arch_prctl with these arguments only changes this process's permitted xfeatures;
-    // the syscall instruction clobbers rcx and r11.
-    unsafe {
-        asm!("syscall", inlateout("rax") SYS_ARCH_PRCTL as isize => ret,
-             in("rdi") ARCH_REQ_XCOMP_PERM, in("rsi") XFEATURE_XTILEDATA,
-             lateout("rcx") _, lateout("r11") _, options(nostack));
-    }
-    if ret != 0 {
-        return false;
-    }
-    // Read the permitted set back rather than trusting the return value alone.
-    let mut mask = 0u64;
-    let ret: isize;
-    // SAFETY: the kernel writes one u64 through the pointer.
-    unsafe {
-        asm!("syscall", inlateout("rax") SYS_ARCH_PRCTL as isize => ret,
-             in("rdi") ARCH_GET_XCOMP_PERM, in("rsi") &mut mask as *mut u64,
-             lateout("rcx") _, lateout("r11") _, options(nostack));
-    }
-    ret == 0 && mask & (1 << XFEATURE_XTILEDATA) != 0
-}
-
-/// bf16 nearest to `x` (round to nearest, ties to even, on the f32 bits). NaN payloads are not
-/// preserved; the encoder's weights and states are finite.
-#[inline(always)]
-fn bf16(x: f32) -> u16 {
-    let b = x.to_bits();
-    (b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16) as u16
-}
-
-/// `(hi, lo)` with `hi = bf16(x)`, `lo = bf16(x - hi)`; `x - hi` is exact in f32.
-#[inline(always)]
-fn split(x: f32) -> (u16, u16) {
-    let hi = bf16(x);
-    (hi, bf16(x - f32::from_bits((hi as u32) << 16)))
-}
 
 /// The weights `rhs` (`k × n`, row-major f32), split into bf16 `hi`/`lo` and laid out as
 /// `tdpbf16ps` wants its B operand: per tile, 16 rows of k-pairs, each row holding 16 columns ×
@@ -449,7 +375,8 @@ unsafe fn tdp4<const R2: bool, const C2: bool>() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fused::test_support::pseudo_random;
+    use crate::kernels::lstm::test_support::pseudo_random;
+    use crate::Kernel;
 
     /// Worst `|got - want| / Σ_k |a_ik b_kj|` over all entries, `want` in f64 (including `init`,
     /// whose own magnitude joins the denominator).
@@ -471,10 +398,10 @@ mod tests {
     }
 
     fn skip() -> bool {
-        if !available() {
+        if !Kernel::Amx.is_available() {
             eprintln!("AMX-BF16 not available here: amx tests skipped");
         }
-        !available()
+        !Kernel::Amx.is_available()
     }
 
     /// The bound on `|got - want| / Σ|a b|`. bf16x3 drops `a_lo·b_lo` and represents each operand
@@ -517,7 +444,7 @@ mod tests {
         // or the accuracy test above would prove nothing.
         let (m, k, n) = (4, 256, 64);
         let (a, b) = (pseudo_random(m * k, 1), pseudo_random(k * n, 2));
-        let round = |x: &f32| f32::from_bits((bf16(*x) as u32) << 16) as f64;
+        let round = |x: &f32| f32::from_bits((crate::kernels::tiles::bf16(*x) as u32) << 16) as f64;
         let (ar, br): (Vec<f64>, Vec<f64>) =
             (a.iter().map(round).collect(), b.iter().map(round).collect());
         let got: Vec<f32> = (0..m * n)
@@ -578,7 +505,7 @@ mod tests {
 
     #[test]
     fn benchmark_against_avx512() {
-        if skip() || !super::super::avx512::available() {
+        if skip() || !Kernel::Avx512.is_available() {
             return;
         }
         use std::time::Instant;

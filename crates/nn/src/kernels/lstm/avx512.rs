@@ -13,15 +13,10 @@ const NR: usize = 64;
 /// Depth per pass: a `KC × NR` panel of `rhs` (32 KB) stays in L1 while every row block uses it.
 const KC: usize = 128;
 
-/// Whether this CPU can run these kernels.
-pub fn available() -> bool {
-    is_x86_feature_detected!("avx512f")
-}
-
 /// `dst (m × n) += lhs (m × k) · rhs (k × n)`, row-major; `n` must be a multiple of 64.
 ///
 /// # Safety
-/// The CPU must support AVX-512F ([`available`]), and the slices must hold the stated shapes.
+/// The CPU must support AVX-512F ([`crate::Kernel::Avx512`]), and the slices must hold the stated shapes.
 #[target_feature(enable = "avx512f")]
 pub unsafe fn matmul_acc(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, k: usize, n: usize) {
     debug_assert!(
@@ -163,11 +158,11 @@ unsafe fn exp(x: __m512) -> __m512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fused::test_support::pseudo_random;
+    use crate::kernels::lstm::test_support::pseudo_random;
 
     #[test]
     fn matmul_matches_a_plain_triple_loop() {
-        if !available() {
+        if !crate::Kernel::Avx512.is_available() {
             return;
         }
         for (m, k, n) in [(1, 40, 64), (7, 256, 128), (13, 3, 1024), (64, 256, 1024)] {
@@ -192,7 +187,7 @@ mod tests {
 
     #[test]
     fn cell_update_matches_the_portable_cell() {
-        if !available() {
+        if !crate::Kernel::Avx512.is_available() {
             return;
         }
         let (rows, h_dim) = (5, 32);

@@ -22,8 +22,8 @@ mod panel {
         #[cfg(target_arch = "x86_64")]
         {
             n.is_multiple_of(LANES)
-                && std::arch::is_x86_feature_detected!("avx512f")
-                && std::env::var("VOXCLONE_KERNEL").map_or(true, |k| k != "portable")
+                && crate::kernels::Kernel::configured(&[crate::kernels::Kernel::Avx512])
+                    == crate::kernels::Kernel::Avx512
         }
         #[cfg(not(target_arch = "x86_64"))]
         {

@@ -35,6 +35,27 @@ impl SplitMix64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// Uniform in `0..n` (n > 0), by the remainder (its bias is below 2⁻⁴⁰ for the `n` used).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `k` distinct indices of `0..n` (partial Fisher–Yates).
+    pub fn choose_distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut all: Vec<usize> = (0..n).collect();
+        for i in 0..k.min(n) {
+            let j = i + self.below(n - i);
+            all.swap(i, j);
+        }
+        all.truncate(k.min(n));
+        all
+    }
+
+    /// The generator's whole state: `SplitMix64::new(g.state())` continues where `g` is.
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+
     /// Uniform in `(0, 1]`, from the top 53 bits (safe to take the logarithm of).
     pub fn next_f64_nonzero(&mut self) -> f64 {
         ((self.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64

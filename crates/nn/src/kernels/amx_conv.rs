@@ -8,8 +8,7 @@
 //!
 //! Accuracy: every f32 is split as `hi + lo` (two bf16, together 16 significant bits) and the
 //! product is `w_lo·x_hi + w_hi·x_hi + w_hi·x_lo`, accumulated in f32 by the hardware ("bf16x3",
-//! as in the speaker encoder's kernel, `voxclone_encoder::fused::amx`, from which the tile
-//! set-up, the permission request and the bf16 rounding are copied). Relative error per product
+//! see [`super::tiles`], which this shares with the LSTM's matrix product). Relative error per product
 //! ≤ ~3·2⁻¹⁶, far less after accumulation (see the tests). Or, three times faster, only
 //! `w_hi·x_hi` (plain bf16 operands, f32 accumulation): [`super::Precision`].
 //!
@@ -17,79 +16,12 @@
 //! configuration is per-thread state: every call loads it and releases it before returning.
 
 use std::arch::asm;
-use std::sync::OnceLock;
 
-/// bf16 values along the reduction per tile row: 32 input channels (one 64-byte line).
-pub const KB: usize = 32;
-/// Rows per tile (the hardware maximum), and f32 columns per C tile.
-const TR: usize = 16;
+pub use super::tiles::KB;
+use super::tiles::{split, Line, TR, ZERO_LINE};
+
 /// Output rows (channels) and columns (frames) of one block: 2 × 2 C tiles.
 pub const BLOCK: usize = 2 * TR;
-
-/// One 64-byte, cache-line-aligned row of a tile: 32 bf16 values.
-#[repr(C, align(64))]
-#[derive(Clone, Copy)]
-struct Line([u16; KB]);
-
-const ZERO_LINE: Line = Line([0; KB]);
-
-/// Whether AMX-BF16 is usable here: the CPU has AMX-TILE and AMX-BF16 (and AVX-512), and the OS
-/// granted this process permission to use tile data. Cached.
-pub fn available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        if !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw")) {
-            return false;
-        }
-        // cpuid leaf 7 exists on every CPU with AVX-512.
-        let edx = std::arch::x86_64::__cpuid_count(7, 0).edx;
-        let (amx_bf16, amx_tile) = (edx & (1 << 22) != 0, edx & (1 << 24) != 0);
-        amx_bf16 && amx_tile && request_tile_permission()
-    })
-}
-
-/// Asks Linux for the (per-process) right to use tile data; without it the first tile
-/// instruction raises SIGILL. Repeating the request is harmless. Returns whether it is granted.
-fn request_tile_permission() -> bool {
-    const SYS_ARCH_PRCTL: usize = 158;
-    const ARCH_GET_XCOMP_PERM: usize = 0x1022;
-    const ARCH_REQ_XCOMP_PERM: usize = 0x1023;
-    const XFEATURE_XTILEDATA: usize = 18;
-    let ret: isize;
-    // SAFETY: arch_prctl with these arguments only changes this process's permitted xfeatures;
-    // the syscall instruction clobbers rcx and r11.
-    unsafe {
-        asm!("syscall", inlateout("rax") SYS_ARCH_PRCTL as isize => ret,
-             in("rdi") ARCH_REQ_XCOMP_PERM, in("rsi") XFEATURE_XTILEDATA,
-             lateout("rcx") _, lateout("r11") _, options(nostack));
-    }
-    if ret != 0 {
-        return false;
-    }
-    let mut mask = 0u64;
-    let ret: isize;
-    // SAFETY: the kernel writes one u64 through the pointer.
-    unsafe {
-        asm!("syscall", inlateout("rax") SYS_ARCH_PRCTL as isize => ret,
-             in("rdi") ARCH_GET_XCOMP_PERM, in("rsi") &mut mask as *mut u64,
-             lateout("rcx") _, lateout("r11") _, options(nostack));
-    }
-    ret == 0 && mask & (1 << XFEATURE_XTILEDATA) != 0
-}
-
-/// bf16 nearest to `x` (round to nearest, ties to even, on the f32 bits).
-#[inline(always)]
-fn bf16(x: f32) -> u16 {
-    let b = x.to_bits();
-    (b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16) as u16
-}
-
-/// `(hi, lo)` with `hi = bf16(x)`, `lo = bf16(x - hi)`; `x - hi` is exact in f32.
-#[inline(always)]
-fn split(x: f32) -> (u16, u16) {
-    let hi = bf16(x);
-    (hi, bf16(x - f32::from_bits((hi as u32) << 16)))
-}
 
 /// Convolution weights `[out, in, taps]` split into bf16 `hi`/`lo` and laid out as A tiles:
 /// per (16-row output tile, tap, 32-channel input block, half) 16 lines of 32 bf16. Output

@@ -1,12 +1,11 @@
-//! Fast CPU kernels for the decoder's inference, each with the plain candle computation as its
+//! A fast stride-1 1-D convolution for inference, with the plain candle computation as its
 //! reference, its fallback and its gradient.
 //!
 //! Why: the generator spends ~26 G multiply-adds per second of audio in 1-D convolutions, and
 //! candle's CPU convolution (im2col, then the `gemm` crate's AVX2 kernel) reaches only a few
 //! tens of GMAC/s on two cores, most of the vocoder's time. [`FastConv1d`] runs the convolution
-//! directly on AMX tiles ([`amx`]) where the CPU has them, in bf16 by default or at f32-level
-//! accuracy with `VOXCLONE_CONV_PRECISION=f32` ([`Precision`]), and otherwise on AVX2 + FMA
-//! registers in f32 ([`avx2`]).
+//! directly on AMX tiles where the CPU has them, in bf16 by default or at f32-level accuracy
+//! ([`Precision`]), and otherwise on AVX2 + FMA registers in f32.
 //!
 //! Differentiability: the fast forward is a candle [`CustomOp1`] whose `bwd` is written with
 //! ordinary candle operations (the input's gradient is a convolution with the flipped,
@@ -14,95 +13,21 @@
 //! AdaIN. Weights that are themselves being trained (`Var`s) take candle's own convolution, so
 //! their gradient is candle's and a packed copy can never go stale.
 //!
-//! Which kernel runs is decided at run time ([`Kernel::detect`]): AMX, else AVX2, else candle's
-//! convolution; `VOXCLONE_KERNEL=avx2|portable` forces a slower one.
+//! Which kernel runs is decided when the weights are packed ([`Kernel::configured`]): AMX, else
+//! AVX2, else candle's convolution, below the ceiling the application set.
 
 use std::sync::Arc;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, Tensor};
 
-pub mod adain;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-pub mod amx;
+use super::amx_conv as amx;
 #[cfg(target_arch = "x86_64")]
-pub mod avx2;
-pub mod dense;
+use super::avx2_conv as avx2;
+use super::{Kernel, Precision};
 
-/// Which convolution kernel runs: the fastest the CPU has, unless `VOXCLONE_KERNEL` names one
-/// (for benchmarks and for checking one kernel against another).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
-    /// AMX tiles, bf16x3 (f32-level accuracy): Sapphire Rapids and later.
-    Amx,
-    /// Direct convolution on AVX2 + FMA, f32 ([`avx2`]): x86 CPUs without AMX.
-    Avx2,
-    /// candle's own convolution (im2col and the `gemm` crate).
-    Portable,
-}
-
-impl Kernel {
-    /// Whether this CPU can run the kernel.
-    pub fn is_available(self) -> bool {
-        match self {
-            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-            Kernel::Amx => amx::available(),
-            #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-            Kernel::Amx => false,
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => avx2::available(),
-            #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => false,
-            Kernel::Portable => true,
-        }
-    }
-
-    /// The fastest kernel this CPU runs, or, when `VOXCLONE_KERNEL` names one (`amx`, `avx2`,
-    /// `portable`; `avx512` means `avx2` here: there is no AVX-512 convolution), the fastest
-    /// from that one down.
-    pub fn detect() -> Self {
-        let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
-        Self::choose(&wanted)
-    }
-
-    fn choose(wanted: &str) -> Self {
-        const FASTEST_FIRST: [(Kernel, &str); 3] = [
-            (Kernel::Amx, "amx"),
-            (Kernel::Avx2, "avx2"),
-            (Kernel::Portable, "portable"),
-        ];
-        let wanted = if wanted == "avx512" { "avx2" } else { wanted };
-        let from = FASTEST_FIRST
-            .iter()
-            .position(|(_, name)| *name == wanted)
-            .unwrap_or(0);
-        FASTEST_FIRST[from..]
-            .iter()
-            .map(|(kernel, _)| *kernel)
-            .find(|kernel| kernel.is_available())
-            .unwrap_or(Kernel::Portable)
-    }
-}
-
-/// The arithmetic of the AMX convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    /// bf16 operands (8 significant bits), f32 accumulation: 3× the speed of [`Precision::Bf16x3`].
-    /// The default; the parity test's log-mel distances to the reference move by ≤ 0.05 dB.
-    Bf16,
-    /// Each operand split into two bf16 (16 significant bits), three products: f32-level
-    /// accuracy (relative error ~4e-6 against candle's f32 convolution).
-    Bf16x3,
-}
-
-impl Precision {
-    /// `VOXCLONE_CONV_PRECISION=f32` (or `bf16x3`) selects [`Precision::Bf16x3`]; otherwise bf16.
-    pub fn from_env() -> Self {
-        match std::env::var("VOXCLONE_CONV_PRECISION").as_deref() {
-            Ok("f32" | "bf16x3") => Precision::Bf16x3,
-            _ => Precision::Bf16,
-        }
-    }
-}
+/// The kernels a convolution has, fastest first.
+pub const CONV_KERNELS: [Kernel; 3] = [Kernel::Amx, Kernel::Avx2, Kernel::Portable];
 
 /// A stride-1 1-D convolution (`weight` `[out, in, k]`, any dilation and padding, optional
 /// bias) with a fast inference path.
@@ -129,17 +54,23 @@ struct ConvOp {
 }
 
 impl FastConv1d {
-    /// Packs the weights for the kernel [`Kernel::detect`] picks.
+    /// Packs the weights for the kernel the [`super::KernelConfig`] picks.
     pub fn new(
         weight: &Tensor,
         bias: Option<&Tensor>,
         padding: usize,
         dilation: usize,
     ) -> Result<Self> {
-        Self::with_kernel(weight, bias, padding, dilation, Kernel::detect())
+        Self::with_kernel(
+            weight,
+            bias,
+            padding,
+            dilation,
+            Kernel::configured(&CONV_KERNELS),
+        )
     }
 
-    /// Like [`new`](Self::new) with a given kernel (it must be available).
+    /// Like [`new`](Self::new) with the fastest kernel up to `kernel` (AVX-512 means AVX2).
     pub fn with_kernel(
         weight: &Tensor,
         bias: Option<&Tensor>,
@@ -153,6 +84,7 @@ impl FastConv1d {
                 candle_core::bail!("bias {:?} for a weight {:?}", b.shape(), weight.shape());
             }
         }
+        let kernel = Kernel::Portable.fastest_among(&CONV_KERNELS, kernel);
         let fast = kernel != Kernel::Portable
             && kernel.is_available()
             && matches!(weight.device(), Device::Cpu)
@@ -184,7 +116,7 @@ impl FastConv1d {
                 padding,
                 dilation,
                 kernel,
-                precision: Precision::from_env(),
+                precision: super::config().precision,
                 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
                 packed,
                 #[cfg(target_arch = "x86_64")]
@@ -375,8 +307,9 @@ impl CustomOp1 for ConvOp {
             }
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx2 => candle_core::bail!("conv1d: the AVX2 kernel needs x86-64"),
-            // candle's convolution, on a copy of the input outside any graph.
-            Kernel::Portable => self
+            // candle's convolution, on a copy of the input outside any graph. (There is no
+            // AVX-512 convolution: construction maps that family to AVX2.)
+            Kernel::Portable | Kernel::Avx512 => self
                 .plain(&Tensor::from_slice(x, (b, cin, len), &Device::Cpu)?)?
                 .flatten_all()?
                 .to_vec1::<f32>()?,
@@ -471,7 +404,7 @@ impl ConvOp {
 /// Keeps, in place, the first `rows` rows and `cols` columns of a row-major buffer whose rows are
 /// `ld` apart: the kernels compute whole tiles and padded rows, and return the exact output.
 #[cfg(target_arch = "x86_64")]
-fn crop_rows(out: &mut Vec<f32>, ld: usize, rows: usize, cols: usize) {
+pub(super) fn crop_rows(out: &mut Vec<f32>, ld: usize, rows: usize, cols: usize) {
     if ld != cols {
         for r in 1..rows {
             out.copy_within(r * ld..r * ld + cols, r * cols);
@@ -590,25 +523,6 @@ mod tests {
         let grads = fast.forward(&x)?.sqr()?.sum_all()?.backward()?;
         assert!(max_abs(grads.get(w.as_tensor()).expect("weight gradient")) > 0.0);
         Ok(())
-    }
-
-    #[test]
-    fn each_kernel_can_be_forced_and_the_fastest_is_the_default() {
-        assert_eq!(Kernel::choose("portable"), Kernel::Portable);
-        let avx2 = if Kernel::Avx2.is_available() {
-            Kernel::Avx2
-        } else {
-            Kernel::Portable
-        };
-        assert_eq!(Kernel::choose("avx2"), avx2);
-        assert_eq!(Kernel::choose("avx512"), avx2);
-        let best = Kernel::choose("");
-        let fastest = if Kernel::Amx.is_available() {
-            Kernel::Amx
-        } else {
-            avx2
-        };
-        assert_eq!(best, fastest);
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! a matrix product): AMX tiles where the CPU has them, at f32-level accuracy (bf16x3), with
 //! candle's own product for trained weights. Differentiable either way.
 
+use crate::kernels::{FastConv1d, Precision};
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
-use voxclone_vocoder::kernels::{FastConv1d, Precision};
 
 #[derive(Debug, Clone)]
 pub struct Linear {

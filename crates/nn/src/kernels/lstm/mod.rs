@@ -1,4 +1,5 @@
-//! A fused CPU kernel for the encoder's forward pass: the same network as [`crate::SpeakerEncoder`],
+//! A fused CPU kernel for a stack of LSTM layers and a projection of the last hidden state
+//! (ReLU, unit norm): the GE2E speaker encoder's network (`voxclone_encoder::SpeakerEncoder`),
 //! computed without per-operation tensors.
 //!
 //! Why: the LSTM runs 480 dependent steps per batch, and a tensor library pays an allocation and a
@@ -13,7 +14,7 @@
 
 use std::num::NonZeroUsize;
 
-use candle_core::Tensor;
+use candle_core::{Result, Tensor};
 use gemm::Parallelism;
 
 // Tile data needs the kernel's permission, asked for with a Linux system call.
@@ -24,56 +25,11 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 
-use crate::Result;
+use super::Kernel;
 
-/// Which matrix-product kernel runs: the fastest the CPU has, unless `VOXCLONE_KERNEL` says
-/// `avx512` or `portable` (for benchmarks and for checking one kernel against another).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
-    /// AMX tiles, bf16x3 (f32-level accuracy): Sapphire Rapids and later.
-    Amx,
-    /// AVX-512 f32.
-    Avx512,
-    /// The `gemm` crate (AVX2/FMA or scalar), with the AVX2 cell update where there is AVX2.
-    Portable,
-}
-
-impl Kernel {
-    /// Whether this CPU can run the kernel.
-    pub fn is_available(self) -> bool {
-        match self {
-            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-            Kernel::Amx => amx::available(),
-            #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-            Kernel::Amx => false,
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => avx512::available(),
-            #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx512 => false,
-            Kernel::Portable => true,
-        }
-    }
-
-    /// The fastest kernel this CPU runs, or, when `VOXCLONE_KERNEL` names one (`amx`, `avx512`,
-    /// `portable`), the fastest from that one down.
-    pub fn detect() -> Self {
-        const FASTEST_FIRST: [(Kernel, &str); 3] = [
-            (Kernel::Amx, "amx"),
-            (Kernel::Avx512, "avx512"),
-            (Kernel::Portable, "portable"),
-        ];
-        let wanted = std::env::var("VOXCLONE_KERNEL").unwrap_or_default();
-        let from = FASTEST_FIRST
-            .iter()
-            .position(|(_, name)| *name == wanted)
-            .unwrap_or(0);
-        FASTEST_FIRST[from..]
-            .iter()
-            .map(|(kernel, _)| *kernel)
-            .find(|kernel| kernel.is_available())
-            .unwrap_or(Kernel::Portable)
-    }
-}
+/// The kernels the LSTM stack has, fastest first. [`Kernel::Portable`] is the `gemm` crate for
+/// the products, with the AVX2 cell update where the CPU has AVX2.
+pub const LSTM_KERNELS: [Kernel; 3] = [Kernel::Amx, Kernel::Avx512, Kernel::Portable];
 
 /// A weight matrix `k × n` (row-major), with its AMX packing when that kernel runs.
 #[derive(Debug, Clone)]
@@ -113,9 +69,9 @@ struct Layer {
     bias: Vec<f32>,
 }
 
-/// The encoder's weights as plain arrays.
+/// The network's weights as plain arrays.
 #[derive(Debug, Clone)]
-pub struct FusedEncoder {
+pub struct FusedLstm {
     kernel: Kernel,
     hidden: usize,
     layers: Vec<Layer>,
@@ -124,7 +80,7 @@ pub struct FusedEncoder {
     linear_b: Vec<f32>,
 }
 
-impl FusedEncoder {
+impl FusedLstm {
     /// Copies the weights out of candle tensors: per layer `(W_ihᵀ, W_hhᵀ, b_ih + b_hh)` of shapes
     /// `in × 4H`, `H × 4H`, `4H`; then the linear layer's `Wᵀ` (`H × E`) and bias (`E`).
     pub fn new(
@@ -135,10 +91,10 @@ impl FusedEncoder {
     ) -> Result<Self> {
         // The kernels' unsafe code relies on this check.
         if !kernel.is_available() {
-            return Err(crate::EncoderError::Unsupported(format!(
-                "the {kernel:?} kernel needs a CPU feature this one lacks"
-            )));
+            candle_core::bail!("the {kernel:?} kernel needs a CPU feature this one lacks");
         }
+        // A family this network has no variant for (AVX2) runs the next one down.
+        let kernel = Kernel::Portable.fastest_among(&LSTM_KERNELS, kernel);
         let hidden = lstm[0].1.dim(0)?;
         let layers = lstm
             .iter()
@@ -273,30 +229,7 @@ fn matmul_acc(dst: &mut [f32], lhs: &[f32], w: &Weights, m: usize) {
         // built; the shapes were checked above.
         return unsafe { avx512::matmul_acc(dst, lhs, rhs, m, k, n) };
     }
-    // SAFETY: the asserts above keep every access in bounds; strides describe row-major layouts.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            true,
-            lhs.as_ptr(),
-            1,
-            k as isize,
-            rhs.as_ptr(),
-            1,
-            n as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
+    super::dense::gemm_accumulate(dst, lhs, rhs, (m, k, n), (1, n as isize), Parallelism::None);
 }
 
 /// The LSTM cell on a batch: gates rows are `[i | f | g | o]` (PyTorch's order);
@@ -309,7 +242,7 @@ fn cell_update(gates: &[f32], c: &mut [f32], h: &mut [f32], h_dim: usize, kernel
             // SAFETY: as in `matmul_acc`: AVX-512F was checked when the encoder was built.
             return unsafe { avx512::cell_update(gates, c, h, h_dim) };
         }
-        if h_dim.is_multiple_of(8) && avx2::available() {
+        if h_dim.is_multiple_of(8) && Kernel::Avx2.is_available() {
             // SAFETY: the features were just checked (cached by std); the shapes were checked above.
             return unsafe { avx2::cell_update(gates, c, h, h_dim) };
         }

@@ -1,20 +1,11 @@
-//! Training's shared parts for RTVC's Tacotron and WaveRNN: Adam with savable moments, global
-//! gradient-norm clipping, batch norm on batch statistics with running ones kept, and a
-//! convolution whose gradients are right for batches, and a product whose backward pass keeps
-//! no graph.
+//! Graph operations for training through long recurrences: a convolution whose gradients are
+//! right for batches, a product whose backward pass keeps no graph, and weight gradients formed
+//! once per backward pass instead of once per use.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use candle_core::backend::BackendStorage;
-use candle_core::{
-    backprop::GradStore, CpuStorage, CustomOp2, DType, Device, Layout, Result, Shape, Tensor, Var,
-};
-
-use crate::layers::NORM_EPS;
-
-/// PyTorch's `BatchNorm1d` momentum for the running statistics.
-pub const BATCH_NORM_MOMENTUM: f64 = 0.1;
+use candle_core::{backprop::GradStore, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 
 /// A stride-1 convolution without padding, `x` `[B, C_in, T]` and `w` `[C_out, C_in, k]` →
 /// `[B, C_out, T − k + 1]`, as shifted views times the kernel (im2col), for graphs that train.
@@ -231,202 +222,10 @@ impl CustomOp2 for DeferredMatmul {
     }
 }
 
-/// Batch norm in training mode on `x` `[B, C, T]`: normalised by the batch's mean and (biased)
-/// variance over `B` and `T`, then scaled by `gamma` and shifted by `beta` (each `[C]`).
-/// Returns the output and the detached statistics `(mean, var)`, each `[C]`, for
-/// [`update_running_stats`].
-pub fn batch_norm_training(
-    x: &Tensor,
-    gamma: &Tensor,
-    beta: &Tensor,
-) -> Result<(Tensor, Tensor, Tensor)> {
-    let c = x.dim(1)?;
-    let mean = x.mean_keepdim(2)?.mean_keepdim(0)?;
-    let centred = x.broadcast_sub(&mean)?;
-    let var = centred.sqr()?.mean_keepdim(2)?.mean_keepdim(0)?;
-    let y = centred
-        .broadcast_div(&(&var + NORM_EPS)?.sqrt()?)?
-        .broadcast_mul(&gamma.reshape((1, c, 1))?)?
-        .broadcast_add(&beta.reshape((1, c, 1))?)?;
-    Ok((y, mean.flatten_all()?.detach(), var.flatten_all()?.detach()))
-}
-
-/// PyTorch's running-statistics update from one batch of `count` values per channel: momentum
-/// 0.1, the variance made unbiased.
-pub fn update_running_stats(
-    running_mean: &Var,
-    running_var: &Var,
-    mean: &Tensor,
-    var: &Tensor,
-    count: usize,
-) -> Result<()> {
-    let m = BATCH_NORM_MOMENTUM;
-    let n = count as f64;
-    let unbiased = (var * (n / (n - 1.0).max(1.0)))?;
-    running_mean.set(&((running_mean.as_tensor() * (1.0 - m))? + (mean * m)?)?)?;
-    running_var.set(&((running_var.as_tensor() * (1.0 - m))? + (unbiased * m)?)?)
-}
-
-/// Sets each named variable from the tensor of that name in `tensors` (any float type, any
-/// device); a missing or mis-shaped tensor is an error that names it.
-pub fn load_vars(vars: &[(String, Var)], tensors: &HashMap<String, Tensor>) -> Result<()> {
-    for (name, var) in vars {
-        let t = tensors
-            .get(name)
-            .ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}")))?;
-        if t.dims() != var.dims() {
-            candle_core::bail!("{name} is {:?}, expected {:?}", t.dims(), var.dims());
-        }
-        var.set(&t.to_dtype(DType::F32)?.to_device(var.device())?)?;
-    }
-    Ok(())
-}
-
-/// Adam (Kingma & Ba 2015, PyTorch's defaults: β 0.9/0.999, ε 1e-8) with its moments kept by
-/// parameter name, so that a resumed run continues exactly where it stopped.
-pub struct Adam {
-    vars: Vec<(String, Var)>,
-    moments: Vec<(Tensor, Tensor)>,
-    lr: f64,
-    t: usize,
-}
-
-impl Adam {
-    const BETA1: f64 = 0.9;
-    const BETA2: f64 = 0.999;
-    const EPS: f64 = 1e-8;
-
-    pub fn new(vars: Vec<(String, Var)>, lr: f64) -> Result<Self> {
-        let moments = vars
-            .iter()
-            .map(|(_, v)| Ok((v.zeros_like()?, v.zeros_like()?)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            vars,
-            moments,
-            lr,
-            t: 0,
-        })
-    }
-
-    pub fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    /// For schedules: the rate of the next steps.
-    pub fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-        let grads = loss.backward()?;
-        self.step(&grads, 1.0)
-    }
-
-    /// Scales `grads` down so that their global L2 norm is at most `max_norm` (PyTorch's
-    /// `clip_grad_norm_`), and steps. Returns the norm before clipping.
-    pub fn clip_and_step(&mut self, grads: &GradStore, max_norm: f64) -> Result<f64> {
-        let mut squares = 0f64;
-        for (_, var) in &self.vars {
-            if let Some(g) = grads.get(var) {
-                squares += g
-                    .sqr()?
-                    .sum_all()?
-                    .to_dtype(DType::F64)?
-                    .to_scalar::<f64>()?;
-            }
-        }
-        let norm = squares.sqrt();
-        let scale = (max_norm / (norm + 1e-6)).min(1.0);
-        self.step(grads, scale)?;
-        Ok(norm)
-    }
-
-    fn step(&mut self, grads: &GradStore, scale: f64) -> Result<()> {
-        self.t += 1;
-        let (b1, b2) = (Self::BETA1, Self::BETA2);
-        let step = self.lr / (1.0 - b1.powi(self.t as i32));
-        let correction2 = 1.0 - b2.powi(self.t as i32);
-        for ((_, var), (m, v)) in self.vars.iter().zip(self.moments.iter_mut()) {
-            let Some(g) = grads.get(var) else { continue };
-            let g = if scale < 1.0 { (g * scale)? } else { g.clone() };
-            *m = ((&*m * b1)? + (&g * (1.0 - b1))?)?;
-            *v = ((&*v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
-            let denom = ((&*v / correction2)?.sqrt()? + Self::EPS)?;
-            var.set(&(var.as_tensor() - (m.div(&denom)? * step)?)?)?;
-        }
-        Ok(())
-    }
-
-    /// The moments as `m.<name>`, `v.<name>`, and the step count as `t`.
-    pub fn state(&self) -> Result<HashMap<String, Tensor>> {
-        let mut out = HashMap::new();
-        for ((name, _), (m, v)) in self.vars.iter().zip(&self.moments) {
-            out.insert(format!("m.{name}"), m.clone());
-            out.insert(format!("v.{name}"), v.clone());
-        }
-        out.insert("t".into(), Tensor::new(&[self.t as i64], &Device::Cpu)?);
-        Ok(out)
-    }
-
-    /// Restores [`Adam::state`]; every moment must be there with its parameter's shape.
-    pub fn restore(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
-        for ((name, var), (m, v)) in self.vars.iter().zip(self.moments.iter_mut()) {
-            for (key, slot) in [(format!("m.{name}"), m), (format!("v.{name}"), v)] {
-                let t = state.get(&key).ok_or_else(|| {
-                    candle_core::Error::Msg(format!("the optimiser state has no {key}"))
-                })?;
-                if t.dims() != var.dims() {
-                    candle_core::bail!(
-                        "the optimiser state's {key} is {:?}, expected {:?}",
-                        t.dims(),
-                        var.dims()
-                    );
-                }
-                *slot = t.to_dtype(DType::F32)?.to_device(var.device())?;
-            }
-        }
-        if let Some(t) = state.get("t") {
-            self.t = t.flatten_all()?.to_vec1::<i64>()?[0].max(0) as usize;
-        }
-        Ok(())
-    }
-
-    /// Writes [`Adam::state`] to `path` through a temporary file renamed into place.
-    pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        let tmp = path.with_extension("safetensors.part");
-        candle_core::safetensors::save(&self.state()?, &tmp)?;
-        std::fs::rename(&tmp, path)
-            .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", path.display())))
-    }
-
-    /// Where the state of the optimiser training the model at `checkpoint` is kept: beside it.
-    fn path_beside(checkpoint: &std::path::Path) -> std::path::PathBuf {
-        checkpoint.with_file_name(OPTIMIZER_FILE)
-    }
-
-    /// [`Adam::save`] beside `checkpoint`.
-    pub fn save_beside(&self, checkpoint: &std::path::Path) -> Result<()> {
-        self.save(&Self::path_beside(checkpoint))
-    }
-
-    /// [`Adam::restore`] from beside `checkpoint`; `false` when nothing is there.
-    pub fn restore_beside(&mut self, checkpoint: &std::path::Path) -> Result<bool> {
-        let path = Self::path_beside(checkpoint);
-        if !path.is_file() {
-            return Ok(false);
-        }
-        self.restore(&candle_core::safetensors::load(&path, &Device::Cpu)?)?;
-        Ok(true)
-    }
-}
-
-/// The optimiser's state file, beside a trainer's checkpoint.
-pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::{Device, Var};
 
     fn ramp(shape: &[usize], scale: f32) -> Result<Var> {
         let n: usize = shape.iter().product();

@@ -22,11 +22,6 @@ pub const NR: usize = 16;
 /// and then reused from cache by its tiles.
 const TILES_PER_ITEM: usize = 8;
 
-/// Whether this CPU runs the kernel.
-pub fn available() -> bool {
-    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-}
-
 /// Weights `[cout, cin, taps]` in the order the tile reads them: for each block of [`MR`] output
 /// channels, for each input channel and tap, the block's [`MR`] weights side by side (zero past
 /// `cout`).
@@ -84,7 +79,7 @@ impl OutPtr {
 
 /// One batch entry: `x` (`cin × len`, row-major) → `cout × tout` with
 /// `tout = len + 2·padding − dilation·(taps − 1)`, plus `bias` (one per output channel, or
-/// empty). Panics if the CPU lacks AVX2 or FMA ([`available`]).
+/// empty). Panics if the CPU lacks AVX2 or FMA ([`crate::Kernel::Avx2`]).
 pub fn conv(
     w: &PackedWeights,
     bias: &[f32],
@@ -93,7 +88,10 @@ pub fn conv(
     padding: usize,
     dilation: usize,
 ) -> Vec<f32> {
-    assert!(available(), "the AVX2 convolution needs AVX2 and FMA");
+    assert!(
+        crate::Kernel::Avx2.is_available(),
+        "the AVX2 convolution needs AVX2 and FMA"
+    );
     assert_eq!(x.len(), w.cin * len);
     let span = dilation * (w.taps - 1);
     assert!(
@@ -144,7 +142,7 @@ pub fn conv(
             }
         }
     });
-    super::crop_rows(&mut out, ldo, w.cout, tout);
+    super::conv::crop_rows(&mut out, ldo, w.cout, tout);
     out
 }
 
@@ -224,7 +222,7 @@ mod tests {
 
     #[test]
     fn matches_the_definition_on_ragged_shapes() {
-        if !available() {
+        if !crate::Kernel::Avx2.is_available() {
             eprintln!("no AVX2 here: skipped");
             return;
         }
