@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --quiet -p voxclone --bin voxclone --example load_test
+cargo build --release --quiet -p voxclone-cli --bin voxclone -p voxclone-server --example load_test
 port="${PORT:-8765}"
 target/release/voxclone --quiet serve --bind "127.0.0.1:$port" 2>/tmp/voxclone-bench-server.log &
 server=$!

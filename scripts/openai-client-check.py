@@ -2,7 +2,7 @@
 
 Usage: python3 scripts/openai-client-check.py http://127.0.0.1:8000 OUT_DIR
 Writes OUT_DIR/{whole,streamed}.wav and prints one JSON line of what it saw. The Rust test
-`crates/voxclone/tests/openai_client.rs` runs it with the client pinned in a virtual environment.
+`crates/cli/tests/openai_client.rs` runs it with the client pinned in a virtual environment.
 """
 import json
 import pathlib

@@ -15,7 +15,7 @@ judge="${ASR_JUDGE:-../shared/tools/asr-judge}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release -q -p voxclone
+cargo build --release -q -p voxclone-cli
 mkdir -p bench/results
 for route in zero-shot adapted; do
   flags=()

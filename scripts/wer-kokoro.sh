@@ -15,7 +15,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export PATH="$HOME/.cargo/bin:$PATH"
 
-cargo build --release -q -p voxclone
+cargo build --release -q -p voxclone-cli
 bash scripts/kokoro-reference-venv.sh >/dev/null
 
 mkdir -p "$work/ours" "$work/reference"

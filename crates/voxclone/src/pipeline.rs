@@ -80,7 +80,7 @@ pub enum EngineError {
     #[error("loading the text-to-speech model: {0}")]
     Tts(#[source] TtsError),
     #[error(transparent)]
-    Encoding(#[from] CloneError),
+    Encoding(#[from] Box<CloneError>),
 }
 
 impl Engine {
@@ -97,7 +97,8 @@ impl Engine {
         }
         .map_err(EngineError::Encoder)?;
         let tts = Tts::load(store, &config.device, progress).map_err(EngineError::Tts)?;
-        let encoding = SpeakerEncoding::choose(&config.encoding, &encoder, &tts)?;
+        let encoding =
+            SpeakerEncoding::choose(&config.encoding, &encoder, &tts).map_err(Box::new)?;
         Ok(Self::from_parts(encoder, tts, encoding))
     }
 

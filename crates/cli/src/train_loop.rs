@@ -30,10 +30,9 @@ impl Observer for Bar {
             eprintln!("step {step}: loss {mean_loss:.3}{extra}; saved");
         }
     }
+    /// Evaluations are results, not progress: shown even with --quiet.
     fn report(&mut self, line: &str) {
-        if !self.quiet {
-            self.bar.suspend(|| eprintln!("{line}"));
-        }
+        self.bar.suspend(|| eprintln!("{line}"));
     }
     fn should_stop(&self) -> bool {
         interrupt::requested()

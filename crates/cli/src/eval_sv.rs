@@ -1,12 +1,11 @@
 //! `voxclone eval-sv DIR`: the equal error rate over every pair of utterances in a folder with one
 //! sub-folder per speaker.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
-use voxclone::corpus::Corpus;
 use voxclone::encoder::verification::{equal_error_rate, pairwise_trials};
 
 use super::{progress, Context};
@@ -35,7 +34,7 @@ struct Report {
 }
 
 pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
-    let speakers = speaker_files(&args.dir)?;
+    let speakers = super::speakers::speaker_files(&args.dir)?;
     let (files, labels): (Vec<PathBuf>, Vec<usize>) = speakers
         .iter()
         .enumerate()
@@ -48,7 +47,7 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
     let trials = pairwise_trials(&embeddings, &labels);
     if let Some(path) = &args.plot {
         let owned: Vec<_> = embeddings.iter().map(|e| (*e).clone()).collect();
-        super::output::write_output(path, &super::train::projection_png(&owned, &labels))?;
+        super::output::write_output(path, &voxclone::plot::projection_png(&owned, &labels))?;
         if !args.json {
             for (i, (name, _)) in speakers.iter().enumerate() {
                 eprintln!("{}: {name}", voxclone::plot::colour_name(i));
@@ -86,20 +85,3 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
     Ok(())
 }
 
-/// The speakers of `dir` (any layout `Corpus` reads) with their recordings; at least two.
-pub(super) fn speaker_files(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
-    let corpus = Corpus::scan(dir, None)?;
-    let speakers: Vec<(String, Vec<PathBuf>)> = corpus
-        .speakers
-        .into_iter()
-        .map(|(name, utterances)| (name, utterances.into_iter().map(|u| u.audio).collect()))
-        .collect();
-    if speakers.len() < 2 {
-        bail!(
-            "{}: found {} speaker folder(s) with audio; need at least two (one sub-folder per speaker)",
-            dir.display(),
-            speakers.len()
-        );
-    }
-    Ok(speakers)
-}

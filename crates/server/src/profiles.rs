@@ -21,10 +21,10 @@ use voxclone_synthesizer::{PitchTarget, VoicePack};
 
 use super::api::{decode_upload, upload_speech};
 use super::{ApiError, AppState};
-use crate::adapt::AdaptOptions;
-use crate::clone::{clone_speech, CloneOptions, CloneReport, ReferenceSpeech};
-use crate::profile::VoiceProfile;
-use crate::tts::describe_voice;
+use voxclone::adapt::AdaptOptions;
+use voxclone::clone::{CloneOptions, CloneReport, ReferenceSpeech};
+use voxclone::profile::VoiceProfile;
+use voxclone::tts::describe_voice;
 
 /// Most reference files one clone takes.
 const MAX_REFERENCES: usize = 10;
@@ -169,7 +169,7 @@ pub struct ResolvedVoice {
 
 /// A stock voice name, an OpenAI voice name, or a profile id.
 pub fn resolve(state: &AppState, id: &str) -> Result<ResolvedVoice, ApiError> {
-    let tts = &state.engines.tts;
+    let tts = &state.engine.tts();
     if let Some(profile) = state.profiles.get(id) {
         return Ok(ResolvedVoice {
             pack: profile.voice_pack(),
@@ -177,7 +177,7 @@ pub fn resolve(state: &AppState, id: &str) -> Result<ResolvedVoice, ApiError> {
             d_vector: profile.d_vector.and_then(Embedding::normalized),
         });
     }
-    let stock = crate::voices::openai_voice(id).unwrap_or(id);
+    let stock = voxclone::voices::openai_voice(id).unwrap_or(id);
     match tts.voice(stock) {
         Ok(pack) => Ok(ResolvedVoice {
             pack,
@@ -189,8 +189,8 @@ pub fn resolve(state: &AppState, id: &str) -> Result<ResolvedVoice, ApiError> {
                 .voices()
                 .iter()
                 .map(|v| v.name.as_str())
-                .chain(crate::voices::OPENAI_VOICES.iter().map(|(o, _)| *o));
-            let close = crate::voices::closest(id, names);
+                .chain(voxclone::voices::OPENAI_VOICES.iter().map(|(o, _)| *o));
+            let close = voxclone::voices::closest(id, names);
             let hint = if close.is_empty() {
                 String::new()
             } else {
@@ -205,8 +205,8 @@ pub fn resolve(state: &AppState, id: &str) -> Result<ResolvedVoice, ApiError> {
 }
 
 fn stock_json(pack: &VoicePack) -> Value {
-    let info = crate::voices::info(&pack.name);
-    let openai: Vec<&str> = crate::voices::OPENAI_VOICES
+    let info = voxclone::voices::info(&pack.name);
+    let openai: Vec<&str> = voxclone::voices::OPENAI_VOICES
         .iter()
         .filter(|(_, kokoro)| *kokoro == pack.name)
         .map(|(openai, _)| *openai)
@@ -218,7 +218,7 @@ fn stock_json(pack: &VoicePack) -> Value {
         "language_code": info.map(|v| v.language.code()),
         "gender": info.map(|v| v.gender.name()),
         "grade": info.and_then(|v| v.grade),
-        "default": pack.name == crate::voices::DEFAULT_VOICE,
+        "default": pack.name == voxclone::voices::DEFAULT_VOICE,
         "openai_names": openai,
         "pitch_hz": null, "reference_pitch_hz": null, "has_reference": false,
     })
@@ -247,14 +247,14 @@ fn report_json(r: &CloneReport) -> Value {
 /// `GET /v1/voices`
 pub async fn list_voices(State(state): State<Arc<AppState>>) -> Json<Value> {
     // Stock voices in the catalogue's order: by language (English first), best grade first.
-    let stock = state.engines.tts.voices();
-    let mut voices: Vec<Value> = crate::voices::catalogue()
+    let stock = state.engine.tts().voices();
+    let mut voices: Vec<Value> = voxclone::voices::catalogue()
         .iter()
         .filter_map(|info| stock.iter().find(|v| v.name == info.name))
         .chain(
             stock
                 .iter()
-                .filter(|v| crate::voices::info(&v.name).is_none()),
+                .filter(|v| voxclone::voices::info(&v.name).is_none()),
         )
         .map(stock_json)
         .collect();
@@ -277,8 +277,8 @@ pub async fn get_voice(
         return Ok(Json(profile_json(&id, &p)));
     }
     state
-        .engines
-        .tts
+        .engine
+        .tts()
         .voices()
         .iter()
         .find(|v| v.name == id)
@@ -291,7 +291,7 @@ pub async fn delete_voice(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.engines.tts.voices().iter().any(|v| v.name == id) {
+    if state.engine.tts().voices().iter().any(|v| v.name == id) {
         return Err(ApiError::bad_request(format!(
             "{id} is a stock voice; only cloned profiles can be deleted"
         )));
@@ -369,7 +369,7 @@ async fn read_clone_request(
                 request.files.push((label, bytes.to_vec()));
             }
             "profile" => request.profile = Some(field.bytes().await?.to_vec()),
-            "name" => request.name = crate::profile::clean_name(&field.text().await?),
+            "name" => request.name = voxclone::profile::clean_name(&field.text().await?),
             "adapt" => {
                 adapt = match field.text().await?.trim() {
                     "true" | "1" | "on" | "yes" => true,
@@ -408,8 +408,9 @@ async fn read_clone_request(
     }
     // A clone is named after its first reference unless named; an import keeps its own name.
     if let (true, Some((label, _))) = (request.name.is_empty(), request.files.first()) {
-        request.name =
-            crate::profile::clean_name(label.rsplit_once('.').map_or(label.as_str(), |(s, _)| s));
+        request.name = voxclone::profile::clean_name(
+            label.rsplit_once('.').map_or(label.as_str(), |(s, _)| s),
+        );
     }
     if adapt {
         let mut options = AdaptOptions::default();
@@ -449,12 +450,9 @@ pub async fn create_voice(
                 "send either a profile or reference audio, not both",
             ));
         }
-        let mut profile = VoiceProfile::from_bytes(
-            bytes,
-            "uploaded profile",
-            state.engines.tts.model().device(),
-        )
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let mut profile =
+            VoiceProfile::from_bytes(bytes, "uploaded profile", state.engine.device())
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
         if !request.name.is_empty() {
             profile.name = request.name.clone();
         }
@@ -524,7 +522,7 @@ fn decode_references(
         .into_iter()
         .map(|(label, bytes)| {
             let audio = decode_upload(bytes, &label)?;
-            let wav = upload_speech(audio, &label, state.engines.vc.encoder())?;
+            let wav = upload_speech(audio, &label, state.engine.encoder().encoder())?;
             Ok(ReferenceSpeech { label, wav })
         })
         .collect()
@@ -538,14 +536,10 @@ fn make_voice(
     references: Vec<ReferenceSpeech>,
     job: &Job,
 ) -> Result<Value, ApiError> {
-    let engines = &state.engines;
     let options = CloneOptions {
         adapt: request.adapt,
     };
-    let (profile, report) = clone_speech(
-        &engines.vc,
-        &engines.tts,
-        &engines.encoding,
+    let (profile, report) = state.engine.clone_speech(
         &references,
         &request.name,
         &options,

@@ -21,8 +21,8 @@ use voxclone_audio::wav::{pcm16_bytes, pcm16_header, wav_bytes, UNKNOWN_LEN};
 use super::limits::{run_blocking, Turn};
 use super::profiles::{resolve, ResolvedVoice};
 use super::{ApiError, AppState};
-use crate::clone::embed_synthesized;
-use crate::tts::{check_speed, SpeakOptions, TtsError, SAMPLE_RATE};
+use voxclone::clone::embed_synthesized;
+use voxclone::tts::{check_speed, SpeakOptions, TtsError, SAMPLE_RATE};
 
 /// Model names accepted in `model`: ours, and OpenAI's, so their clients work unchanged. All
 /// of them are Kokoro-82M driven by the chosen voice.
@@ -67,7 +67,7 @@ pub struct SpeechRequest {
 /// Whether `voice` can say anything of `text`, checked before the request queues for a turn: a
 /// text of emoji or punctuation only is refused at once (reading it costs no model pass).
 fn check_speakable(state: &AppState, text: &str, voice: &ResolvedVoice) -> Result<(), ApiError> {
-    let mut chunks = state.engines.tts.chunks(text, &voice.pack)?;
+    let mut chunks = state.engine.tts().chunks(text, &voice.pack)?;
     match chunks.next() {
         Some(_) => Ok(()),
         None => Err(TtsError::NothingToSay.into()),
@@ -200,7 +200,7 @@ fn speak_streaming(
     rest: mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
     let _turn = turn;
-    let tts = &state.engines.tts;
+    let tts = &state.engine.tts();
     let mut chunks = match tts.chunks(&text, &voice.pack) {
         Ok(chunks) => chunks.enumerate().peekable(),
         Err(e) => {
@@ -325,14 +325,14 @@ pub async fn synthesize(
     let turn = state.gate.enter().await?;
     let worker = state.clone();
     run_blocking(turn, move |deadline| {
-        let engines = &worker.engines;
+        let engine = &worker.engine;
         let options = SpeakOptions {
             speed,
             seed: request.seed.unwrap_or(0),
             pitch: voice.pitch,
         };
-        let audio = engines
-            .tts
+        let audio = engine
+            .tts()
             .speak_while(&request.text, &voice.pack, options, || {
                 Instant::now() < deadline
             })?
@@ -340,7 +340,7 @@ pub async fn synthesize(
         let mel = display_mel(&audio);
         let wav = wav_bytes(&audio, SAMPLE_RATE);
         let seconds = audio.len() as f64 / SAMPLE_RATE as f64;
-        let d_vector = embed_synthesized(&engines.vc, audio)?;
+        let d_vector = embed_synthesized(engine.encoder(), audio)?;
         let similarity = voice.d_vector.as_ref().map(|r| r.cosine(&d_vector));
         let b64 = base64::engine::general_purpose::STANDARD;
         Ok(Json(json!({

@@ -203,7 +203,7 @@ impl super::train_loop::Training for EncoderTraining<'_> {
             _ => {
                 let (embeddings, labels) = embed_speakers(&self.trainer.encoder()?, self.held_out)?;
                 let plot = self.out.join(format!("projection-{step:07}.png"));
-                super::output::write_output(&plot, &projection_png(&embeddings, &labels))?;
+                super::output::write_output(&plot, &voxclone::plot::projection_png(&embeddings, &labels))?;
                 let refs: Vec<_> = embeddings.iter().collect();
                 equal_error_rate(&pairwise_trials(&refs, &labels))
                     .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))
@@ -244,14 +244,4 @@ fn prepare_speakers(
         })
         .filter(|(_, wavs)| !wavs.is_empty())
         .collect())
-}
-
-/// A t-SNE map of embeddings as a PNG, one colour per speaker.
-pub(super) fn projection_png(
-    embeddings: &[voxclone::encoder::Embedding],
-    speakers: &[usize],
-) -> Vec<u8> {
-    let points: Vec<&[f32]> = embeddings.iter().map(|e| e.as_slice()).collect();
-    let map = voxclone::encoder::projection::tsne(&points, &Default::default());
-    voxclone::plot::scatter_png(&map, speakers, 480)
 }

@@ -6,9 +6,9 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use voxclone::adapt::AdaptOptions;
-use voxclone::clone::{create_profile, CloneOptions, CloneReport, SpeakerEncoding};
+use voxclone::clone::{CloneOptions, CloneReport};
 use voxclone::profile::VoiceProfile;
-use voxclone::speaker_encoding::StyleBank;
+use voxclone::{EncodingChoice, Engine};
 
 use super::speak::{say, TextOut};
 use super::Context;
@@ -74,19 +74,16 @@ impl RouteArgs {
     }
 
     /// The zero-shot predictor these flags pick.
-    pub fn encoding(
-        &self,
-        ctx: &Context,
-        vc: &voxclone::Voxclone,
-        tts: &voxclone::Tts,
-    ) -> Result<SpeakerEncoding> {
-        Ok(if self.nearest_stock {
-            SpeakerEncoding::NearestStock(ctx.stock_voices(vc, tts)?)
+    pub fn encoding(&self, ctx: &Context) -> EncodingChoice {
+        if self.nearest_stock {
+            EncodingChoice::NearestStock {
+                cache: ctx.stock_cache(),
+            }
         } else if let Some(path) = &self.bank {
-            SpeakerEncoding::Bank(StyleBank::load(path)?)
+            EncodingChoice::Bank(path.clone())
         } else {
-            SpeakerEncoding::shipped()?
-        })
+            EncodingChoice::Shipped
+        }
     }
 }
 
@@ -158,11 +155,10 @@ fn make(
     references: &[PathBuf],
     name: &str,
     route: &RouteArgs,
-) -> Result<(voxclone::Tts, VoiceProfile)> {
+) -> Result<(Engine, VoiceProfile)> {
     let options = route.options()?;
-    let vc = ctx.pipeline()?;
-    let encoding = route
-        .encoding(ctx, &vc, &tts)
+    let engine = ctx
+        .engine(tts, &route.encoding(ctx))
         .context("cloning the voice")?;
     let bar = match &options.adapt {
         Some(a) if !ctx.quiet => ProgressBar::new(a.steps as u64),
@@ -182,19 +178,11 @@ fn make(
         bar.set_message(format!("likeness {similarity:.3}"));
         !super::interrupt::requested()
     };
-    let made = create_profile(
-        &vc,
-        &tts,
-        &encoding,
-        references,
-        name,
-        &options,
-        &mut on_step,
-    );
+    let made = engine.clone_voice(references, name, &options, &mut on_step);
     bar.finish_and_clear();
     let (profile, r) = made.context("cloning the voice")?;
     report(ctx, &r, &profile);
-    Ok((tts, profile))
+    Ok((engine, profile))
 }
 
 pub fn run_voice(ctx: &Context, cmd: VoiceCommand) -> Result<()> {
@@ -245,10 +233,17 @@ pub fn run_clone(ctx: &Context, args: CloneArgs) -> Result<()> {
     if tts.chunks(&text, &reader)?.next().is_none() {
         return Err(voxclone::tts::TtsError::NothingToSay.into());
     }
-    let (tts, profile) = make(ctx, tts, &args.references, &name, &args.route)?;
+    let (engine, profile) = make(ctx, tts, &args.references, &name, &args.route)?;
     if let Some(path) = &args.save_voice {
         profile.save(path)?;
     }
     let options = args.out.options(profile.pitch)?;
-    say(ctx, &tts, &text, &profile.voice_pack(), options, &args.out)
+    say(
+        ctx,
+        engine.tts(),
+        &text,
+        &profile.voice_pack(),
+        options,
+        &args.out,
+    )
 }

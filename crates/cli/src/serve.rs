@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use voxclone::clone::SpeakerEncoding;
-use voxclone::server::{self, AppState, Engines, ServeOptions};
-use voxclone::speaker_encoding::StyleBank;
+use voxclone::EncodingChoice;
+use voxclone_server::{self as server, AppState, ServeOptions};
 
 use super::Context;
 
@@ -62,12 +61,11 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
 
-    let vc = ctx.pipeline()?;
-    let tts = ctx.tts()?;
     let encoding = match &args.bank {
-        Some(path) => SpeakerEncoding::Bank(StyleBank::load(path)?),
-        None => SpeakerEncoding::shipped()?,
+        Some(path) => EncodingChoice::Bank(path.clone()),
+        None => EncodingChoice::Shipped,
     };
+    let engine = ctx.engine(ctx.tts()?, &encoding)?;
     let options = ServeOptions {
         max_running: args.max_running,
         max_waiting: args.max_waiting,
@@ -77,8 +75,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         profiles_dir: args.profiles,
         ..ServeOptions::default()
     };
-    let state = AppState::new(Engines { vc, tts, encoding }, options)
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let state = AppState::new(engine, options).map_err(|e| anyhow::anyhow!(e.message))?;
     // Handlers go in before the first request is answered: a SIGTERM sent as soon as the server
     // announces itself must stop it cleanly, not kill it.
     let stop = {

@@ -475,7 +475,7 @@ fn stalled_and_excess_connections_are_let_go() {
     let server = Server::start(&[]);
     let addr = server.url.trim_start_matches("http://").to_owned();
 
-    let mut held: Vec<TcpStream> = (0..voxclone::server::MAX_CONNECTIONS)
+    let mut held: Vec<TcpStream> = (0..voxclone_server::MAX_CONNECTIONS)
         .map(|_| TcpStream::connect(&addr).unwrap())
         .collect();
     // One more: closed at once, while those above are still open.

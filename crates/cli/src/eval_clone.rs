@@ -16,9 +16,10 @@ use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use voxclone::clone::{create_profile, embed_synthesized, median_pitch};
+use voxclone::clone::{embed_synthesized, median_pitch, SpeakerEncoding};
 use voxclone::encoder::Embedding;
 use voxclone::tts::SpeakOptions;
+use voxclone::Engine;
 
 use super::Context;
 
@@ -89,7 +90,7 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
     if args.references == 0 {
         bail!("--references must be at least 1");
     }
-    let speakers = super::eval_sv::speaker_files(&args.dir)?;
+    let speakers = super::speakers::speaker_files(&args.dir)?;
     let speakers: Vec<(String, Vec<PathBuf>, Vec<PathBuf>)> = speakers
         .into_iter()
         .filter_map(|(name, mut files)| {
@@ -119,6 +120,14 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
     };
     let vc = ctx.pipeline()?;
     let tts = ctx.tts()?;
+    // Made once: every clone uses the same predictor. A single `voxclone clone` pays for
+    // it, so it counts in each clone's time.
+    let start = Instant::now();
+    let encoding = SpeakerEncoding::choose(&args.route.encoding(ctx), &vc, &tts)?;
+    let setup_seconds = start.elapsed().as_secs_f32();
+    let engine = Engine::from_parts(vc, tts, encoding);
+    let vc = engine.encoder();
+    let tts = engine.tts();
     let embed_mean = |files: &[PathBuf]| -> Result<Embedding> {
         let mut wavs = Vec::new();
         for f in files {
@@ -146,16 +155,10 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
         held_out.push(embed_mean(held)?);
     }
     bar.set_message("Cloning");
-    // Made once: every clone uses the same predictor. A single `voxclone clone` pays for
-    // it, so it counts in each clone's time.
-    let start = Instant::now();
-    let encoding = args.route.encoding(ctx, &vc, &tts)?;
-    let setup_seconds = start.elapsed().as_secs_f32();
     let mut results = Vec::new();
     for (i, (name, refs, _)) in speakers.iter().enumerate().take(n_clone) {
         let start = Instant::now();
-        let (profile, report) =
-            create_profile(&vc, &tts, &encoding, refs, name, &options, &mut |_, _| true)?;
+        let (profile, report) = engine.clone_voice(refs, name, &options, &mut |_, _| true)?;
         let seconds_per_clone = setup_seconds + start.elapsed().as_secs_f32();
         let voice = profile.voice_pack();
         let options = SpeakOptions {
@@ -176,7 +179,7 @@ pub fn run(ctx: &Context, args: EvalCloneArgs) -> Result<()> {
                     hz,
                 ));
             }
-            let e = embed_synthesized(&vc, audio)?;
+            let e = embed_synthesized(vc, audio)?;
             let scores: Vec<f32> = held_out.iter().map(|h| e.cosine(h)).collect();
             sims.push(scores[i]);
             let best = scores

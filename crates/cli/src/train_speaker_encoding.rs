@@ -67,7 +67,7 @@ fn speakers(data: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
         }
         return Ok(out);
     }
-    super::eval_sv::speaker_files(data)
+    super::speakers::speaker_files(data)
 }
 
 pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
@@ -139,7 +139,13 @@ pub fn run(ctx: &Context, args: SpeakerEncodingArgs) -> Result<()> {
         };
         let start = match &mut start {
             Some(start) => start,
-            None => start.insert(SpeakerEncoding::NearestStock(ctx.stock_voices(&vc, &tts)?)),
+            None => start.insert(SpeakerEncoding::choose(
+                &voxclone::EncodingChoice::NearestStock {
+                    cache: ctx.stock_cache(),
+                },
+                &vc,
+                &tts,
+            )?),
         };
         let result = adapted_entry(&vc, &tts, start, speaker, speech, options, &mut |_, _| {
             !super::interrupt::requested()

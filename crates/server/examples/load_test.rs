@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! voxclone serve --bind 127.0.0.1:8000 &
-//! cargo run --release -p voxclone --example load_test -- http://127.0.0.1:8000 $! 1,8,32
+//! cargo run --release -p voxclone-server --example load_test -- http://127.0.0.1:8000 $! 1,8,32
 //! ```
 //! `bash scripts/bench-server.sh` does all of it.
 

@@ -1,4 +1,6 @@
-//! Commands and global options.
+//! The `voxclone` command line: global options, and one module per command. Each command is a
+//! thin layer over the library (`voxclone::Engine` and the stage crates); `serve` runs
+//! `voxclone-server`.
 
 mod clone;
 mod embed;
@@ -12,6 +14,7 @@ mod progress;
 mod serve;
 mod similarity;
 mod speak;
+mod speakers;
 mod synthesize;
 mod train;
 mod train_loop;
@@ -20,13 +23,14 @@ mod train_synthesizer;
 mod train_vocoder;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use candle_core::Device;
 use clap::{Parser, Subcommand};
-use voxclone::clone::StockVoices;
+use voxclone::clone::SpeakerEncoding;
 use voxclone::models::ModelStore;
-use voxclone::Voxclone;
+use voxclone::{EncodingChoice, Engine, Voxclone};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -124,21 +128,26 @@ pub struct Context {
 }
 
 impl Context {
-    /// The stock voices' d-vectors for the nearest-stock baseline, kept in the model cache
-    /// (made once, about a minute); with `--encoder-weights`, made afresh each time.
-    fn stock_voices(&self, vc: &Voxclone, tts: &voxclone::Tts) -> Result<StockVoices> {
-        Ok(match &self.encoder_weights {
-            Some(_) => StockVoices::embed(vc, tts)?,
-            None => StockVoices::embed_cached(
-                vc,
-                tts,
-                &self
-                    .store
+    /// Where the stock voices' d-vectors for the nearest-stock baseline are kept (made once,
+    /// about a minute); with `--encoder-weights`, nowhere: they are made afresh each time.
+    fn stock_cache(&self) -> Option<PathBuf> {
+        match &self.encoder_weights {
+            Some(_) => None,
+            None => Some(
+                self.store
                     .root()
                     .join("kokoro")
                     .join("stock-d-vectors.json"),
-            )?,
-        })
+            ),
+        }
+    }
+
+    /// Every stage, around a text-to-speech model already loaded (commands load it first, to
+    /// check their text before the slower parts).
+    fn engine(&self, tts: voxclone::Tts, encoding: &EncodingChoice) -> Result<Engine> {
+        let vc = self.pipeline()?;
+        let encoding = SpeakerEncoding::choose(encoding, &vc, &tts)?;
+        Ok(Engine::from_parts(vc, tts, encoding))
     }
 
     fn pipeline(&self) -> Result<Voxclone> {
@@ -217,5 +226,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Synthesize(args) => synthesize::run(&ctx, args),
         Command::Adapt(args) => train_synthesizer::run_adapt(&ctx, args),
+    }
+}
+
+fn main() -> ExitCode {
+    voxclone::allocator::keep_freed_memory();
+    let args = Cli::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes, no backtrace.
+            eprintln!("voxclone: error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
     }
 }

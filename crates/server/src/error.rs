@@ -5,9 +5,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::clone::CloneError;
-use crate::pipeline::PipelineError;
-use crate::tts::TtsError;
+use voxclone::clone::CloneError;
+use voxclone::pipeline::PipelineError;
+use voxclone::tts::TtsError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {

@@ -1,5 +1,5 @@
 //! `voxclone serve`: the toolbox page and the HTTP API, from one process that loads the models
-//! once and shares them between requests.
+//! once ([`voxclone::Engine`]) and shares them between requests.
 //!
 //! Routes (described in full by `/openapi.json`):
 //! - `/` — the toolbox (RTVC's workflow in the browser; assets embedded in the binary);
@@ -30,21 +30,12 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::clone::SpeakerEncoding;
-use crate::{Tts, Voxclone};
+use voxclone::Engine;
 
 pub use connections::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
 pub use error::ApiError;
 pub use limits::Gate;
 pub use profiles::Profiles;
-
-/// The loaded stages: encoder, synthesizer + vocoder, and the zero-shot speaker encoding.
-#[derive(Debug, Clone)]
-pub struct Engines {
-    pub vc: Voxclone,
-    pub tts: Tts,
-    pub encoding: SpeakerEncoding,
-}
 
 /// The service's limits and where it keeps profiles.
 #[derive(Debug, Clone)]
@@ -85,7 +76,7 @@ impl Default for ServeOptions {
 /// What every handler shares.
 #[derive(Debug)]
 pub struct AppState {
-    pub engines: Arc<Engines>,
+    pub engine: Arc<Engine>,
     pub options: ServeOptions,
     /// Admission for any work on the networks.
     pub gate: Gate,
@@ -100,12 +91,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(engines: Engines, options: ServeOptions) -> Result<Arc<Self>, ApiError> {
-        let profiles = Profiles::open(options.profiles_dir.clone(), engines.tts.model().device())?;
+    pub fn new(engine: Engine, options: ServeOptions) -> Result<Arc<Self>, ApiError> {
+        let profiles = Profiles::open(options.profiles_dir.clone(), engine.device())?;
         Ok(Arc::new(Self {
             gate: Gate::new(options.max_running, options.max_waiting, options.timeout),
             adapt_gate: Gate::new(1, 0, options.timeout),
-            engines: Arc::new(engines),
+            engine: Arc::new(engine),
             options: options.clone(),
             profiles,
             jobs: profiles::Jobs::default(),

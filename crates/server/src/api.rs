@@ -71,7 +71,7 @@ pub async fn embed(
     let turn = state.gate.enter().await?;
     let worker = state.clone();
     run_blocking(turn, move |_| {
-        let encoder = worker.engines.vc.encoder();
+        let encoder = worker.engine.encoder().encoder();
         let label = "uploaded audio";
         let audio = decode_upload(body.to_vec(), label)?;
         let duration = audio.duration_secs();
@@ -132,7 +132,7 @@ pub async fn compare(
     let turn = state.gate.enter().await?;
     let worker = state.clone();
     run_blocking(turn, move |_| {
-        let encoder = worker.engines.vc.encoder();
+        let encoder = worker.engine.encoder().encoder();
         let embed = |bytes: Bytes, label: &str| -> Result<_, ApiError> {
             let speech = upload_speech(decode_upload(bytes.to_vec(), label)?, label, encoder)?;
             Ok(encoder.embed_utterance(&speech)?.embedding)

@@ -20,25 +20,25 @@ const SAMPLES: &[(&str, &str, &str, &[u8])] = &[
         "2414-128291-0000",
         "2414",
         "male",
-        include_bytes!("../../../../fixtures/speech/2414-128291-0000.flac"),
+        include_bytes!("../../../fixtures/speech/2414-128291-0000.flac"),
     ),
     (
         "2414-128291-0003",
         "2414",
         "male",
-        include_bytes!("../../../../fixtures/speech/2414-128291-0003.flac"),
+        include_bytes!("../../../fixtures/speech/2414-128291-0003.flac"),
     ),
     (
         "367-130732-0000",
         "367",
         "female",
-        include_bytes!("../../../../fixtures/speech/367-130732-0000.flac"),
+        include_bytes!("../../../fixtures/speech/367-130732-0000.flac"),
     ),
     (
         "367-130732-0006",
         "367",
         "female",
-        include_bytes!("../../../../fixtures/speech/367-130732-0006.flac"),
+        include_bytes!("../../../fixtures/speech/367-130732-0006.flac"),
     ),
 ];
 
