@@ -84,4 +84,3 @@ pub fn run(ctx: &Context, args: EvalSvArgs) -> Result<()> {
     }
     Ok(())
 }
-

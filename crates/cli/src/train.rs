@@ -203,7 +203,10 @@ impl super::train_loop::Training for EncoderTraining<'_> {
             _ => {
                 let (embeddings, labels) = embed_speakers(&self.trainer.encoder()?, self.held_out)?;
                 let plot = self.out.join(format!("projection-{step:07}.png"));
-                super::output::write_output(&plot, &voxclone::plot::projection_png(&embeddings, &labels))?;
+                super::output::write_output(
+                    &plot,
+                    &voxclone::plot::projection_png(&embeddings, &labels),
+                )?;
                 let refs: Vec<_> = embeddings.iter().collect();
                 equal_error_rate(&pairwise_trials(&refs, &labels))
                     .map(|e| format!(", held-out EER {:.2}%", 100.0 * e.eer))

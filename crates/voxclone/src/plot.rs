@@ -147,10 +147,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 }
 
 /// A t-SNE map of embeddings as a PNG, one colour per speaker.
-pub fn projection_png(
-    embeddings: &[crate::encoder::Embedding],
-    speakers: &[usize],
-) -> Vec<u8> {
+pub fn projection_png(embeddings: &[crate::encoder::Embedding], speakers: &[usize]) -> Vec<u8> {
     let points: Vec<&[f32]> = embeddings.iter().map(|e| e.as_slice()).collect();
     let map = crate::encoder::projection::tsne(&points, &Default::default());
     crate::plot::scatter_png(&map, speakers, 480)
