@@ -2,7 +2,9 @@
 //!
 //! `decode` turns any common file into mono float samples, `resample` brings them to a stage's rate,
 //! `normalize` and `vad` prepare speech the way the GE2E encoder was trained on it, and `mel` computes
-//! its 40-band mel power spectrogram. Every number that must match the reference is named in the
+//! its 40-band mel power spectrogram. `spectral` holds what every stage's spectra are made of
+//! (window, mel scale and filterbank, centred STFT and inverse STFT); `rtvc_mel` is RTVC's
+//! synthesizer mel on top of it. Every number that must match the reference is named in the
 //! module that uses it and tested against golden data made by Resemblyzer.
 
 pub mod decode;
@@ -12,6 +14,7 @@ pub mod output;
 pub mod pitch;
 pub mod resample;
 pub mod rtvc_mel;
+pub mod spectral;
 pub mod vad;
 pub mod wav;
 

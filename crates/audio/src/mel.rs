@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex};
 
+use crate::spectral::{filter_supports, periodic_hann, slaney_mel_filterbank};
+
 /// The settings of a mel spectrogram.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MelParams {
@@ -159,78 +161,10 @@ impl MelSpectrogram {
     }
 }
 
-/// `0.5 - 0.5 cos(2πn/N)`: the periodic Hann window (scipy's `get_window('hann', N)`).
-pub fn periodic_hann(n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
-        .collect()
-}
-
-// The Slaney mel scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above.
-const SLANEY_HZ_PER_MEL: f64 = 200.0 / 3.0;
-const SLANEY_LOG_START_HZ: f64 = 1000.0;
-const SLANEY_LOG_START_MEL: f64 = SLANEY_LOG_START_HZ / SLANEY_HZ_PER_MEL;
-
-fn slaney_log_step() -> f64 {
-    6.4f64.ln() / 27.0
-}
-
-pub fn hz_to_mel(hz: f64) -> f64 {
-    if hz >= SLANEY_LOG_START_HZ {
-        SLANEY_LOG_START_MEL + (hz / SLANEY_LOG_START_HZ).ln() / slaney_log_step()
-    } else {
-        hz / SLANEY_HZ_PER_MEL
-    }
-}
-
-pub fn mel_to_hz(mel: f64) -> f64 {
-    if mel >= SLANEY_LOG_START_MEL {
-        SLANEY_LOG_START_HZ * (slaney_log_step() * (mel - SLANEY_LOG_START_MEL)).exp()
-    } else {
-        mel * SLANEY_HZ_PER_MEL
-    }
-}
-
-/// For each filter (a row of `n_bins` weights), the range of bins where it is non-zero, so
-/// that applying it skips the zeros.
-pub fn filter_supports(filters: &[f32], n_bins: usize) -> Vec<std::ops::Range<usize>> {
-    filters
-        .chunks_exact(n_bins)
-        .map(|f| {
-            let start = f.iter().position(|&w| w != 0.0).unwrap_or(0);
-            let end = f.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
-            start..end
-        })
-        .collect()
-}
-
-/// Triangular filters spaced evenly on the Slaney mel scale, each scaled to unit area
-/// (`2 / (f_right - f_left)`), as librosa's `filters.mel(htk=False, norm='slaney')`.
-pub fn slaney_mel_filterbank(p: &MelParams) -> Vec<f32> {
-    let n_bins = p.n_bins();
-    let bin_hz = |k: usize| k as f64 * p.sample_rate as f64 / p.n_fft as f64;
-    let (mel_lo, mel_hi) = (hz_to_mel(p.fmin), hz_to_mel(p.fmax));
-    let edges: Vec<f64> = (0..p.n_mels + 2)
-        .map(|i| mel_to_hz(mel_lo + (mel_hi - mel_lo) * i as f64 / (p.n_mels + 1) as f64))
-        .collect();
-    let mut filters = vec![0f32; p.n_mels * n_bins];
-    for m in 0..p.n_mels {
-        let (left, centre, right) = (edges[m], edges[m + 1], edges[m + 2]);
-        let area_norm = 2.0 / (right - left);
-        for k in 0..n_bins {
-            let f = bin_hz(k);
-            let rising = (f - left) / (centre - left);
-            let falling = (right - f) / (right - centre);
-            let w = rising.min(falling).max(0.0);
-            filters[m * n_bins + k] = (w * area_norm) as f32;
-        }
-    }
-    filters
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spectral::{hz_to_mel, mel_to_hz};
 
     #[test]
     fn slaney_scale_round_trips_and_has_its_knee_at_1khz() {

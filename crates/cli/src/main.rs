@@ -29,7 +29,7 @@ use anyhow::{Context as _, Result};
 use candle_core::Device;
 use clap::{Parser, Subcommand};
 use voxclone::clone::SpeakerEncoding;
-use voxclone::models::ModelStore;
+use voxclone::weights::ModelStore;
 use voxclone::{EncodingChoice, Engine, Voxclone};
 
 #[derive(Parser, Debug)]

@@ -26,9 +26,9 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
             );
             println!(
                 "Kokoro voices ({}, npm {}@{}): {}",
-                voxclone::models::KOKORO_VOICES.len(),
-                voxclone::models::KOKORO_JS_TARBALL.package,
-                voxclone::models::KOKORO_JS_TARBALL.version,
+                voxclone::weights::KOKORO_VOICES.len(),
+                voxclone::weights::KOKORO_JS_TARBALL.package,
+                voxclone::weights::KOKORO_JS_TARBALL.version,
                 kokoro.voices.display()
             );
             let lexicons = ctx.store.misaki_lexicons(&progress)?;

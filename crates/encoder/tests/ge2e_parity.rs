@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use candle_core::Device;
 use voxclone_encoder::VoiceEncoder;
-use voxclone_models::{ModelStore, NoProgress};
 use voxclone_testdata::{cosine, max_abs_diff, Ge2eGolden};
+use voxclone_weights::{ModelStore, NoProgress};
 
 fn encoder() -> &'static VoiceEncoder {
     static ENCODER: OnceLock<VoiceEncoder> = OnceLock::new();

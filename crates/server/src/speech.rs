@@ -382,8 +382,8 @@ mod tests {
         let loudest = (0..80).max_by_key(|&b| frame[b]).unwrap();
         assert!(frame[loudest] >= 250, "{}", frame[loudest]);
         let hz = |b: usize| {
-            let m = voxclone_audio::mel::hz_to_mel(12_000.0) * (b as f64 + 1.0) / 81.0;
-            voxclone_audio::mel::mel_to_hz(m)
+            let m = voxclone_audio::spectral::hz_to_mel(12_000.0) * (b as f64 + 1.0) / 81.0;
+            voxclone_audio::spectral::mel_to_hz(m)
         };
         assert!(
             (hz(loudest) - 3000.0).abs() < 300.0,

@@ -13,10 +13,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
-use voxclone_models::{ModelStore, NoProgress};
 use voxclone_nn::kernels::{Kernel, KernelConfig};
 use voxclone_synthesizer::{Kokoro, Vocab, VoicePack};
 use voxclone_vocoder::{SourceNoise, SAMPLE_RATE};
+use voxclone_weights::{ModelStore, NoProgress};
 
 const VOICE: &str = "jf_alpha";
 const SPEED: f32 = 1.0;

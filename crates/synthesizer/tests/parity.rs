@@ -10,10 +10,10 @@ use std::sync::OnceLock;
 
 use candle_core::{Device, Tensor};
 use voxclone_audio::mel::{MelParams, MelSpectrogram};
-use voxclone_models::{ModelStore, NoProgress};
 use voxclone_synthesizer::Kokoro;
 use voxclone_testdata::{correlation, KokoroCase, KokoroGolden};
 use voxclone_vocoder::SourceNoise;
+use voxclone_weights::{ModelStore, NoProgress};
 
 /// The export's inverse STFT skips the window-envelope division after its first frame, so its
 /// waveform is 1.5× (+3.5 dB) the PyTorch model's (Hann², hop n_fft/4: the envelope is 1.5).

@@ -45,7 +45,7 @@
 //!
 //! * misaki is Apache-2.0 (hexgrad). This crate is an independent Rust implementation of
 //!   its English rules; the lexicon data (`us_gold.json`, `us_silver.json`) is misaki's and
-//!   is read at run time, not shipped (fetch it with `voxclone-models`).
+//!   is read at run time, not shipped (fetch it with `voxclone-weights`).
 //! * espeak-ng (GPL-3.0), when installed, is run as a separate program for words the
 //!   lexicons lack ([`Fallback::Espeak`]). It is not linked, bundled or required: without
 //!   it unknown words are spelled. voxclone itself stays MIT OR Apache-2.0.

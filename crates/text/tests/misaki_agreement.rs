@@ -7,8 +7,8 @@
 //! not depend on whether espeak-ng is installed.
 
 use std::sync::OnceLock;
-use voxclone_models::{ModelStore, NoProgress};
 use voxclone_text::{vocab, Fallback, Frontend, Lexicon, MAX_PHONEMES};
+use voxclone_weights::{ModelStore, NoProgress};
 
 /// Word-level agreement measured on the 218 golden sentences with the spelling fallback
 /// (98.0% overall; 99.8% on the Harvard sentences); the thresholds leave a little room.

@@ -14,7 +14,7 @@
 //! the reference does (`torch.no_grad()`): it depends on F0 alone.
 //!
 //! Weight names follow the reference PyTorch model (`decoder.encode.conv1.weight`, …) with
-//! weight normalisation folded into `weight`; see `voxclone_models::KOKORO_TENSORS`.
+//! weight normalisation folded into `weight`; see `voxclone_weights::KOKORO_TENSORS`.
 
 pub mod decoder;
 pub mod generator;

@@ -3,56 +3,19 @@
 //! predicted magnitude and phase into a waveform (inside the graph, so it is differentiable).
 //!
 //! Both follow `torch.stft`/`torch.istft` with `center=True`, a periodic Hann window as long as
-//! the FFT, and reflect padding.
+//! the FFT, and reflect padding; the forward one is `voxclone_audio::spectral::CentredStft`.
 
 use std::f64::consts::PI;
 
 use candle_core::{Device, Result, Tensor};
-use realfft::RealFftPlanner;
 
-/// The periodic Hann window (`torch.hann_window(n, periodic=True)`), written once in the audio
-/// crate for every stage.
-use voxclone_audio::mel::periodic_hann as hann_periodic;
+use voxclone_audio::spectral::{periodic_hann as hann_periodic, CentredStft};
 
 /// Magnitude and phase spectra of `signal`: `(bins × frames, bins × frames)` row-major, with
 /// `bins = n_fft / 2 + 1` and `frames = len / hop + 1`.
 pub fn stft_magnitude_phase(signal: &[f32], n_fft: usize, hop: usize) -> (Vec<f32>, Vec<f32>) {
-    let pad = n_fft / 2;
-    let n = signal.len();
-    // Reflect padding (the edge sample is not repeated).
-    let padded: Vec<f64> = (0..n + 2 * pad)
-        .map(|i| {
-            let j = i as isize - pad as isize;
-            let j = if j < 0 {
-                -j
-            } else if j >= n as isize {
-                2 * (n as isize - 1) - j
-            } else {
-                j
-            };
-            signal[j.clamp(0, n as isize - 1) as usize] as f64
-        })
-        .collect();
-    let window = hann_periodic(n_fft);
-    let frames = (padded.len() - n_fft) / hop + 1;
-    let bins = n_fft / 2 + 1;
-    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
-    let mut input = fft.make_input_vec();
-    let mut spectrum = fft.make_output_vec();
-    let mut magnitude = vec![0f32; bins * frames];
-    let mut phase = vec![0f32; bins * frames];
-    for f in 0..frames {
-        for (k, x) in input.iter_mut().enumerate() {
-            *x = padded[f * hop + k] * window[k];
-        }
-        fft.process(&mut input, &mut spectrum)
-            .expect("buffers come from the same plan");
-        for (k, c) in spectrum.iter().enumerate() {
-            magnitude[k * frames + f] = c.norm() as f32;
-            phase[k * frames + f] = c.im.atan2(c.re) as f32;
-        }
-    }
-    (magnitude, phase)
+    let signal: Vec<f64> = signal.iter().map(|&x| x as f64).collect();
+    CentredStft::new(n_fft, hop, n_fft).magnitude_phase(&signal)
 }
 
 /// The inverse STFT as one transposed convolution: its kernel holds, for every real and

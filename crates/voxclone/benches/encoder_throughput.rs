@@ -10,7 +10,7 @@ use std::time::Instant;
 use candle_core::Device;
 use rayon::prelude::*;
 use voxclone::encoder::VoiceEncoder;
-use voxclone::models::{ModelStore, NoProgress};
+use voxclone::weights::{ModelStore, NoProgress};
 use voxclone_testdata::Ge2eGolden;
 
 fn main() {

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use voxclone::adapt::{adapt, AdaptOptions};
-use voxclone::models::{ModelStore, NoProgress};
+use voxclone::weights::{ModelStore, NoProgress};
 use voxclone::{Tts, Voxclone};
 
 fn main() -> anyhow::Result<()> {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use voxclone_audio::pitch::{self, PitchParams, PitchStats};
 use voxclone_encoder::Embedding;
-use voxclone_models::KOKORO_ONNX_SHA256;
+use voxclone_weights::KOKORO_ONNX_SHA256;
 
 use crate::adapt::{adapt, AdaptOptions, ADAPTATION_SENTENCES};
 use crate::pipeline::{PipelineError, Voxclone};

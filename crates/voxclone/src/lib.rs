@@ -33,5 +33,5 @@ pub use pipeline::{EncodingChoice, Engine, EngineConfig, Voxclone};
 pub use tts::{SpeakOptions, Tts};
 pub use voxclone_audio as audio;
 pub use voxclone_encoder as encoder;
-pub use voxclone_models as models;
 pub use voxclone_train::corpus;
+pub use voxclone_weights as weights;

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 use rayon::prelude::*;
 use voxclone_encoder::{EncoderError, EncoderParams, UtteranceEmbedding, VoiceEncoder};
-use voxclone_models::{ModelError, ModelStore, Progress};
 use voxclone_nn::KernelConfig;
 use voxclone_synthesizer::VoicePack;
+use voxclone_weights::{ModelError, ModelStore, Progress};
 
 use crate::clone::{CloneError, CloneOptions, CloneReport, ReferenceSpeech, SpeakerEncoding};
 use crate::profile::VoiceProfile;

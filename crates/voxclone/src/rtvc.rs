@@ -26,7 +26,7 @@ pub const MAX_CHUNK_CHARS: usize = 170;
 #[derive(Debug, thiserror::Error)]
 pub enum RtvcError {
     #[error(transparent)]
-    Weights(#[from] voxclone_models::ModelError),
+    Weights(#[from] voxclone_weights::ModelError),
     #[error("{path}: not an RTVC {what} checkpoint: {reason}")]
     Checkpoint {
         path: std::path::PathBuf,
@@ -55,7 +55,7 @@ fn checkpoint<'a>(
 /// Loads RTVC's Tacotron from `synthesizer.pt` (or safetensors). A missing or mis-shaped
 /// tensor is named in the error.
 pub fn load_tacotron(path: &Path, device: &Device) -> Result<Tacotron, RtvcError> {
-    let tensors = voxclone_models::read_weights(path)?;
+    let tensors = voxclone_weights::read_weights(path)?;
     let bad = checkpoint(path, "synthesizer");
     let r = Tacotron::stored_r(&tensors).map_err(&bad)?;
     let config = TacotronConfig::from_tensors(&tensors).map_err(&bad)?;
@@ -64,7 +64,7 @@ pub fn load_tacotron(path: &Path, device: &Device) -> Result<Tacotron, RtvcError
 
 /// Loads RTVC's WaveRNN from `vocoder.pt` (or safetensors).
 pub fn load_wavernn(path: &Path, device: &Device) -> Result<WaveRnn, RtvcError> {
-    let tensors = voxclone_models::read_weights(path)?;
+    let tensors = voxclone_weights::read_weights(path)?;
     WaveRnn::load(WaveRnnConfig::default(), var_builder(tensors, device))
         .map_err(checkpoint(path, "vocoder"))
 }

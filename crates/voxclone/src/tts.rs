@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use candle_core::{DType, Device, Tensor};
-use voxclone_models::{ModelError, ModelStore, Progress};
 pub use voxclone_synthesizer::PitchTarget;
 use voxclone_synthesizer::{retarget_f0, Kokoro, VoiceError, VoicePack, STYLE_DIM};
 use voxclone_text::{Accent, Frontend, Lexicon, PhonemeChunk, TextError};
 use voxclone_vocoder::SourceNoise;
+use voxclone_weights::{ModelError, ModelStore, Progress};
 
 pub use voxclone_vocoder::SAMPLE_RATE;
 

@@ -172,7 +172,7 @@ const GRADES: &[(&str, &str)] = &[
 
 /// The catalogue entry of stock voice `name`, if it is one of Kokoro's.
 pub fn info(name: &str) -> Option<VoiceInfo> {
-    let pinned = voxclone_models::KOKORO_VOICES
+    let pinned = voxclone_weights::KOKORO_VOICES
         .iter()
         .find(|v| v.name == name)?;
     let mut letters = name.chars();
@@ -192,7 +192,7 @@ pub fn info(name: &str) -> Option<VoiceInfo> {
 
 /// Every stock voice, grouped by language (English first), best grade first within one.
 pub fn catalogue() -> Vec<VoiceInfo> {
-    let mut all: Vec<VoiceInfo> = voxclone_models::KOKORO_VOICES
+    let mut all: Vec<VoiceInfo> = voxclone_weights::KOKORO_VOICES
         .iter()
         .filter_map(|v| info(v.name))
         .collect();

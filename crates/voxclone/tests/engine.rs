@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use voxclone::clone::CloneOptions;
-use voxclone::models::{ModelStore, NoProgress};
+use voxclone::weights::{ModelStore, NoProgress};
 use voxclone::{Engine, EngineConfig, SpeakOptions};
 
 fn speech(name: &str) -> PathBuf {

@@ -3,7 +3,7 @@
 //! by joining two speakers' clips.
 
 use voxclone::clone::{split_partials, two_voices_in};
-use voxclone::models::{ModelStore, NoProgress};
+use voxclone::weights::{ModelStore, NoProgress};
 use voxclone::Voxclone;
 use voxclone_testdata::Ge2eGolden;
 

@@ -65,7 +65,7 @@ fn wavernn_cross_entropy_falls_and_checkpoints_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vocoder.safetensors");
     trainer.save(&path).unwrap();
-    let tensors = voxclone_models::read_weights(&path).unwrap();
+    let tensors = voxclone_weights::read_weights(&path).unwrap();
     assert_eq!(tensors["step"].to_vec1::<i64>().unwrap(), [STEPS as i64]);
     let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
     let vocoder = WaveRnn::load(config.clone(), vb).unwrap();
@@ -92,8 +92,8 @@ fn wavernn_cross_entropy_falls_and_checkpoints_round_trip() {
     assert!(resumed.resume_optimizer(&path).unwrap());
     let pairs = [
         (
-            voxclone_models::read_weights(&path).unwrap(),
-            voxclone_models::read_weights(&again).unwrap(),
+            voxclone_weights::read_weights(&path).unwrap(),
+            voxclone_weights::read_weights(&again).unwrap(),
         ),
         (
             trainer.optimizer.state().unwrap(),

@@ -8,7 +8,7 @@
 //! window 800) until its stop token fires; a CBHG post-net refines the whole spectrogram.
 //!
 //! Weights load by RTVC's state-dict names (`encoder.cbhg.conv1d_bank.0.conv.weight`, …), so a
-//! `synthesizer.pt` from RTVC reads directly (see `voxclone_models::read_weights`).
+//! `synthesizer.pt` from RTVC reads directly (see `voxclone_weights::read_weights`).
 
 pub mod decoder;
 pub mod layers;

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
-use voxclone_models::{ModelStore, NoProgress, KOKORO_TENSORS, KOKORO_VOICES, KOKORO_VOICE_SHAPE};
+use voxclone_weights::{ModelStore, NoProgress, KOKORO_TENSORS, KOKORO_VOICES, KOKORO_VOICE_SHAPE};
 
 fn sum(t: &Tensor) -> f64 {
     t.flatten_all()

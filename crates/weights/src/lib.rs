@@ -8,11 +8,11 @@
 //! the model crates load directly.
 //!
 //! ```no_run
-//! use voxclone_models::{ModelStore, NoProgress};
+//! use voxclone_weights::{ModelStore, NoProgress};
 //!
 //! let store = ModelStore::from_env()?;
 //! let weights = store.ge2e_encoder(&NoProgress)?; // <cache>/ge2e/encoder.safetensors
-//! # Ok::<(), voxclone_models::ModelError>(())
+//! # Ok::<(), voxclone_weights::ModelError>(())
 //! ```
 //!
 //! Cache layout under [`ModelStore::root`]:
