@@ -2,7 +2,6 @@
 //! `scripts/golden_rtvc_mel.py` (`tests/data/rtvc_mel.npz`; its docstring lists the keys).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use candle_core::Tensor;
 use realfft::num_complex::Complex;
@@ -11,21 +10,7 @@ use voxclone_audio::rtvc_mel::{
     CentredStft, RtvcMel, RtvcMelParams,
 };
 
-fn golden() -> HashMap<String, Tensor> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rtvc_mel.npz");
-    Tensor::read_npz(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .into_iter()
-        .collect()
-}
-
-fn f64s(g: &HashMap<String, Tensor>, key: &str) -> Vec<f64> {
-    g[key]
-        .flatten_all()
-        .and_then(|t| t.to_dtype(candle_core::DType::F64))
-        .and_then(|t| t.to_vec1())
-        .unwrap_or_else(|e| panic!("{key}: {e}"))
-}
+use voxclone_testdata::{golden_f64s as f64s, rtvc_mel_golden as golden};
 
 fn clip(g: &HashMap<String, Tensor>) -> Vec<f32> {
     // int16 samples; librosa.load gives exactly s / 32768.

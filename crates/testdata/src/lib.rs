@@ -240,3 +240,22 @@ pub fn correlation(a: &[f32], b: &[f32]) -> f64 {
     }
     sab / (saa * sbb).sqrt()
 }
+
+/// The golden data of RTVC's synthesizer mel (librosa), `crates/audio/tests/data/rtvc_mel.npz`
+/// (made by `scripts/golden_rtvc_mel.py`; its docstring lists the keys).
+pub fn rtvc_mel_golden() -> HashMap<String, Tensor> {
+    let path = repo_root().join("crates/audio/tests/data/rtvc_mel.npz");
+    Tensor::read_npz(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_iter()
+        .collect()
+}
+
+/// One golden array, flattened to f64.
+pub fn golden_f64s(golden: &HashMap<String, Tensor>, key: &str) -> Vec<f64> {
+    golden[key]
+        .flatten_all()
+        .and_then(|t| t.to_dtype(candle_core::DType::F64))
+        .and_then(|t| t.to_vec1())
+        .unwrap_or_else(|e| panic!("{key}: {e}"))
+}

@@ -3,29 +3,14 @@
 //! output length and determinism.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use candle_core::{DType, Tensor};
+use candle_core::Tensor;
 use voxclone_audio::rtvc_mel::{melspectrogram, CentredStft, RtvcMelParams};
 use voxclone_vocoder::griffin_lim::GriffinLim;
 
 const N_MELS: usize = 80;
 
-fn golden() -> HashMap<String, Tensor> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../audio/tests/data/rtvc_mel.npz");
-    Tensor::read_npz(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .into_iter()
-        .collect()
-}
-
-fn f64s(g: &HashMap<String, Tensor>, key: &str) -> Vec<f64> {
-    g[key]
-        .flatten_all()
-        .and_then(|t| t.to_dtype(DType::F64))
-        .and_then(|t| t.to_vec1())
-        .unwrap_or_else(|e| panic!("{key}: {e}"))
-}
+use voxclone_testdata::{golden_f64s as f64s, rtvc_mel_golden as golden};
 
 /// The golden clip's mel, `80 × 121`.
 fn golden_mel(g: &HashMap<String, Tensor>) -> (Vec<f32>, usize) {

@@ -18,7 +18,7 @@
 use std::arch::asm;
 
 pub use super::tiles::KB;
-use super::tiles::{split, Line, TR, ZERO_LINE};
+use super::tiles::{split, tdpbf16ps, tileloadd, tilestored, Line, TileConfig, TR, ZERO_LINE};
 
 /// Output rows (channels) and columns (frames) of one block: 2 × 2 C tiles.
 pub const BLOCK: usize = 2 * TR;
@@ -139,18 +139,6 @@ pub unsafe fn pack_input_rows(
     }
 }
 
-/// The 64-byte operand of `ldtilecfg` (palette 1).
-#[repr(C, align(64))]
-struct TileConfig {
-    palette: u8,
-    start_row: u8,
-    reserved: [u8; 14],
-    /// Bytes per row, per tile.
-    colsb: [u16; 16],
-    /// Rows, per tile.
-    rows: [u8; 16],
-}
-
 /// All eight tiles 16 rows × 64 bytes: tmm0..3 the C tiles `C[r][c]` = tmm(2r + c) (a 32 × 32
 /// f32 block of the output), tmm4/5 the A tiles (weights) of row tiles 0/1, tmm6/7 the B tiles
 /// (input) of column tiles 0/1.
@@ -161,30 +149,6 @@ const CONFIG: TileConfig = TileConfig {
     colsb: [64, 64, 64, 64, 64, 64, 64, 64, 0, 0, 0, 0, 0, 0, 0, 0],
     rows: [16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0],
 };
-
-macro_rules! tileloadd {
-    ($t:literal, $ptr:expr, $stride:expr) => {
-        asm!(concat!("tileloadd tmm", $t, ", [{p} + {s}*1]"),
-             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, readonly, preserves_flags))
-    };
-}
-
-macro_rules! tilestored {
-    ($t:literal, $ptr:expr, $stride:expr) => {
-        asm!(concat!("tilestored [{p} + {s}*1], tmm", $t),
-             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, preserves_flags))
-    };
-}
-
-/// `tmm$c += tmm$a · tmm$b` (bf16 pairs, f32 accumulation).
-macro_rules! tdpbf16ps {
-    ($c:literal, $a:literal, $b:literal) => {
-        asm!(
-            concat!("tdpbf16ps tmm", $c, ", tmm", $a, ", tmm", $b),
-            options(nostack, nomem, preserves_flags)
-        )
-    };
-}
 
 /// `C[r][c] += A[r] · B[c]` for the 2 × 2 tiles.
 #[inline(always)]

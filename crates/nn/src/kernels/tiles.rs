@@ -84,3 +84,57 @@ pub fn split(x: f32) -> (u16, u16) {
     let hi = bf16(x);
     (hi, bf16(x - f32::from_bits((hi as u32) << 16)))
 }
+
+/// The 64-byte operand of `ldtilecfg` (palette 1).
+#[repr(C, align(64))]
+pub struct TileConfig {
+    pub palette: u8,
+    pub start_row: u8,
+    pub reserved: [u8; 14],
+    /// Bytes per row, per tile.
+    pub colsb: [u16; 16],
+    /// Rows, per tile.
+    pub rows: [u8; 16],
+}
+
+// The tile instructions, as `asm!` (stable Rust has no AMX intrinsics). Each names its tiles
+// by number: the kernels fix the roles of tmm0..7.
+
+/// `tmm$t` ← 16 rows from `$ptr`, `$stride` bytes apart.
+macro_rules! tileloadd {
+    ($t:literal, $ptr:expr, $stride:expr) => {
+        ::core::arch::asm!(concat!("tileloadd tmm", $t, ", [{p} + {s}*1]"),
+             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, readonly, preserves_flags))
+    };
+}
+pub(crate) use tileloadd;
+
+/// `tileloadd` with the T1 hint: the data will not be reused soon, so it should not push the
+/// reused operand out of L1.
+macro_rules! tileloaddt1 {
+    ($t:literal, $ptr:expr, $stride:expr) => {
+        ::core::arch::asm!(concat!("tileloaddt1 tmm", $t, ", [{p} + {s}*1]"),
+             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, readonly, preserves_flags))
+    };
+}
+pub(crate) use tileloaddt1;
+
+/// 16 rows of `tmm$t` → `$ptr`, `$stride` bytes apart.
+macro_rules! tilestored {
+    ($t:literal, $ptr:expr, $stride:expr) => {
+        ::core::arch::asm!(concat!("tilestored [{p} + {s}*1], tmm", $t),
+             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, preserves_flags))
+    };
+}
+pub(crate) use tilestored;
+
+/// `tmm$c += tmm$a · tmm$b` (bf16 pairs, f32 accumulation).
+macro_rules! tdpbf16ps {
+    ($c:literal, $a:literal, $b:literal) => {
+        ::core::arch::asm!(
+            concat!("tdpbf16ps tmm", $c, ", tmm", $a, ", tmm", $b),
+            options(nostack, nomem, preserves_flags)
+        )
+    };
+}
+pub(crate) use tdpbf16ps;

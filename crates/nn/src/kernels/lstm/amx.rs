@@ -20,7 +20,9 @@
 use std::arch::asm;
 use std::cell::RefCell;
 
-use crate::kernels::tiles::{split, Line, KB, TR, ZERO_LINE};
+use crate::kernels::tiles::{
+    split, tdpbf16ps, tileloadd, tileloaddt1, tilestored, Line, TileConfig, KB, TR, ZERO_LINE,
+};
 
 /// f32 columns per C tile (64 bytes).
 const TN: usize = 16;
@@ -159,18 +161,6 @@ unsafe fn split_rows(lhs: &[f32], k: usize, hi: &mut [Line], lo: &mut [Line]) {
     }
 }
 
-/// The 64-byte operand of `ldtilecfg` (palette 1).
-#[repr(C, align(64))]
-struct TileConfig {
-    palette: u8,
-    start_row: u8,
-    reserved: [u8; 14],
-    /// Bytes per row, per tile.
-    colsb: [u16; 16],
-    /// Rows, per tile.
-    rows: [u8; 16],
-}
-
 /// Tile roles (the numbers are baked into the `asm!` strings below):
 /// tmm0..3 are C tiles `C[r][c]` = tmm(2r + c) for row tile r and column tile c (2×2 of 16×16 f32,
 /// a 32×32 block of `dst`), tmm4/5 the A tiles of row tiles 0/1 (16 rows × 32 bf16), tmm6/7 the B
@@ -199,39 +189,6 @@ fn config(r0: usize, r1: usize) -> TileConfig {
         colsb,
         rows,
     }
-}
-
-macro_rules! tileloadd {
-    ($t:literal, $ptr:expr, $stride:expr) => {
-        asm!(concat!("tileloadd tmm", $t, ", [{p} + {s}*1]"),
-             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, readonly, preserves_flags))
-    };
-}
-
-/// `tileloadd` with the T1 hint: the data will not be reused soon, so it should not push the
-/// reused operand out of L1.
-macro_rules! tileloaddt1 {
-    ($t:literal, $ptr:expr, $stride:expr) => {
-        asm!(concat!("tileloaddt1 tmm", $t, ", [{p} + {s}*1]"),
-             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, readonly, preserves_flags))
-    };
-}
-
-macro_rules! tilestored {
-    ($t:literal, $ptr:expr, $stride:expr) => {
-        asm!(concat!("tilestored [{p} + {s}*1], tmm", $t),
-             p = in(reg) $ptr, s = in(reg) $stride, options(nostack, preserves_flags))
-    };
-}
-
-/// `tmm$c += tmm$a · tmm$b` (bf16 pairs, f32 accumulation).
-macro_rules! tdpbf16ps {
-    ($c:literal, $a:literal, $b:literal) => {
-        asm!(
-            concat!("tdpbf16ps tmm", $c, ", tmm", $a, ", tmm", $b),
-            options(nostack, nomem, preserves_flags)
-        )
-    };
 }
 
 /// The whole product on split `lhs` rows: 32-row blocks (the last one ragged) in the outer loop so
