@@ -6,40 +6,8 @@ use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex};
 
+pub use crate::spectral::MelParams;
 use crate::spectral::{filter_supports, periodic_hann, slaney_mel_filterbank};
-
-/// The settings of a mel spectrogram.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MelParams {
-    pub sample_rate: u32,
-    /// FFT size, which is also the window length.
-    pub n_fft: usize,
-    pub hop_length: usize,
-    pub n_mels: usize,
-    pub fmin: f64,
-    pub fmax: f64,
-}
-
-impl MelParams {
-    /// The GE2E encoder's front-end: 25 ms windows, 10 ms hop, 40 channels.
-    pub const GE2E: MelParams = MelParams {
-        sample_rate: 16_000,
-        n_fft: 400,
-        hop_length: 160,
-        n_mels: 40,
-        fmin: 0.0,
-        fmax: 8_000.0,
-    };
-
-    pub fn n_bins(&self) -> usize {
-        self.n_fft / 2 + 1
-    }
-
-    /// Frames of a centred STFT over `n_samples`: one per hop, plus one.
-    pub fn n_frames(&self, n_samples: usize) -> usize {
-        1 + n_samples / self.hop_length
-    }
-}
 
 /// A planned mel spectrogram: window, filterbank and FFT made once, shared between threads.
 #[derive(Clone)]

@@ -12,7 +12,38 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::mel::MelParams;
+/// The settings of a mel spectrogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MelParams {
+    pub sample_rate: u32,
+    /// FFT size, which is also the window length.
+    pub n_fft: usize,
+    pub hop_length: usize,
+    pub n_mels: usize,
+    pub fmin: f64,
+    pub fmax: f64,
+}
+
+impl MelParams {
+    /// The GE2E encoder's front-end: 25 ms windows, 10 ms hop, 40 channels.
+    pub const GE2E: MelParams = MelParams {
+        sample_rate: 16_000,
+        n_fft: 400,
+        hop_length: 160,
+        n_mels: 40,
+        fmin: 0.0,
+        fmax: 8_000.0,
+    };
+
+    pub fn n_bins(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+
+    /// Frames of a centred STFT over `n_samples`: one per hop, plus one.
+    pub fn n_frames(&self, n_samples: usize) -> usize {
+        1 + n_samples / self.hop_length
+    }
+}
 
 /// `0.5 - 0.5 cos(2πn/N)`: the periodic Hann window (scipy's `get_window('hann', N)`).
 pub fn periodic_hann(n: usize) -> Vec<f64> {

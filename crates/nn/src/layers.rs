@@ -1,14 +1,12 @@
 //! The building blocks StyleTTS 2 shares between its prosody predictor and its decoder:
 //! convolutions (weight norm already folded), AdaIN, Snake, and the two AdaIN residual blocks.
 
-use candle_core::{Module, Result, Tensor, D};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::{Linear, VarBuilder};
 
 use crate::kernels::adain::{self, Activation};
 use crate::kernels::{FastConv1d, Kernel};
-
-/// Instance, layer and batch norms of the reference models use PyTorch's default epsilon.
-pub const NORM_EPS: f64 = 1e-5;
+use crate::norm::instance_norm;
 
 /// A 1-D convolution, `weight` `[out, in, k]`, optional `bias`. Stride-1 convolutions run on
 /// [`FastConv1d`] (a fast kernel for inference where the CPU has one, candle's otherwise).
@@ -216,29 +214,6 @@ impl Module for DepthwiseUpsample {
             .reshape((b, c, 2 * t))?
             .broadcast_add(&self.bias)
     }
-}
-
-/// PyTorch's `BatchNorm1d` at inference, folded into a per-channel `(scale, shift)`, each
-/// `[1, C, 1]`: `scale = γ / √(running_var + ε)`, `shift = β − running_mean · scale`.
-pub fn batch_norm_affine(channels: usize, vb: VarBuilder) -> Result<(Tensor, Tensor)> {
-    let gamma = vb.get(channels, "weight")?;
-    let beta = vb.get(channels, "bias")?;
-    let mean = vb.get(channels, "running_mean")?;
-    let var = vb.get(channels, "running_var")?;
-    let scale = gamma.div(&(var + NORM_EPS)?.sqrt()?)?;
-    let shift = beta.sub(&mean.mul(&scale)?)?;
-    Ok((
-        scale.reshape((1, channels, 1))?,
-        shift.reshape((1, channels, 1))?,
-    ))
-}
-
-/// Normalises each channel of `x` `[B, C, T]` over time (instance norm without affine).
-pub fn instance_norm(x: &Tensor) -> Result<Tensor> {
-    let mean = x.mean_keepdim(D::Minus1)?;
-    let centred = x.broadcast_sub(&mean)?;
-    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-    centred.broadcast_div(&(var + NORM_EPS)?.sqrt()?)
 }
 
 /// Adaptive instance normalisation: the style vector sets each channel's gain and bias,

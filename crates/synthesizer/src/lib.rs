@@ -19,22 +19,3 @@ pub use albert::AlbertConfig;
 pub use model::{AcousticFeatures, Kokoro, KokoroConfig, Synthesis, STYLE_DIM};
 pub use pitch::{retarget_f0, PitchTarget};
 pub use voice::{Vocab, VoiceError, VoicePack};
-
-use candle_core::{Result, Tensor, D};
-
-/// Layer norm over the channels of `[B, C, T]` (PyTorch's `F.layer_norm` on the channel axis,
-/// epsilon 1e-5), with an optional per-channel gain and bias.
-pub(crate) fn channel_layer_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>) -> Result<Tensor> {
-    let mean = x.mean_keepdim(1)?;
-    let centred = x.broadcast_sub(&mean)?;
-    let var = centred.sqr()?.mean_keepdim(1)?;
-    let y = centred.broadcast_div(&(var + voxclone_nn::layers::NORM_EPS)?.sqrt()?)?;
-    match affine {
-        Some((gamma, beta)) => {
-            let c = gamma.dim(D::Minus1)?;
-            y.broadcast_mul(&gamma.reshape((1, c, 1))?)?
-                .broadcast_add(&beta.reshape((1, c, 1))?)
-        }
-        None => Ok(y),
-    }
-}

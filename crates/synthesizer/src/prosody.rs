@@ -6,8 +6,8 @@ use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 use voxclone_nn::layers::{AdainResBlk1d, Conv1d};
 
-use crate::channel_layer_norm;
 use voxclone_nn::lstm::BiLstm;
+use voxclone_nn::norm::channel_layer_norm;
 
 /// Layer norm whose gain and bias come from the style: `(1 + γ(s)) · LN(x) + β(s)`.
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder};
 use voxclone_nn::layers::{leaky_relu, Conv1d};
 
-use crate::channel_layer_norm;
 use voxclone_nn::lstm::BiLstm;
+use voxclone_nn::norm::channel_layer_norm;
 
 #[derive(Debug, Clone)]
 struct ConvBlock {

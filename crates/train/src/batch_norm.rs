@@ -2,7 +2,7 @@
 //! (what inference uses) kept as PyTorch keeps them.
 
 use candle_core::{Result, Tensor, Var};
-use voxclone_nn::layers::NORM_EPS;
+use voxclone_nn::norm::NORM_EPS;
 
 /// PyTorch's `BatchNorm1d` momentum for the running statistics.
 pub const BATCH_NORM_MOMENTUM: f64 = 0.1;

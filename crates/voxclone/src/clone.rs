@@ -21,8 +21,8 @@ use voxclone_encoder::Embedding;
 use voxclone_weights::KOKORO_ONNX_SHA256;
 
 use crate::adapt::{adapt, AdaptOptions, ADAPTATION_SENTENCES};
-use crate::pipeline::{PipelineError, Voxclone};
 use crate::profile::VoiceProfile;
+use crate::reference::{PipelineError, Voxclone};
 use crate::speaker_encoding::{BankError, StyleBank};
 use crate::tts::{PitchTarget, SpeakOptions, Tts, TtsError};
 use voxclone_synthesizer::VoicePack;
@@ -304,6 +304,19 @@ pub struct StartingVoice {
     pub neighbours: Vec<(String, f32)>,
 }
 
+/// Which zero-shot predictor an [`crate::Engine`] uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum EncodingChoice {
+    /// The speaker-encoding bank built into the library.
+    #[default]
+    Shipped,
+    /// A bank from `voxclone train speaker-encoding`.
+    Bank(PathBuf),
+    /// Baseline: the stock voice the encoder hears as closest. Its d-vectors are cached in
+    /// `cache` (made once, about a minute), or made afresh when `None`.
+    NearestStock { cache: Option<PathBuf> },
+}
+
 /// The zero-shot predictor of a style from a d-vector.
 #[derive(Debug, Clone)]
 pub enum SpeakerEncoding {
@@ -315,12 +328,7 @@ pub enum SpeakerEncoding {
 
 impl SpeakerEncoding {
     /// The predictor `choice` names.
-    pub fn choose(
-        choice: &crate::pipeline::EncodingChoice,
-        vc: &Voxclone,
-        tts: &Tts,
-    ) -> Result<Self, CloneError> {
-        use crate::pipeline::EncodingChoice;
+    pub fn choose(choice: &EncodingChoice, vc: &Voxclone, tts: &Tts) -> Result<Self, CloneError> {
         Ok(match choice {
             EncodingChoice::Shipped => Self::shipped()?,
             EncodingChoice::Bank(path) => Self::Bank(StyleBank::load(path)?),

@@ -24,6 +24,7 @@ pub mod clone;
 pub mod pipeline;
 pub mod plot;
 pub mod profile;
+pub mod reference;
 pub mod rtvc;
 pub mod speaker_encoding;
 pub mod tts;

@@ -11,7 +11,7 @@
 
 use candle_core::{DType, Device, Result, Tensor};
 
-use crate::layers::NORM_EPS;
+use crate::norm::NORM_EPS;
 
 /// What follows the normalisation.
 #[derive(Debug, Clone, Copy)]
@@ -466,7 +466,7 @@ mod tests {
         let gamma = gb.narrow(1, 0, c)?.unsqueeze(2)?;
         let beta = gb.narrow(1, c, c)?.unsqueeze(2)?;
         let col = |v: &[f32]| Tensor::new(v, &dev)?.reshape((1, c, 1));
-        let normed = crate::layers::instance_norm(&x)?
+        let normed = crate::norm::instance_norm(&x)?
             .broadcast_mul(&col(&w)?)?
             .broadcast_add(&col(&bias)?)?;
         let y = normed
@@ -508,7 +508,7 @@ mod tests {
         ] {
             let gamma = gb.narrow(1, 0, c)?.unsqueeze(2)?;
             let beta = gb.narrow(1, c, c)?.unsqueeze(2)?;
-            let y = crate::layers::instance_norm(x.as_tensor())?
+            let y = crate::norm::instance_norm(x.as_tensor())?
                 .broadcast_mul(&col(&w)?)?
                 .broadcast_add(&col(&bias)?)?
                 .broadcast_mul(&(gamma + 1.0)?)?

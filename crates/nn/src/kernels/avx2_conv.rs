@@ -142,7 +142,7 @@ pub fn conv(
             }
         }
     });
-    super::conv::crop_rows(&mut out, ldo, w.cout, tout);
+    super::crop_rows(&mut out, ldo, w.cout, tout);
     out
 }
 

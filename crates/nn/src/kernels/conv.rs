@@ -396,21 +396,9 @@ impl ConvOp {
                 }
             };
         });
-        crop_rows(&mut out, ldo, w.cout, tout);
+        super::crop_rows(&mut out, ldo, w.cout, tout);
         out
     }
-}
-
-/// Keeps, in place, the first `rows` rows and `cols` columns of a row-major buffer whose rows are
-/// `ld` apart: the kernels compute whole tiles and padded rows, and return the exact output.
-#[cfg(target_arch = "x86_64")]
-pub(super) fn crop_rows(out: &mut Vec<f32>, ld: usize, rows: usize, cols: usize) {
-    if ld != cols {
-        for r in 1..rows {
-            out.copy_within(r * ld..r * ld + cols, r * cols);
-        }
-    }
-    out.truncate(rows * cols);
 }
 
 #[cfg(test)]

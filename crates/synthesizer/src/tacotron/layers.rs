@@ -8,7 +8,7 @@ use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::VarBuilder;
 use voxclone_nn::gru::GruSequence;
 use voxclone_nn::kernels::dense::Dense;
-use voxclone_nn::layers::batch_norm_affine as batch_norm;
+use voxclone_nn::norm::batch_norm_affine as batch_norm;
 pub use voxclone_nn::rng::SplitMix64;
 use voxclone_train::batch_norm::batch_norm_training;
 use voxclone_train::graph::{conv1d_unfolded, step_matmul, DeferredGrads, DeferredWeight};

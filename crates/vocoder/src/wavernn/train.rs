@@ -12,7 +12,7 @@ use candle_nn::{Init, VarBuilder, VarMap};
 
 use super::WaveRnnConfig;
 
-use voxclone_nn::layers::NORM_EPS as BATCH_NORM_EPS;
+use voxclone_nn::norm::NORM_EPS as BATCH_NORM_EPS;
 use voxclone_train::batch_norm::{batch_norm_training, update_running_stats};
 use voxclone_train::checkpoint::load_vars;
 use voxclone_train::graph::conv1d_unfolded;

@@ -4,7 +4,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};
 
-use voxclone_nn::layers::batch_norm_affine as batch_norm;
+use voxclone_nn::norm::batch_norm_affine as batch_norm;
 
 /// A bias-free 1-wide convolution followed by batch norm.
 #[derive(Debug, Clone)]

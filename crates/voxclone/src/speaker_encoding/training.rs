@@ -15,7 +15,7 @@ use crate::adapt::AdaptOptions;
 use crate::clone::{
     clone_speech, embed_synthesized, CloneError, CloneOptions, ReferenceSpeech, SpeakerEncoding,
 };
-use crate::pipeline::{PipelineError, Voxclone};
+use crate::reference::{PipelineError, Voxclone};
 use crate::tts::{SpeakOptions, Tts, TtsError};
 
 /// What a sampled style says.
