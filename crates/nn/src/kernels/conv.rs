@@ -24,10 +24,27 @@ use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, T
 use super::amx_conv as amx;
 #[cfg(target_arch = "x86_64")]
 use super::avx2_conv as avx2;
+#[cfg(target_arch = "x86_64")]
+use super::avx512bf16_conv as bf16_conv;
 use super::{Kernel, Precision};
 
+/// Whether the AVX-512 BF16 kernel can run here at `precision`.
+fn bf16_kernel_runs(precision: Precision) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        precision == Precision::Bf16 && bf16_conv::available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = precision;
+        false
+    }
+}
+
 /// The kernels a convolution has, fastest first.
-pub const CONV_KERNELS: [Kernel; 3] = [Kernel::Amx, Kernel::Avx2, Kernel::Portable];
+/// [`Kernel::Avx512`] is the AVX-512 BF16 kernel: it needs AVX512_BF16 as well, and runs only at
+/// [`Precision::Bf16`] (at [`Precision::Bf16x3`] the AVX2 kernel runs instead).
+pub const CONV_KERNELS: [Kernel; 4] = [Kernel::Amx, Kernel::Avx512, Kernel::Avx2, Kernel::Portable];
 
 /// A stride-1 1-D convolution (`weight` `[out, in, k]`, any dilation and padding, optional
 /// bias) with a fast inference path.
@@ -48,6 +65,8 @@ struct ConvOp {
     packed: Option<amx::PackedWeights>,
     #[cfg(target_arch = "x86_64")]
     packed_avx2: Option<avx2::PackedWeights>,
+    #[cfg(target_arch = "x86_64")]
+    packed_bf16: Option<bf16_conv::PackedWeights>,
     bias_values: Vec<f32>,
     /// The convolution that carries the input's gradient back, made on first use.
     transposed: std::sync::OnceLock<FastConv1d>,
@@ -70,7 +89,7 @@ impl FastConv1d {
         )
     }
 
-    /// Like [`new`](Self::new) with the fastest kernel up to `kernel` (AVX-512 means AVX2).
+    /// Like [`new`](Self::new) with the fastest kernel up to `kernel`.
     pub fn with_kernel(
         weight: &Tensor,
         bias: Option<&Tensor>,
@@ -84,7 +103,13 @@ impl FastConv1d {
                 candle_core::bail!("bias {:?} for a weight {:?}", b.shape(), weight.shape());
             }
         }
+        let precision = super::config().precision;
         let kernel = Kernel::Portable.fastest_among(&CONV_KERNELS, kernel);
+        let kernel = if kernel == Kernel::Avx512 && !bf16_kernel_runs(precision) {
+            Kernel::Portable.fastest_among(&CONV_KERNELS, Kernel::Avx2)
+        } else {
+            kernel
+        };
         let fast = kernel != Kernel::Portable
             && kernel.is_available()
             && matches!(weight.device(), Device::Cpu)
@@ -105,8 +130,17 @@ impl FastConv1d {
         } else {
             None
         };
+        #[cfg(target_arch = "x86_64")]
+        let packed_bf16 = if kernel == Kernel::Avx512 {
+            let w = weight.flatten_all()?.to_vec1::<f32>()?;
+            Some(bf16_conv::PackedWeights::new(&w, cout, cin, taps))
+        } else {
+            None
+        };
         let bias_values = match (bias, kernel) {
-            (Some(b), Kernel::Amx | Kernel::Avx2) => b.to_dtype(DType::F32)?.to_vec1::<f32>()?,
+            (Some(b), Kernel::Amx | Kernel::Avx512 | Kernel::Avx2) => {
+                b.to_dtype(DType::F32)?.to_vec1::<f32>()?
+            }
             _ => Vec::new(),
         };
         Ok(Self {
@@ -116,11 +150,13 @@ impl FastConv1d {
                 padding,
                 dilation,
                 kernel,
-                precision: super::config().precision,
+                precision,
                 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
                 packed,
                 #[cfg(target_arch = "x86_64")]
                 packed_avx2,
+                #[cfg(target_arch = "x86_64")]
+                packed_bf16,
                 bias_values,
                 transposed: Default::default(),
             }),
@@ -140,9 +176,23 @@ impl FastConv1d {
         self.inner.precision
     }
 
-    /// The same convolution with another [`Precision`] (shares nothing mutable).
+    /// The same convolution with another [`Precision`] (shares nothing mutable). The AVX-512
+    /// BF16 kernel has no f32-accurate mode: at [`Precision::Bf16x3`] its weights are packed
+    /// again for the AVX2 kernel.
     pub fn with_precision(&self, precision: Precision) -> Self {
         let op = &self.inner;
+        if op.kernel == Kernel::Avx512 && precision == Precision::Bf16x3 {
+            let f32_kernel = Kernel::Portable.fastest_among(&CONV_KERNELS, Kernel::Avx2);
+            return Self::with_kernel(
+                &op.weight,
+                op.bias.as_ref(),
+                op.padding,
+                op.dilation,
+                f32_kernel,
+            )
+            .expect("the weights were checked when first packed")
+            .with_precision(precision);
+        }
         Self {
             inner: Arc::new(ConvOp {
                 weight: op.weight.clone(),
@@ -155,6 +205,8 @@ impl FastConv1d {
                 packed: op.packed.clone(),
                 #[cfg(target_arch = "x86_64")]
                 packed_avx2: op.packed_avx2.clone(),
+                #[cfg(target_arch = "x86_64")]
+                packed_bf16: op.packed_bf16.clone(),
                 bias_values: op.bias_values.clone(),
                 transposed: Default::default(),
             }),
@@ -305,11 +357,31 @@ impl CustomOp1 for ConvOp {
                 }
                 out
             }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => {
+                let packed = self
+                    .packed_bf16
+                    .as_ref()
+                    .expect("packed for the AVX-512 BF16 kernel");
+                let mut out = Vec::with_capacity(b * cout * tout);
+                for xb in x.chunks_exact(cin * len) {
+                    out.extend(bf16_conv::conv(
+                        packed,
+                        &self.bias_values,
+                        xb,
+                        len,
+                        self.padding,
+                        self.dilation,
+                    ));
+                }
+                out
+            }
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => candle_core::bail!("conv1d: the AVX2 kernel needs x86-64"),
-            // candle's convolution, on a copy of the input outside any graph. (There is no
-            // AVX-512 convolution: construction maps that family to AVX2.)
-            Kernel::Portable | Kernel::Avx512 => self
+            Kernel::Avx2 | Kernel::Avx512 => {
+                candle_core::bail!("conv1d: the AVX2 and AVX-512 kernels need x86-64")
+            }
+            // candle's convolution, on a copy of the input outside any graph.
+            Kernel::Portable => self
                 .plain(&Tensor::from_slice(x, (b, cin, len), &Device::Cpu)?)?
                 .flatten_all()?
                 .to_vec1::<f32>()?,
@@ -531,6 +603,47 @@ mod tests {
                 err < 1e-5,
                 "({out}, {inp}, {taps}, d{d}, p{p}, {len}): {err:e}"
             );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn avx512_bf16_convolution_matches_candle_and_its_gradient_too() -> Result<()> {
+        if !bf16_kernel_runs(Precision::Bf16) {
+            eprintln!("AVX-512 BF16 not available here: skipped");
+            return Ok(());
+        }
+        let dev = Device::Cpu;
+        for (out, inp, taps, d, p, len) in SHAPES {
+            let [w, bias, x] = random_case(out, inp, taps, len)?;
+            let fast = FastConv1d::with_kernel(&w, Some(&bias), p, d, Kernel::Avx512)?;
+            assert_eq!(fast.kernel(), Kernel::Avx512);
+            let shape = format!("({out}, {inp}, {taps}, d{d}, p{p}, {len})");
+            let want = fast.inner.plain(&x)?;
+            let got = fast.forward(&x)?;
+            assert_eq!(got.dims(), want.dims());
+            // bf16 operands (8 significant bits each), f32 sums: as the AMX kernel's default.
+            let err = max_abs(&(got - &want)?) / max_abs(&want);
+            eprintln!("{shape}: relative error {err:.2e}");
+            assert!(err < 1e-2, "{shape}: {err:e}");
+            // f32 accuracy asked for: the AVX2 kernel takes over.
+            let exact = fast.with_precision(Precision::Bf16x3);
+            assert_eq!(exact.kernel(), Kernel::Avx2);
+            let err = max_abs(&(exact.forward(&x)? - &want)?) / max_abs(&want);
+            assert!(err < 1e-5, "{shape} at f32: {err:e}");
+
+            // The input's gradient goes through the same kernel.
+            let xv = Var::from_tensor(&x.narrow(0, 0, 1)?)?;
+            let target = Tensor::randn(0f32, 1.0, (1, out, len + 2 * p - d * (taps - 1)), &dev)?;
+            let loss = |y: Tensor| (y * &target).unwrap().sum_all().unwrap();
+            let g_fast = loss(fast.forward(xv.as_tensor())?).backward()?;
+            let g_plain = loss(fast.inner.plain(xv.as_tensor())?).backward()?;
+            let (a, b) = (
+                g_fast.get(xv.as_tensor()).unwrap(),
+                g_plain.get(xv.as_tensor()).unwrap(),
+            );
+            let err = max_abs(&(a - b)?) / max_abs(b);
+            assert!(err < 1e-2, "{shape}: gradient error {err:e}");
         }
         Ok(())
     }

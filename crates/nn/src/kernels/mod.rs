@@ -1,7 +1,8 @@
 //! Fast CPU kernels, each with a plain candle computation as its reference, its fallback and
 //! (where training needs one) its gradient:
 //!
-//! - [`conv`]: stride-1 1-D convolutions ([`FastConv1d`]) on AMX tiles or AVX2 + FMA registers;
+//! - [`conv`]: stride-1 1-D convolutions ([`FastConv1d`]) on AMX tiles, AVX-512 BF16 dot
+//!   products or AVX2 + FMA registers;
 //! - [`adain`]: instance norm, AdaIN affine and activation in one pass;
 //! - [`dense`]: `y = bias + x · W` for a few rows, the step of a recurrent loop (WaveRNN,
 //!   Tacotron's decoder, the GRU);
@@ -20,6 +21,9 @@ pub mod adain;
 mod amx_conv;
 #[cfg(target_arch = "x86_64")]
 mod avx2_conv;
+#[cfg(target_arch = "x86_64")]
+mod avx512bf16_conv;
+pub mod bf16;
 pub mod conv;
 pub mod dense;
 pub mod lstm;
@@ -35,7 +39,8 @@ pub use conv::FastConv1d;
 pub enum Kernel {
     /// AMX tiles (bf16, or bf16x3 at f32-level accuracy): Sapphire Rapids and later.
     Amx,
-    /// AVX-512F registers, f32.
+    /// AVX-512: f32 registers for the LSTM; for the convolution, bf16 dot products
+    /// (`vdpbf16ps`, where the CPU also has AVX512_BF16).
     Avx512,
     /// AVX2 + FMA registers, f32.
     Avx2,

@@ -12,6 +12,8 @@
 use std::arch::asm;
 use std::sync::OnceLock;
 
+pub use super::bf16::{bf16, split};
+
 /// bf16 values per tile row: one 64-byte line.
 pub const KB: usize = 32;
 /// Rows per tile (the hardware maximum), and f32 columns per C tile.
@@ -68,21 +70,6 @@ fn request_tile_permission() -> bool {
              lateout("rcx") _, lateout("r11") _, options(nostack));
     }
     ret == 0 && mask & (1 << XFEATURE_XTILEDATA) != 0
-}
-
-/// bf16 nearest to `x` (round to nearest, ties to even, on the f32 bits). NaN payloads are not
-/// preserved; weights and activations are finite.
-#[inline(always)]
-pub fn bf16(x: f32) -> u16 {
-    let b = x.to_bits();
-    (b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16) as u16
-}
-
-/// `(hi, lo)` with `hi = bf16(x)`, `lo = bf16(x - hi)`; `x - hi` is exact in f32.
-#[inline(always)]
-pub fn split(x: f32) -> (u16, u16) {
-    let hi = bf16(x);
-    (hi, bf16(x - f32::from_bits((hi as u32) << 16)))
 }
 
 /// The 64-byte operand of `ldtilecfg` (palette 1).
