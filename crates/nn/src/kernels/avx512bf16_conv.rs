@@ -15,8 +15,8 @@
 //! get the AVX2 kernel instead.
 
 use std::arch::x86_64::{
-    __m512, __m512bh, __m512i, _mm512_add_ps, _mm512_dpbf16_ps, _mm512_loadu_si512,
-    _mm512_set1_epi32, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    __m512bh, __m512i, _mm512_add_ps, _mm512_dpbf16_ps, _mm512_loadu_si512, _mm512_set1_epi32,
+    _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
 use super::bf16::bf16;
@@ -177,6 +177,13 @@ pub fn conv(
     out
 }
 
+/// The same 512 bits read as 32 bf16 (the product's operand type).
+#[inline(always)]
+fn as_bh(v: __m512i) -> __m512bh {
+    // SAFETY: both are plain 64-byte vectors; every bit pattern is a valid value of either.
+    unsafe { std::mem::transmute::<__m512i, __m512bh>(v) }
+}
+
 /// One output tile: `out[r][t] = bias[r] + Σ_{p, k} w[r, 2p, k]·x[2p][t + k·d] + w[r, 2p+1, k]·x[2p+1][t + k·d]`
 /// for `r < MR`, `t < NR`, where `x` points at the tile's first frame in pair row 0 of the packed
 /// input (rows `width` apart) and `out` at the tile's first element (rows `ldo` apart).
@@ -193,8 +200,36 @@ unsafe fn tile_12x32(
     out: *mut f32,
     ldo: usize,
 ) {
-    let as_bh = |v: __m512i| std::mem::transmute::<__m512i, __m512bh>(v);
-    let mut acc: [[__m512; 2]; MR] = [[_mm512_setzero_ps(); 2]; MR];
+    // Named accumulators, not an array: LLVM keeps an array of 24 vectors on the stack.
+    let z = _mm512_setzero_ps();
+    let (
+        mut l0,
+        mut h0,
+        mut l1,
+        mut h1,
+        mut l2,
+        mut h2,
+        mut l3,
+        mut h3,
+        mut l4,
+        mut h4,
+        mut l5,
+        mut h5,
+        mut l6,
+        mut h6,
+        mut l7,
+        mut h7,
+        mut l8,
+        mut h8,
+        mut l9,
+        mut h9,
+        mut l10,
+        mut h10,
+        mut l11,
+        mut h11,
+    ) = (
+        z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z,
+    );
     let mut wp = weights.as_ptr();
     for p in 0..pairs {
         let row = x.add(p * width);
@@ -202,18 +237,65 @@ unsafe fn tile_12x32(
             let at = row.add(k * dilation);
             let x0 = as_bh(_mm512_loadu_si512(at.cast()));
             let x1 = as_bh(_mm512_loadu_si512(at.add(16).cast()));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let wv = as_bh(_mm512_set1_epi32(*wp.add(r) as i32));
-                acc[0] = _mm512_dpbf16_ps(acc[0], wv, x0);
-                acc[1] = _mm512_dpbf16_ps(acc[1], wv, x1);
-            }
+            let w = as_bh(_mm512_set1_epi32(*wp.add(0) as i32));
+            l0 = _mm512_dpbf16_ps(l0, w, x0);
+            h0 = _mm512_dpbf16_ps(h0, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(1) as i32));
+            l1 = _mm512_dpbf16_ps(l1, w, x0);
+            h1 = _mm512_dpbf16_ps(h1, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(2) as i32));
+            l2 = _mm512_dpbf16_ps(l2, w, x0);
+            h2 = _mm512_dpbf16_ps(h2, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(3) as i32));
+            l3 = _mm512_dpbf16_ps(l3, w, x0);
+            h3 = _mm512_dpbf16_ps(h3, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(4) as i32));
+            l4 = _mm512_dpbf16_ps(l4, w, x0);
+            h4 = _mm512_dpbf16_ps(h4, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(5) as i32));
+            l5 = _mm512_dpbf16_ps(l5, w, x0);
+            h5 = _mm512_dpbf16_ps(h5, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(6) as i32));
+            l6 = _mm512_dpbf16_ps(l6, w, x0);
+            h6 = _mm512_dpbf16_ps(h6, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(7) as i32));
+            l7 = _mm512_dpbf16_ps(l7, w, x0);
+            h7 = _mm512_dpbf16_ps(h7, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(8) as i32));
+            l8 = _mm512_dpbf16_ps(l8, w, x0);
+            h8 = _mm512_dpbf16_ps(h8, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(9) as i32));
+            l9 = _mm512_dpbf16_ps(l9, w, x0);
+            h9 = _mm512_dpbf16_ps(h9, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(10) as i32));
+            l10 = _mm512_dpbf16_ps(l10, w, x0);
+            h10 = _mm512_dpbf16_ps(h10, w, x1);
+            let w = as_bh(_mm512_set1_epi32(*wp.add(11) as i32));
+            l11 = _mm512_dpbf16_ps(l11, w, x0);
+            h11 = _mm512_dpbf16_ps(h11, w, x1);
             wp = wp.add(MR);
         }
     }
-    for (r, acc) in acc.iter().enumerate() {
+    for (r, (l, h)) in [
+        (l0, h0),
+        (l1, h1),
+        (l2, h2),
+        (l3, h3),
+        (l4, h4),
+        (l5, h5),
+        (l6, h6),
+        (l7, h7),
+        (l8, h8),
+        (l9, h9),
+        (l10, h10),
+        (l11, h11),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let b = _mm512_set1_ps(bias[r]);
         let row = out.add(r * ldo);
-        _mm512_storeu_ps(row, _mm512_add_ps(acc[0], b));
-        _mm512_storeu_ps(row.add(16), _mm512_add_ps(acc[1], b));
+        _mm512_storeu_ps(row, _mm512_add_ps(l, b));
+        _mm512_storeu_ps(row.add(16), _mm512_add_ps(h, b));
     }
 }
