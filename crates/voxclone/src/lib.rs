@@ -7,7 +7,7 @@
 //! bottom); the stage crates (`voxclone-encoder`, …) can also be used on their own.
 //!
 //! ```no_run
-//! use voxclone::{clone::CloneOptions, models::{ModelStore, NoProgress}, Engine, EngineConfig};
+//! use voxclone::{clone::CloneOptions, weights::{ModelStore, NoProgress}, Engine, EngineConfig};
 //! let engine = Engine::load(&ModelStore::from_env()?, &EngineConfig::default(), &NoProgress)?;
 //! let me = engine.embed_file("me.wav".as_ref())?; // UtteranceEmbedding: d-vector + partials
 //! let you = engine.embed_file("you.flac".as_ref())?;
