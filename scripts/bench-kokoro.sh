@@ -4,7 +4,8 @@
 # voxclone: `cargo bench -p voxclone-synthesizer --bench synthesis -- --json` with RAYON_NUM_THREADS;
 # the peer: scripts/bench_kokoro_ort.py (intra-op threads) in .venv-kokoro (scripts/kokoro-reference-venv.sh).
 # Both: each sentence whole, load and one warm-up excluded, best of BENCH_REPEATS passes (default 3).
-# KERNELS (default "amx avx2 portable") picks the convolution kernels to run; one this CPU lacks
+# KERNELS (default "amx avx512 avx2 portable") picks the convolution kernels to run (avx512: bf16 dot
+# products, where the CPU has AVX512_BF16); one this CPU lacks
 # falls back to the next (VOXCLONE_KERNEL), and each kernel that actually ran is reported once.
 # Prints a markdown table for BENCHMARKS.md.
 set -euo pipefail
@@ -15,7 +16,7 @@ cargo bench --quiet -p voxclone-synthesizer --bench synthesis --no-run 2>/dev/nu
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for threads in 1 2; do
-  for kernel in ${KERNELS:-amx avx2 portable}; do
+  for kernel in ${KERNELS:-amx avx512 avx2 portable}; do
     VOXCLONE_KERNEL=$kernel RAYON_NUM_THREADS=$threads \
       cargo bench --quiet -p voxclone-synthesizer --bench synthesis -- --json 2>/dev/null | grep '^{' >>"$results"
   done

@@ -31,8 +31,40 @@ impl Drop for Waiting<'_> {
 #[derive(Debug)]
 pub struct Turn {
     _permit: OwnedSemaphorePermit,
+    _busy: Busy,
     /// When the request must be done by.
     pub deadline: Instant,
+}
+
+/// Turns being run now, over every gate.
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// One turn counted as running. When the last one ends, the memory the work freed goes back to
+/// the operating system: the process keeps freed blocks while networks run (page faults on
+/// fresh buffers cost a quarter of adaptation's time), but an idle server should not hold
+/// what its last request needed.
+#[derive(Debug)]
+struct Busy;
+
+impl Busy {
+    fn new() -> Self {
+        BUSY.fetch_add(1, Ordering::SeqCst);
+        Busy
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if BUSY.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // Off the async workers when there are some: trimming a large heap takes a while.
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn_blocking(voxclone::allocator::give_back_freed_memory);
+                }
+                Err(_) => voxclone::allocator::give_back_freed_memory(),
+            }
+        }
+    }
 }
 
 impl Gate {
@@ -51,6 +83,7 @@ impl Gate {
         if let Ok(permit) = self.turns.clone().try_acquire_owned() {
             return Ok(Turn {
                 _permit: permit,
+                _busy: Busy::new(),
                 deadline,
             });
         }
@@ -78,6 +111,7 @@ impl Gate {
             }
             Ok(Ok(permit)) => Ok(Turn {
                 _permit: permit,
+                _busy: Busy::new(),
                 deadline,
             }),
             Ok(Err(_)) => Err(ApiError::overloaded("the server is shutting down")),
