@@ -19,6 +19,7 @@ use std::arch::asm;
 
 pub use super::tiles::KB;
 use super::tiles::{split, tdpbf16ps, tileloadd, tilestored, Line, TileConfig, TR, ZERO_LINE};
+use super::OutPtr;
 
 /// Output rows (channels) and columns (frames) of one block: 2 × 2 C tiles.
 pub const BLOCK: usize = 2 * TR;
@@ -158,13 +159,6 @@ unsafe fn tdp4() {
     tdpbf16ps!(2, 5, 6);
     tdpbf16ps!(3, 5, 7);
 }
-
-/// A raw output pointer that threads share; each writes its own blocks.
-#[derive(Clone, Copy)]
-pub struct OutPtr(pub *mut f32);
-// SAFETY: callers give every thread disjoint blocks.
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
 
 /// `out += conv(x, w)` for the output blocks `items` (see [`block_item`]): `out` is
 /// `cout_padded × ldo` f32 (row-major, `ldo` a multiple of [`BLOCK`]), `x` the packed input whose

@@ -93,19 +93,6 @@ impl PackedWeights {
     }
 }
 
-/// A pointer that threads share; each writes its own tiles.
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
-// SAFETY: every work item writes a disjoint set of tiles.
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
-
-impl OutPtr {
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
-    }
-}
-
 /// One batch entry: `x` (`cin × len`, row-major) → `cout × tout` with
 /// `tout = len + 2·padding − dilation·(taps − 1)`, plus `bias` (one per output channel, or
 /// empty). Panics if the CPU lacks the instructions ([`available`]).
@@ -142,35 +129,26 @@ pub fn conv(
     let mut bias_rows = vec![0f32; rows];
     bias_rows[..bias.len()].copy_from_slice(bias);
 
-    let tiles = ldo / NR;
-    let groups = tiles.div_ceil(TILES_PER_ITEM);
-    let items = w.blocks() * groups;
-    let ptr = OutPtr(out.as_mut_ptr());
+    let ptr = super::OutPtr(out.as_mut_ptr());
     let (packed, bias_rows) = (&packed, &bias_rows);
-    candle_core::utils::barrier_pool().execute_chunked(items, |range| {
-        for item in range {
-            let (block, group) = (item / groups, item % groups);
-            let weights = w.block(block);
-            let bias = &bias_rows[block * MR..(block + 1) * MR];
-            for tile in group * TILES_PER_ITEM..((group + 1) * TILES_PER_ITEM).min(tiles) {
-                // SAFETY: the instructions were checked above; the tile reads `pairs` rows of
-                // `packed` from `tile·NR` to `tile·NR + NR + span` ≤ `width`, and writes rows
-                // `block·MR..+MR`, columns `tile·NR..+NR` of `out` (`rows × ldo`), which no
-                // other item writes.
-                unsafe {
-                    tile_12x32(
-                        weights,
-                        packed.as_ptr().add(tile * NR),
-                        width,
-                        pairs,
-                        w.taps,
-                        dilation,
-                        bias,
-                        ptr.at(block * MR * ldo + tile * NR),
-                        ldo,
-                    );
-                }
-            }
+    super::for_each_tile(w.blocks(), ldo / NR, TILES_PER_ITEM, |block, tile| {
+        let weights = w.block(block);
+        let bias = &bias_rows[block * MR..(block + 1) * MR];
+        // SAFETY: the instructions were checked above; the tile reads `pairs` rows of `packed`
+        // from `tile·NR` to `tile·NR + NR + span` ≤ `width`, and writes rows `block·MR..+MR`,
+        // columns `tile·NR..+NR` of `out` (`rows × ldo`), which no other tile writes.
+        unsafe {
+            tile_12x32(
+                weights,
+                packed.as_ptr().add(tile * NR),
+                width,
+                pairs,
+                w.taps,
+                dilation,
+                bias,
+                ptr.at(block * MR * ldo + tile * NR),
+                ldo,
+            );
         }
     });
     super::crop_rows(&mut out, ldo, w.cout, tout);

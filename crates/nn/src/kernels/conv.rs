@@ -328,53 +328,48 @@ impl CustomOp1 for ConvOp {
             (CpuStorage::F32(v), Some((start, end))) => &v[start..end],
             _ => candle_core::bail!("conv1d: a contiguous f32 input is required"),
         };
+        // Each batch entry `[cin, len]` on its own, the outputs one after another.
+        #[cfg(target_arch = "x86_64")]
+        let each_entry = |conv: &dyn Fn(&[f32]) -> Vec<f32>| {
+            let mut out = Vec::with_capacity(b * cout * tout);
+            for xb in x.chunks_exact(cin * len) {
+                out.extend(conv(xb));
+            }
+            out
+        };
         let out = match self.kernel {
             #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
             Kernel::Amx => {
                 let packed = self.packed.as_ref().expect("packed for the AMX kernel");
-                let mut out = Vec::with_capacity(b * cout * tout);
-                for xb in x.chunks_exact(cin * len) {
-                    out.extend(self.amx_conv(packed, xb, len, tout));
-                }
-                out
+                each_entry(&|xb| self.amx_conv(packed, xb, len, tout))
             }
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => {
-                let packed = self
-                    .packed_avx2
-                    .as_ref()
-                    .expect("packed for the AVX2 kernel");
-                let mut out = Vec::with_capacity(b * cout * tout);
-                for xb in x.chunks_exact(cin * len) {
-                    out.extend(avx2::conv(
+                let packed = self.packed_avx2.as_ref().expect("packed for AVX2");
+                each_entry(&|xb| {
+                    avx2::conv(
                         packed,
                         &self.bias_values,
                         xb,
                         len,
                         self.padding,
                         self.dilation,
-                    ));
-                }
-                out
+                    )
+                })
             }
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => {
-                let packed = self
-                    .packed_bf16
-                    .as_ref()
-                    .expect("packed for the AVX-512 BF16 kernel");
-                let mut out = Vec::with_capacity(b * cout * tout);
-                for xb in x.chunks_exact(cin * len) {
-                    out.extend(bf16_conv::conv(
+                let packed = self.packed_bf16.as_ref().expect("packed for AVX-512 BF16");
+                each_entry(&|xb| {
+                    bf16_conv::conv(
                         packed,
                         &self.bias_values,
                         xb,
                         len,
                         self.padding,
                         self.dilation,
-                    ));
-                }
-                out
+                    )
+                })
             }
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx2 | Kernel::Avx512 => {
@@ -440,7 +435,7 @@ impl ConvOp {
         }
         let groups = (ldo / amx::BLOCK).div_ceil(COL_BLOCKS_PER_ITEM);
         let items = groups * (w.cout_padded / amx::BLOCK);
-        let ptr = amx::OutPtr(out.as_mut_ptr());
+        let ptr = super::OutPtr(out.as_mut_ptr());
         pool.execute_chunked(items, |range| {
             // SAFETY: AMX is available (the kernel was chosen so); items are disjoint blocks of
             // `out`, which has `cout_padded × ldo` floats; `width` covers every tap's shift.

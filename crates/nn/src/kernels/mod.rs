@@ -192,6 +192,41 @@ pub fn config() -> KernelConfig {
     }
 }
 
+/// An output buffer that threads share; each writes its own tiles or blocks.
+#[derive(Clone, Copy)]
+pub(crate) struct OutPtr(pub(crate) *mut f32);
+// SAFETY: every user gives each thread a disjoint part of the buffer.
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The element `offset` floats in (a method, so that closures capture the whole `OutPtr`).
+    pub(crate) fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
+/// Runs `tile(block, tile)` for every one of `blocks` row blocks and `tiles` tiles along time,
+/// shared out between candle's threads in work items of up to `tiles_per_item` consecutive tiles
+/// of one block: an item's weights are read from memory once, then from cache.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn for_each_tile(
+    blocks: usize,
+    tiles: usize,
+    tiles_per_item: usize,
+    tile: impl Fn(usize, usize) + Sync,
+) {
+    let groups = tiles.div_ceil(tiles_per_item);
+    candle_core::utils::barrier_pool().execute_chunked(blocks * groups, |range| {
+        for item in range {
+            let (block, group) = (item / groups, item % groups);
+            for t in group * tiles_per_item..((group + 1) * tiles_per_item).min(tiles) {
+                tile(block, t);
+            }
+        }
+    });
+}
+
 /// Keeps, in place, the first `rows` rows and `cols` columns of a row-major buffer whose rows are
 /// `ld` apart: the kernels compute whole tiles and padded rows, and return the exact output.
 #[cfg(target_arch = "x86_64")]
